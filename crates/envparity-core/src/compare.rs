@@ -1,0 +1,725 @@
+//! The comparison: `(snapshots, rules, today) -> report`. Pure: no I/O, no clock.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::date::Date;
+use crate::finding::{Class, Facet, Finding, Location, Side};
+use crate::report::{
+    EnvironmentInfo, FacetSummary, Matrix, MatrixRow, REPORT_FORMAT, REPORT_VERSION, Report,
+};
+use crate::rules::Rules;
+use crate::score;
+use crate::snapshot::{ConfigFile, Entry, Snapshot, Value, secret_display};
+use crate::tokens::EnvTokens;
+
+/// Longest value text quoted inside a finding's message.
+const MESSAGE_VALUE_CHARS: usize = 60;
+
+/// Compares every snapshot with the reference one (the one marked production, else the
+/// last), and returns one report.
+pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
+    assert!(snapshots.len() >= 2, "a comparison needs two snapshots");
+    let names: Vec<String> = snapshots.iter().map(|s| s.environment.clone()).collect();
+    let tokens = EnvTokens::new(&rules.env_tokens, &names);
+    let reference = reference_index(snapshots);
+    let indexes: Vec<EnvIndex> = snapshots
+        .iter()
+        .map(|s| EnvIndex::build(s, &tokens, rules))
+        .collect();
+
+    let mut findings = Vec::new();
+    let mut compared = 0u64;
+    let mut notes = Vec::new();
+    for (i, snapshot) in snapshots.iter().enumerate() {
+        if i == reference {
+            continue;
+        }
+        let pair = Pair {
+            a: snapshot,
+            b: &snapshots[reference],
+            ia: &indexes[i],
+            ib: &indexes[reference],
+            rules,
+            tokens: &tokens,
+            today,
+        };
+        compared += pair.run(&mut findings);
+        if snapshot.secret_key_id != snapshots[reference].secret_key_id {
+            notes.push(format!(
+                "{} and {} were hashed with different secret keys, so their secrets cannot be compared: \
+                 set ENVPARITY_KEY (or share the key file) for both snapshots",
+                snapshot.environment, snapshots[reference].environment
+            ));
+        }
+    }
+    for snapshot in snapshots {
+        if snapshot.secret_key_ephemeral {
+            notes.push(format!(
+                "{}'s secrets were hashed with a key made up for that run only; set ENVPARITY_KEY or run \
+                 `envparity init` to compare secrets across runs",
+                snapshot.environment
+            ));
+        }
+    }
+    notes.dedup();
+    for (i, snapshot) in snapshots.iter().enumerate() {
+        for error in &snapshot.config.errors {
+            findings.push(Finding {
+                facet: Facet::Config,
+                class: Class::Unreadable,
+                severity: rules
+                    .severity_override(&[&error.source])
+                    .unwrap_or(Class::Unreadable.default_severity()),
+                key: error.source.clone(),
+                group: error.source.clone(),
+                resource: None,
+                a: Side {
+                    env: snapshot.environment.clone(),
+                    value: None,
+                    location: None,
+                },
+                b: Side {
+                    env: snapshots[if i == reference { 0 } else { reference }]
+                        .environment
+                        .clone(),
+                    value: None,
+                    location: None,
+                },
+                message: format!(
+                    "{} could not be read in {}: {}",
+                    error.source, snapshot.environment, error
+                ),
+                reason: None,
+                covers: 1,
+            });
+        }
+    }
+
+    let weighted = score::weighted_differences(&findings);
+    let config_score = score::facet_score(compared, weighted);
+    let mut counts = BTreeMap::new();
+    for f in &findings {
+        *counts.entry(f.class).or_insert(0u64) += 1;
+    }
+    let facets = vec![FacetSummary {
+        facet: Facet::Config,
+        score: config_score,
+        compared,
+        counts,
+    }];
+    let matrix = (snapshots.len() > 2).then(|| build_matrix(&findings, &names, &indexes));
+    Report {
+        format: REPORT_FORMAT.to_string(),
+        version: REPORT_VERSION,
+        environments: snapshots
+            .iter()
+            .map(|s| EnvironmentInfo {
+                name: s.environment.clone(),
+                production: s.production,
+                taken_at: s.taken_at.clone(),
+            })
+            .collect(),
+        reference: names[reference].clone(),
+        score: score::overall(&[config_score]),
+        facets,
+        findings,
+        matrix,
+        notes,
+    }
+}
+
+/// The environment marked production if exactly one is, else the last one named.
+pub fn reference_index(snapshots: &[Snapshot]) -> usize {
+    let production: Vec<usize> = (0..snapshots.len())
+        .filter(|&i| snapshots[i].production)
+        .collect();
+    match production.as_slice() {
+        [only] => *only,
+        _ => snapshots.len() - 1,
+    }
+}
+
+/// One leaf, located, under the key it pairs by.
+struct Leaf<'s> {
+    /// Normalized file path (env tokens replaced).
+    file: String,
+    /// Raw file path in this environment.
+    raw_file: &'s str,
+    source: &'s str,
+    /// Normalized and raw `Kind/ns/name` for Kubernetes objects.
+    resource: Option<(String, String)>,
+    entry: &'s Entry,
+}
+
+impl Leaf<'_> {
+    fn raw_key(&self) -> String {
+        match &self.resource {
+            Some((_, raw)) => format!("{}:{}:{}", self.raw_file, raw, self.entry.path),
+            None => format!("{}:{}", self.raw_file, self.entry.path),
+        }
+    }
+
+    fn location(&self) -> Location {
+        Location {
+            file: self.source.to_string(),
+            line: self.entry.line,
+        }
+    }
+}
+
+/// A unit present on one side only: a whole file or a whole Kubernetes object.
+struct Unit<'s> {
+    file: &'s ConfigFile,
+    norm_file: String,
+    resource: Option<(String, String, u32)>,
+    keys: u32,
+}
+
+/// What one environment's snapshot holds, indexed for pairing.
+struct EnvIndex<'s> {
+    /// Pair key → leaf, in document order.
+    leaves: Vec<(String, Leaf<'s>)>,
+    by_key: HashMap<String, usize>,
+    /// File-level and object-level units, by their pair key.
+    units: BTreeMap<String, Unit<'s>>,
+}
+
+fn normalize_brackets(tokens: &EnvTokens, env: &str, path: &str) -> String {
+    if !path.contains('[') {
+        return path.to_string();
+    }
+    // Only identity values (`[name=api-qa]`) carry environment names worth pairing by.
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(open) = rest.find("[") {
+        out.push_str(&rest[..=open]);
+        rest = &rest[open + 1..];
+        let close = rest.find(']').unwrap_or(rest.len());
+        out.push_str(&tokens.normalize(env, &rest[..close]));
+        rest = &rest[close..];
+    }
+    out.push_str(rest);
+    out
+}
+
+impl<'s> EnvIndex<'s> {
+    fn build(snapshot: &'s Snapshot, tokens: &EnvTokens, rules: &Rules) -> EnvIndex<'s> {
+        let env = snapshot.environment.as_str();
+        let mut index = EnvIndex {
+            leaves: Vec::new(),
+            by_key: HashMap::new(),
+            units: BTreeMap::new(),
+        };
+        for file in &snapshot.config.files {
+            let norm_file = tokens.normalize(env, &file.path).into_owned();
+            let mut plain_keys = 0;
+            for entry in &file.entries {
+                let leaf = Leaf {
+                    file: norm_file.clone(),
+                    raw_file: &file.path,
+                    source: &file.source,
+                    resource: None,
+                    entry,
+                };
+                if rules.is_ignored(&leaf.raw_key()) {
+                    continue;
+                }
+                plain_keys += 1;
+                let key = format!(
+                    "F|{}|{}",
+                    norm_file,
+                    normalize_brackets(tokens, env, &entry.path)
+                );
+                index.push(key, leaf);
+            }
+            if plain_keys > 0 || file.resources.is_empty() {
+                index.units.insert(
+                    format!("F|{norm_file}"),
+                    Unit {
+                        file,
+                        norm_file: norm_file.clone(),
+                        resource: None,
+                        keys: plain_keys.max(1),
+                    },
+                );
+            }
+            for resource in &file.resources {
+                let raw_id = resource.id();
+                let norm_id = tokens.normalize(env, &raw_id).into_owned();
+                let mut keys = 0;
+                for entry in &resource.entries {
+                    let leaf = Leaf {
+                        file: norm_file.clone(),
+                        raw_file: &file.path,
+                        source: &file.source,
+                        resource: Some((norm_id.clone(), raw_id.clone())),
+                        entry,
+                    };
+                    if rules.is_ignored(&leaf.raw_key()) {
+                        continue;
+                    }
+                    keys += 1;
+                    let key = format!(
+                        "R|{}|{}",
+                        norm_id,
+                        normalize_brackets(tokens, env, &entry.path)
+                    );
+                    index.push(key, leaf);
+                }
+                index.units.insert(
+                    format!("R|{norm_id}"),
+                    Unit {
+                        file,
+                        norm_file: norm_file.clone(),
+                        resource: Some((norm_id, raw_id, resource.line)),
+                        keys: keys.max(1),
+                    },
+                );
+            }
+        }
+        index
+    }
+
+    fn push(&mut self, key: String, leaf: Leaf<'s>) {
+        // A key seen twice in one environment (a duplicated object): the later one wins,
+        // as it would when applied.
+        if let Some(&i) = self.by_key.get(&key) {
+            self.leaves[i].1 = leaf;
+        } else {
+            self.by_key.insert(key.clone(), self.leaves.len());
+            self.leaves.push((key, leaf));
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&Leaf<'s>> {
+        self.by_key.get(key).map(|&i| &self.leaves[i].1)
+    }
+}
+
+/// The unit (file or object) a pair key belongs to: `F|file` or `R|Kind/ns/name`.
+fn unit_of(pair_key: &str) -> &str {
+    let second_bar = pair_key[2..].find('|').map_or(pair_key.len(), |i| i + 2);
+    &pair_key[..second_bar]
+}
+
+struct Pair<'a, 's> {
+    a: &'s Snapshot,
+    b: &'s Snapshot,
+    ia: &'a EnvIndex<'s>,
+    ib: &'a EnvIndex<'s>,
+    rules: &'a Rules,
+    tokens: &'a EnvTokens,
+    today: Date,
+}
+
+impl Pair<'_, '_> {
+    /// Appends this pair's findings; returns the number of keys compared.
+    fn run(&self, findings: &mut Vec<Finding>) -> u64 {
+        let mut compared = 0u64;
+        let mut start = findings.len();
+        // Units on one side only: one finding each, standing for all their keys.
+        let only_b: BTreeSet<&String> = self
+            .ib
+            .units
+            .keys()
+            .filter(|k| !self.ia.units.contains_key(*k))
+            .collect();
+        let only_a: BTreeSet<&String> = self
+            .ia
+            .units
+            .keys()
+            .filter(|k| !self.ib.units.contains_key(*k))
+            .collect();
+        for key in &only_b {
+            let unit = &self.ib.units[*key];
+            compared += u64::from(unit.keys);
+            findings.push(self.unit_finding(unit, Class::Missing));
+        }
+        for key in &only_a {
+            let unit = &self.ia.units[*key];
+            compared += u64::from(unit.keys);
+            findings.push(self.unit_finding(unit, Class::Extra));
+        }
+        // Keys in reference order, then the other side's extras in its order.
+        for (key, leaf_b) in &self.ib.leaves {
+            if only_b.contains(&unit_of(key).to_string()) {
+                continue;
+            }
+            compared += 1;
+            match self.ia.get(key) {
+                Some(leaf_a) => {
+                    if let Some(f) = self.compare_values(leaf_a, leaf_b) {
+                        findings.push(f);
+                    }
+                }
+                None => findings.push(self.leaf_finding(None, Some(leaf_b), Class::Missing)),
+            }
+        }
+        for (key, leaf_a) in &self.ia.leaves {
+            if self.ib.get(key).is_some() || only_a.contains(&unit_of(key).to_string()) {
+                continue;
+            }
+            compared += 1;
+            findings.push(self.leaf_finding(Some(leaf_a), None, Class::Extra));
+        }
+        while start < findings.len() {
+            self.apply_rules(&mut findings[start]);
+            start += 1;
+        }
+        compared
+    }
+
+    fn side(&self, snapshot: &Snapshot, leaf: Option<&Leaf>) -> Side {
+        Side {
+            env: snapshot.environment.clone(),
+            value: leaf.map(|l| l.entry.value.display()),
+            location: leaf.map(Leaf::location),
+        }
+    }
+
+    fn unit_finding(&self, unit: &Unit, class: Class) -> Finding {
+        let (present, absent) = if class == Class::Missing {
+            (self.b, self.a)
+        } else {
+            (self.a, self.b)
+        };
+        let location = Some(Location {
+            file: unit.file.source.clone(),
+            line: unit.resource.as_ref().map_or(1, |r| r.2),
+        });
+        let (key, what) = match &unit.resource {
+            Some((norm_id, _, _)) => (
+                format!("{}:{}", unit.norm_file, norm_id),
+                format!("{norm_id} (in {})", unit.norm_file),
+            ),
+            None => (unit.norm_file.clone(), format!("file {}", unit.norm_file)),
+        };
+        let present_side = Side {
+            env: present.environment.clone(),
+            value: None,
+            location,
+        };
+        let absent_side = Side {
+            env: absent.environment.clone(),
+            value: None,
+            location: None,
+        };
+        let (a, b) = if class == Class::Missing {
+            (absent_side, present_side)
+        } else {
+            (present_side, absent_side)
+        };
+        Finding {
+            facet: Facet::Config,
+            class,
+            severity: class.default_severity(),
+            message: format!(
+                "{what} exists in {} but not in {} ({} key{})",
+                present.environment,
+                absent.environment,
+                unit.keys,
+                if unit.keys == 1 { "" } else { "s" }
+            ),
+            group: unit.norm_file.clone(),
+            resource: unit.resource.as_ref().map(|r| r.0.clone()),
+            key,
+            a,
+            b,
+            reason: None,
+            covers: unit.keys,
+        }
+    }
+
+    fn display_key(leaf: &Leaf) -> String {
+        match &leaf.resource {
+            Some((norm, _)) => format!("{}:{}:{}", leaf.file, norm, leaf.entry.path),
+            None => format!("{}:{}", leaf.file, leaf.entry.path),
+        }
+    }
+
+    fn leaf_finding(&self, a: Option<&Leaf>, b: Option<&Leaf>, class: Class) -> Finding {
+        let shown = b.or(a).expect("one side present");
+        let key = Self::display_key(shown);
+        let present = if class == Class::Missing {
+            self.b
+        } else {
+            self.a
+        };
+        let absent = if class == Class::Missing {
+            self.a
+        } else {
+            self.b
+        };
+        let value = clip(&shown.entry.value.display());
+        Finding {
+            facet: Facet::Config,
+            class,
+            severity: class.default_severity(),
+            message: format!(
+                "`{}` is set in {} ({value}) but not in {}",
+                shown.entry.path, present.environment, absent.environment
+            ),
+            group: shown.file.clone(),
+            resource: shown.resource.as_ref().map(|r| r.0.clone()),
+            key,
+            a: self.side(self.a, a),
+            b: self.side(self.b, b),
+            reason: None,
+            covers: 1,
+        }
+    }
+
+    fn compare_values(&self, la: &Leaf, lb: &Leaf) -> Option<Finding> {
+        let (va, vb) = (&la.entry.value, &lb.entry.value);
+        let (ea, eb) = (self.a.environment.as_str(), self.b.environment.as_str());
+        let ordered = self.rules.is_ordered_list(&Self::display_key(lb));
+        let (class, message) = match (va, vb) {
+            (Value::Secret(sa), Value::Secret(sb)) => {
+                let around_a = sa.around.as_deref().map(|s| self.tokens.normalize(ea, s));
+                let around_b = sb.around.as_deref().map(|s| self.tokens.normalize(eb, s));
+                if around_a != around_b {
+                    (
+                        Class::Drift,
+                        format!(
+                            "`{}` differs around its secret: {} in {ea}, {} in {eb}",
+                            lb.entry.path,
+                            clip(&va.display()),
+                            clip(&vb.display())
+                        ),
+                    )
+                } else if self.a.secret_key_id != self.b.secret_key_id {
+                    return None;
+                } else if sa.hmac == sb.hmac {
+                    (
+                        Class::SharedSecret,
+                        format!(
+                            "`{}` holds the same secret ({}) in {ea} and {eb}: {ea} must not hold {eb}'s credential",
+                            lb.entry.path,
+                            secret_display(&sa.hmac)
+                        ),
+                    )
+                } else {
+                    (
+                        Class::Expected,
+                        format!(
+                            "`{}` is a secret that differs between {ea} and {eb}, as it should",
+                            lb.entry.path
+                        ),
+                    )
+                }
+            }
+            _ if values_equal(va, vb, ordered) => return None,
+            _ => {
+                let (da, db) = (va.display(), vb.display());
+                if !va.is_secret()
+                    && !vb.is_secret()
+                    && std::mem::discriminant(va) == std::mem::discriminant(vb)
+                    && self.tokens.normalize(ea, &da) == self.tokens.normalize(eb, &db)
+                {
+                    (
+                        Class::EnvEquivalent,
+                        format!(
+                            "`{}` differs only by environment name: {} in {ea}, {} in {eb}",
+                            lb.entry.path,
+                            clip(&da),
+                            clip(&db)
+                        ),
+                    )
+                } else if da == db {
+                    (
+                        Class::Drift,
+                        format!(
+                            "`{}` is {} in {ea} but {} in {eb} ({} vs {})",
+                            lb.entry.path,
+                            clip(&da),
+                            clip(&db),
+                            type_name(va),
+                            type_name(vb)
+                        ),
+                    )
+                } else {
+                    (
+                        Class::Drift,
+                        format!(
+                            "`{}` is {} in {ea} but {} in {eb}",
+                            lb.entry.path,
+                            clip(&da),
+                            clip(&db)
+                        ),
+                    )
+                }
+            }
+        };
+        Some(Finding {
+            facet: Facet::Config,
+            class,
+            severity: class.default_severity(),
+            key: Self::display_key(lb),
+            group: lb.file.clone(),
+            resource: lb.resource.as_ref().map(|r| r.0.clone()),
+            a: self.side(self.a, Some(la)),
+            b: self.side(self.b, Some(lb)),
+            message,
+            reason: None,
+            covers: 1,
+        })
+    }
+
+    /// Expect rules, the baseline and severity overrides.
+    fn apply_rules(&self, finding: &mut Finding) {
+        let mut keys = vec![finding.key.clone()];
+        for side in [&finding.a, &finding.b] {
+            if let Some(loc) = &side.location {
+                let _ = loc;
+            }
+        }
+        keys.extend(self.raw_keys(finding));
+        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        if matches!(finding.class, Class::Drift | Class::Missing | Class::Extra) {
+            if let Some(rule) = self.rules.expectation(&key_refs) {
+                let owner = rule
+                    .owner
+                    .as_deref()
+                    .map(|o| format!(" (owner: {o})"))
+                    .unwrap_or_default();
+                match rule.expires {
+                    Some(until) if until < self.today => {
+                        finding.reason = Some(format!(
+                            "expected until {until}, now expired: {}{owner}",
+                            rule.reason
+                        ));
+                    }
+                    Some(until) => {
+                        finding.class = Class::Expected;
+                        finding.reason = Some(format!("{}{owner}, until {until}", rule.reason));
+                    }
+                    None => {
+                        finding.class = Class::Expected;
+                        finding.reason = Some(format!("{}{owner}", rule.reason));
+                    }
+                }
+            }
+        }
+        if finding.class.is_actionable() && finding.class != Class::Unreadable {
+            let envs = [finding.a.env.as_str(), finding.b.env.as_str()];
+            let values = [finding.a.value.as_deref(), finding.b.value.as_deref()];
+            if let Some(entry) = self
+                .rules
+                .baseline
+                .accepts(&finding.key, envs, values, self.today)
+            {
+                finding.class = Class::Expected;
+                let until = entry
+                    .expires
+                    .map(|d| format!(", until {d}"))
+                    .unwrap_or_default();
+                finding.reason = Some(format!(
+                    "baseline ({}): {}{until}",
+                    entry.added, entry.reason
+                ));
+            }
+        }
+        finding.severity = self
+            .rules
+            .severity_override(&key_refs)
+            .unwrap_or(finding.class.default_severity());
+    }
+
+    /// The keys as each environment spells them, so a rule written against raw names matches.
+    fn raw_keys(&self, finding: &Finding) -> Vec<String> {
+        let mut keys = Vec::new();
+        let suffix = finding.key.strip_prefix(&finding.group).unwrap_or("");
+        let rest = match &finding.resource {
+            Some(res) => suffix
+                .strip_prefix(':')
+                .and_then(|s| s.strip_prefix(res.as_str()))
+                .unwrap_or(""),
+            None => suffix,
+        };
+        for (snapshot, side) in [(self.a, &finding.a), (self.b, &finding.b)] {
+            let Some(loc) = &side.location else { continue };
+            let Some(file) = snapshot.config.files.iter().find(|f| f.source == loc.file) else {
+                continue;
+            };
+            match &finding.resource {
+                Some(norm) => {
+                    let env = snapshot.environment.as_str();
+                    for res in &file.resources {
+                        let id = res.id();
+                        if self.tokens.normalize(env, &id) == *norm {
+                            keys.push(format!("{}:{}{}", file.path, id, rest));
+                        }
+                    }
+                }
+                None => keys.push(format!("{}{}", file.path, rest)),
+            }
+        }
+        keys
+    }
+}
+
+fn values_equal(a: &Value, b: &Value, ordered: bool) -> bool {
+    match (a, b) {
+        (Value::List(x), Value::List(y)) if !ordered => {
+            let mut dx: Vec<String> = x.iter().map(Value::display).collect();
+            let mut dy: Vec<String> = y.iter().map(Value::display).collect();
+            dx.sort();
+            dy.sort();
+            dx == dy
+        }
+        _ => a == b,
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::List(_) => "list",
+        Value::EmptyMap => "map",
+        Value::Secret(_) => "secret",
+    }
+}
+
+/// A value quoted in a message, cut short if long.
+fn clip(text: &str) -> String {
+    if text.chars().count() <= MESSAGE_VALUE_CHARS {
+        return format!("`{text}`");
+    }
+    let cut: String = text.chars().take(MESSAGE_VALUE_CHARS - 1).collect();
+    format!("`{cut}…`")
+}
+
+fn build_matrix(findings: &[Finding], names: &[String], indexes: &[EnvIndex]) -> Matrix {
+    let mut seen = BTreeSet::new();
+    let mut rows = Vec::new();
+    for f in findings
+        .iter()
+        .filter(|f| f.class.is_actionable() && f.class != Class::Unreadable)
+    {
+        if !seen.insert(f.key.clone()) {
+            continue;
+        }
+        let values = indexes
+            .iter()
+            .map(|index| {
+                index
+                    .leaves
+                    .iter()
+                    .find(|(_, leaf)| Pair::display_key(leaf) == f.key)
+                    .map(|(_, leaf)| leaf.entry.value.display())
+            })
+            .collect();
+        rows.push(MatrixRow {
+            key: f.key.clone(),
+            group: f.group.clone(),
+            values,
+        });
+    }
+    Matrix {
+        environments: names.to_vec(),
+        rows,
+    }
+}

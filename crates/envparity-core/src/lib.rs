@@ -1,0 +1,25 @@
+//! The heart of envparity: the snapshot model, rules, the comparison that turns two
+//! snapshots into findings, and the parity score.
+//!
+//! This crate does no I/O. Collectors (in the facet crates) read the world into a
+//! [`Snapshot`]; [`compare`] is a pure function of snapshots, rules and today's date.
+
+pub mod compare;
+pub mod date;
+pub mod finding;
+pub mod manifest;
+pub mod pattern;
+pub mod report;
+pub mod rules;
+pub mod score;
+pub mod snapshot;
+pub mod tokens;
+
+pub use compare::compare;
+pub use date::Date;
+pub use finding::{Class, Facet, Finding, Location, Severity, Side};
+pub use pattern::KeyPattern;
+pub use report::Report;
+pub use rules::Rules;
+pub use snapshot::{ConfigFile, Entry, Resource, SecretValue, Snapshot, SourceError, Value};
+pub use tokens::EnvTokens;

@@ -1,0 +1,439 @@
+//! envparity.toml: the user's interface. Parsed from text here (no I/O); every error
+//! carries the line and column of what was wrong.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::date::Date;
+use crate::finding::Severity;
+use crate::pattern::KeyPattern;
+use crate::rules::{self, ExpectRule, Rules, SeverityRule};
+
+/// The file name envparity looks for in the current directory and its parents.
+pub const MANIFEST_NAME: &str = "envparity.toml";
+
+/// The whole of envparity.toml.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "envparity.toml")]
+pub struct ManifestFile {
+    /// The environments, by name (`qa`, `prod`, …) and their sources.
+    #[serde(default)]
+    pub environments: BTreeMap<String, EnvironmentDecl>,
+    /// What differences are expected, which words name environments, what is secret.
+    #[serde(default)]
+    pub rules: RulesDecl,
+}
+
+/// One environment and its sources.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentDecl {
+    /// Globs of configuration files, relative to envparity.toml. Files are paired across
+    /// environments by their path below the glob's fixed prefix (`qa/**` → paths below `qa/`).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub config: Vec<Spanned<String>>,
+    /// Marks Production: stricter rules apply, and it is never a target for writes or load.
+    #[serde(default)]
+    pub production: bool,
+    /// Free text shown in reports.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// The `[rules]` table.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RulesDecl {
+    /// Per environment, the words that name it inside values and names. The environment's
+    /// own name is always one of them. `qa-db` and `prod-db` are then env-equivalent.
+    #[serde(default)]
+    pub env_tokens: BTreeMap<String, Vec<String>>,
+    /// Key-name globs (case-insensitive) whose values are secrets: hashed, never shown.
+    /// Replaces the built-in list when given.
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub secrets: Option<Vec<Spanned<String>>>,
+    /// Expected differences, each with a reason.
+    #[serde(default)]
+    pub expect: Vec<ExpectDecl>,
+    /// Fields that identify objects in lists (tried in order). Replaces the built-in list.
+    #[serde(default)]
+    pub identity_keys: Option<Vec<String>>,
+    /// Key globs of scalar lists whose order matters (others compare as sets). Added to
+    /// the built-in `**.command`, `**.args`.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub ordered_lists: Vec<Spanned<String>>,
+    /// Key globs never compared. Added to the built-in list of fields a cluster writes.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub ignore: Vec<Spanned<String>>,
+    /// Severity overrides by key glob.
+    #[serde(default)]
+    pub severity: Vec<SeverityDecl>,
+    /// The baseline file, relative to envparity.toml. Default `envparity.baseline.json`.
+    #[serde(default)]
+    pub baseline: Option<String>,
+}
+
+/// `[[rules.expect]]`: a difference that is intended.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectDecl {
+    /// Key glob: `*` matches within a segment, `**` across segments.
+    #[schemars(with = "String")]
+    pub key: Spanned<String>,
+    /// Why the difference is intended. Shown in every report.
+    pub reason: String,
+    /// Who answers for it.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// `YYYY-MM-DD`: after this date the difference is drift again.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub expires: Option<Spanned<DateDecl>>,
+}
+
+/// `[[rules.severity]]`: a severity override.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityDecl {
+    #[schemars(with = "String")]
+    pub key: Spanned<String>,
+    pub severity: Severity,
+}
+
+/// A date written either as a TOML date (`2027-06-30`) or a string (`"2027-06-30"`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum DateDecl {
+    Text(String),
+    Toml(toml::value::Datetime),
+}
+
+/// A configuration glob with where it was written.
+#[derive(Clone, Debug)]
+pub struct SourceGlob {
+    pub glob: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Environment {
+    pub name: String,
+    pub config: Vec<SourceGlob>,
+    pub production: bool,
+    pub description: Option<String>,
+}
+
+/// envparity.toml, validated.
+#[derive(Clone, Debug)]
+pub struct Manifest {
+    pub environments: BTreeMap<String, Environment>,
+    pub rules: Rules,
+    /// Relative to envparity.toml.
+    pub baseline_path: String,
+}
+
+/// An error in envparity.toml, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{line}:{column}: {message}")]
+pub struct ManifestError {
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+    /// The offending line, for a caret display.
+    pub source_line: String,
+}
+
+/// Line and column (both 1-based) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = text[line_start..offset].chars().count() + 1;
+    (line as u32, column as u32)
+}
+
+fn error_at(text: &str, offset: usize, message: String) -> ManifestError {
+    let (line, column) = line_col(text, offset);
+    let source_line = text
+        .lines()
+        .nth(line as usize - 1)
+        .unwrap_or("")
+        .to_string();
+    ManifestError {
+        line,
+        column,
+        message,
+        source_line,
+    }
+}
+
+impl ManifestError {
+    /// `file:line:col: message`, the offending line and a caret under the column.
+    pub fn render(&self, file: &str) -> String {
+        let gutter = self.line.to_string().len();
+        format!(
+            "{file}:{line}:{col}: {msg}\n{pad} |\n{line} | {src}\n{pad} | {caret:>width$}",
+            line = self.line,
+            col = self.column,
+            msg = self.message,
+            pad = " ".repeat(gutter),
+            src = self.source_line,
+            caret = "^",
+            width = self.column as usize,
+        )
+    }
+}
+
+/// Parses and validates envparity.toml.
+pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
+    let file: ManifestFile = toml::from_str(text).map_err(|e| {
+        let offset = e.span().map_or(0, |s| s.start);
+        error_at(text, offset, e.message().trim().to_string())
+    })?;
+    validate(text, file)
+}
+
+fn pattern(text: &str, spanned: &Spanned<String>, what: &str) -> Result<KeyPattern, ManifestError> {
+    KeyPattern::new(spanned.get_ref()).map_err(|e| {
+        error_at(
+            text,
+            spanned.span().start + 1,
+            format!("bad {what} `{}`: {e}", spanned.get_ref()),
+        )
+    })
+}
+
+fn validate(text: &str, file: ManifestFile) -> Result<Manifest, ManifestError> {
+    let mut environments = BTreeMap::new();
+    for (name, decl) in file.environments {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(error_at(
+                text,
+                text.find(&format!("environments.{name}")).unwrap_or(0),
+                format!("environment name `{name}` may use only letters, digits, `-` and `_`"),
+            ));
+        }
+        let mut config = Vec::new();
+        for glob in &decl.config {
+            let (line, column) = line_col(text, glob.span().start + 1);
+            if glob.get_ref().trim().is_empty() {
+                return Err(error_at(
+                    text,
+                    glob.span().start,
+                    "empty config glob".to_string(),
+                ));
+            }
+            if glob.get_ref().starts_with('/') || glob.get_ref().split('/').any(|part| part == "..")
+            {
+                // Globs stay inside the project so paths in snapshots are portable.
+                return Err(error_at(
+                    text,
+                    glob.span().start + 1,
+                    format!(
+                        "config glob `{}` must be relative to envparity.toml and stay below it",
+                        glob.get_ref()
+                    ),
+                ));
+            }
+            config.push(SourceGlob {
+                glob: glob.get_ref().clone(),
+                line,
+                column,
+            });
+        }
+        environments.insert(
+            name.clone(),
+            Environment {
+                name,
+                config,
+                production: decl.production,
+                description: decl.description,
+            },
+        );
+    }
+
+    let decl = file.rules;
+    let mut rules = Rules {
+        env_tokens: decl.env_tokens,
+        ..Rules::default()
+    };
+    for env in rules.env_tokens.keys() {
+        if !environments.contains_key(env) {
+            let offset = text
+                .find(&format!("{env} ="))
+                .or_else(|| text.find("env_tokens"))
+                .unwrap_or(0);
+            return Err(error_at(
+                text,
+                offset,
+                format!("env_tokens names `{env}`, which is not an environment"),
+            ));
+        }
+    }
+    if let Some(secrets) = &decl.secrets {
+        rules.secrets = secrets
+            .iter()
+            .map(|s| pattern(text, s, "secret pattern"))
+            .collect::<Result<_, _>>()?;
+    }
+    if let Some(keys) = decl.identity_keys {
+        rules.identity_keys = keys;
+    }
+    for glob in &decl.ordered_lists {
+        rules
+            .ordered_lists
+            .push(pattern(text, glob, "ordered_lists pattern")?);
+    }
+    for glob in &decl.ignore {
+        rules.ignore.push(pattern(text, glob, "ignore pattern")?);
+    }
+    for sev in &decl.severity {
+        rules.severity.push(SeverityRule {
+            key: pattern(text, &sev.key, "key pattern")?,
+            severity: sev.severity,
+        });
+    }
+    for expect in &decl.expect {
+        let key = pattern(text, &expect.key, "key pattern")?;
+        if expect.reason.trim().is_empty() {
+            return Err(error_at(
+                text,
+                expect.key.span().start,
+                "an expected difference needs a reason".to_string(),
+            ));
+        }
+        let expires = match &expect.expires {
+            None => None,
+            Some(spanned) => {
+                let raw = match spanned.get_ref() {
+                    DateDecl::Text(s) => s.clone(),
+                    DateDecl::Toml(dt) => dt.to_string(),
+                };
+                let offset = spanned.span().start;
+                Some(
+                    Date::parse(&raw)
+                        .map_err(|e| error_at(text, offset, format!("bad expiry date: {e}")))?,
+                )
+            }
+        };
+        rules.expect.push(ExpectRule {
+            key,
+            reason: expect.reason.clone(),
+            owner: expect.owner.clone(),
+            expires,
+        });
+    }
+    Ok(Manifest {
+        environments,
+        rules,
+        baseline_path: decl
+            .baseline
+            .unwrap_or_else(|| "envparity.baseline.json".to_string()),
+    })
+}
+
+/// The JSON Schema of envparity.toml, for editors.
+pub fn json_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(ManifestFile);
+    serde_json::to_value(schema).expect("schema serializes")
+}
+
+/// Default secret patterns, re-exported for templates.
+pub fn default_secret_patterns() -> &'static [&'static str] {
+    rules::DEFAULT_SECRET_PATTERNS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+[environments.qa]
+config = ["qa/**"]
+[environments.prod]
+config = ["prod/**"]
+production = true
+
+[rules]
+env_tokens = { qa = ["qa", "staging"], prod = ["prod", "production"] }
+secrets = ["*password*", "*secret*", "*token*", "*_KEY", "*api_key*"]
+
+[[rules.expect]]
+key = "deploy.yaml:Deployment/*/api:spec.replicas"
+reason = "Production runs more replicas"
+owner = "platform"
+expires = "2027-06-30"
+"#;
+
+    #[test]
+    fn parses_the_documented_example() {
+        let m = parse(EXAMPLE).unwrap();
+        assert_eq!(m.environments.len(), 2);
+        assert!(m.environments["prod"].production);
+        assert_eq!(m.environments["qa"].config[0].glob, "qa/**");
+        assert_eq!(m.environments["qa"].config[0].line, 3);
+        assert_eq!(
+            m.rules.expect[0].expires,
+            Some(Date::new(2027, 6, 30).unwrap())
+        );
+        assert!(m.rules.is_secret_name("STRIPE_API_KEY"));
+        assert!(!m.rules.is_secret_name("LOG_LEVEL"));
+    }
+
+    fn error_of(text: &str) -> ManifestError {
+        parse(text).unwrap_err()
+    }
+
+    #[test]
+    fn errors_point_at_line_and_column() {
+        let e = error_of("[environments.qa]\nconfig = [\"qa/**\"]\nconfgi = 1\n");
+        assert_eq!((e.line, e.column), (3, 1), "{e}");
+        assert!(e.message.contains("unknown field `confgi`"), "{e}");
+
+        let e = error_of("[environments.qa]\nconfig = [\"qa/**\"\n");
+        assert_eq!(e.line, 2, "{e}");
+
+        let e = error_of(
+            "[environments.qa]\n[[rules.expect]]\nkey = \"a\"\nreason = \"r\"\nexpires = \"2027-02-30\"\n",
+        );
+        assert_eq!((e.line, e.column), (5, 11), "{e}");
+        assert!(e.message.contains("2027-02-30"), "{e}");
+
+        let e = error_of("[environments.qa]\n[[rules.expect]]\nkey = \"a.***\"\nreason = \"r\"\n");
+        assert_eq!(e.line, 3, "{e}");
+
+        let e = error_of("[environments.qa]\nconfig = [\"../etc/**\"]\n");
+        assert_eq!((e.line, e.column), (2, 12), "{e}");
+
+        let e = error_of("[environments.qa]\n[rules]\nenv_tokens = { prd = [\"p\"] }\n");
+        assert!(e.message.contains("`prd`"), "{e}");
+    }
+
+    #[test]
+    fn accepts_toml_dates() {
+        let m = parse("[environments.qa]\n[[rules.expect]]\nkey = \"a\"\nreason = \"r\"\nexpires = 2027-06-30\n").unwrap();
+        assert_eq!(m.rules.expect[0].expires.unwrap().to_string(), "2027-06-30");
+    }
+
+    #[test]
+    fn renders_a_caret_under_the_column() {
+        let e = error_of("[environments.qa]\nconfgi = 1\n");
+        let shown = e.render("envparity.toml");
+        assert!(shown.starts_with("envparity.toml:2:1: "), "{shown}");
+        assert!(shown.contains("2 | confgi = 1\n  | ^"), "{shown}");
+    }
+}

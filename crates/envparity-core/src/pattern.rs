@@ -1,0 +1,192 @@
+//! Key patterns, as users write them in `rules.expect.key` and friends.
+//!
+//! A finding key looks like `deploy.yaml:Deployment/shop/api:spec.template.spec.containers[name=api].image`.
+//! In a pattern `*` matches within one segment (it never crosses `.`, `/`, `:`, `[` or `]`),
+//! `**` matches across segments (anything at all, including nothing), and `?` matches one
+//! character that is not a separator. Everything else matches itself.
+
+use std::fmt;
+
+/// A compiled key pattern.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyPattern {
+    text: String,
+    tokens: Vec<Token>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Token {
+    Literal(char),
+    AnyChar,
+    Star,
+    DoubleStar,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PatternError {
+    #[error("the pattern is empty")]
+    Empty,
+    #[error("`***` is ambiguous: use `*` (one segment) or `**` (any number of segments)")]
+    TripleStar,
+}
+
+fn is_separator(c: char) -> bool {
+    matches!(c, '.' | '/' | ':' | '[' | ']')
+}
+
+impl KeyPattern {
+    pub fn new(text: &str) -> Result<KeyPattern, PatternError> {
+        if text.is_empty() {
+            return Err(PatternError::Empty);
+        }
+        if text.contains("***") {
+            return Err(PatternError::TripleStar);
+        }
+        let mut tokens = Vec::new();
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '*' if chars.peek() == Some(&'*') => {
+                    chars.next();
+                    tokens.push(Token::DoubleStar);
+                }
+                '*' => tokens.push(Token::Star),
+                '?' => tokens.push(Token::AnyChar),
+                other => tokens.push(Token::Literal(other)),
+            }
+        }
+        Ok(KeyPattern {
+            text: text.to_string(),
+            tokens,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Case-sensitive match of the whole key.
+    pub fn matches(&self, key: &str) -> bool {
+        let chars: Vec<char> = key.chars().collect();
+        matches_from(&self.tokens, &chars, false)
+    }
+
+    /// Case-insensitive match, for name patterns such as `*password*`.
+    pub fn matches_ignore_case(&self, key: &str) -> bool {
+        let chars: Vec<char> = key.chars().flat_map(char::to_lowercase).collect();
+        matches_from(&self.tokens, &chars, true)
+    }
+}
+
+/// Glob matching as a set of reachable text positions per token: O(pattern × key),
+/// never exponential whatever the stars.
+fn matches_from(tokens: &[Token], text: &[char], fold_case: bool) -> bool {
+    let n = text.len();
+    let mut reachable = vec![false; n + 1];
+    reachable[0] = true;
+    for token in tokens {
+        let mut next = vec![false; n + 1];
+        match token {
+            Token::Literal(expected) => {
+                for i in 0..n {
+                    if reachable[i] {
+                        let want = if fold_case {
+                            expected.to_lowercase().next().unwrap_or(*expected)
+                        } else {
+                            *expected
+                        };
+                        if text[i] == want {
+                            next[i + 1] = true;
+                        }
+                    }
+                }
+            }
+            Token::AnyChar => {
+                for i in 0..n {
+                    if reachable[i] && !is_separator(text[i]) {
+                        next[i + 1] = true;
+                    }
+                }
+            }
+            Token::Star => {
+                for i in 0..=n {
+                    if reachable[i] || (i > 0 && next[i - 1] && !is_separator(text[i - 1])) {
+                        next[i] = true;
+                    }
+                }
+            }
+            Token::DoubleStar => {
+                let mut seen = false;
+                for i in 0..=n {
+                    seen |= reachable[i];
+                    next[i] = seen;
+                }
+            }
+        }
+        reachable = next;
+    }
+    reachable[n]
+}
+
+impl fmt::Debug for KeyPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyPattern({:?})", self.text)
+    }
+}
+
+impl fmt::Display for KeyPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(pattern: &str, key: &str, expected: bool) {
+        let compiled = KeyPattern::new(pattern).unwrap();
+        assert_eq!(compiled.matches(key), expected, "{pattern} vs {key}");
+    }
+
+    #[test]
+    fn star_stays_within_a_segment() {
+        let key = "deploy.yaml:Deployment/shop/api:spec.replicas";
+        check("deploy.yaml:Deployment/*/api:spec.replicas", key, true);
+        check("*.yaml:Deployment/*/*:spec.replicas", key, true);
+        check("deploy.yaml:*/api:spec.replicas", key, false);
+        check("deploy.yaml:Deployment/*/api:*", key, false);
+        check("deploy.yaml:Deployment/*/api:**", key, true);
+        check("**.replicas", key, true);
+        check("**:spec.replicas", key, true);
+        check("**replicas", key, true);
+        check("**.image", key, false);
+    }
+
+    #[test]
+    fn matches_identity_segments() {
+        let key = "features.json:features[id=checkout].enabled";
+        check("features.json:features[id=*].enabled", key, true);
+        check("features.json:features[*].enabled", key, true);
+        check("features.json:features[id=check?ut].enabled", key, true);
+        check("features.json:features.enabled", key, false);
+    }
+
+    #[test]
+    fn case_folding_for_name_patterns() {
+        let p = KeyPattern::new("*password*").unwrap();
+        assert!(p.matches_ignore_case("DB_PASSWORD"));
+        assert!(!p.matches("DB_PASSWORD"));
+        assert!(
+            KeyPattern::new("*_KEY")
+                .unwrap()
+                .matches_ignore_case("stripe_api_key")
+        );
+    }
+
+    #[test]
+    fn rejects_bad_patterns() {
+        assert_eq!(KeyPattern::new(""), Err(PatternError::Empty));
+        assert_eq!(KeyPattern::new("a.***"), Err(PatternError::TripleStar));
+    }
+}

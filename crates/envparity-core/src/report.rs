@@ -1,0 +1,71 @@
+//! The report: findings of one comparison, scores, and what could not be read.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::finding::{Class, Facet, Finding};
+
+pub const REPORT_FORMAT: &str = "envparity-report";
+pub const REPORT_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Report {
+    pub format: String,
+    pub version: u32,
+    pub environments: Vec<EnvironmentInfo>,
+    /// The environment the others are compared against (the one marked production).
+    pub reference: String,
+    /// Overall parity, 0–100: the mean of the facet scores (see `score`).
+    pub score: f64,
+    pub facets: Vec<FacetSummary>,
+    pub findings: Vec<Finding>,
+    /// For three or more environments: one row per key that differs, one value per environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrix: Option<Matrix>,
+    /// Things the reader should know about the comparison itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct EnvironmentInfo {
+    pub name: String,
+    pub production: bool,
+    pub taken_at: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FacetSummary {
+    pub facet: Facet,
+    pub score: f64,
+    /// Keys compared (the union of both sides, ignored keys left out).
+    pub compared: u64,
+    /// Findings per class.
+    pub counts: BTreeMap<Class, u64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Matrix {
+    pub environments: Vec<String>,
+    pub rows: Vec<MatrixRow>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct MatrixRow {
+    pub key: String,
+    pub group: String,
+    /// One per environment, in `environments` order; `None` where the key is absent.
+    pub values: Vec<Option<String>>,
+}
+
+impl Report {
+    /// Findings that call for action (drift, missing, extra, shared secrets, unreadable sources).
+    pub fn actionable(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.class.is_actionable())
+    }
+
+    pub fn has_unreadable(&self) -> bool {
+        self.findings.iter().any(|f| f.class == Class::Unreadable)
+    }
+}

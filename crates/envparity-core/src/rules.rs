@@ -1,0 +1,195 @@
+//! Rules: what the user says about expected differences, tokens, secrets and identity,
+//! compiled from envparity.toml, plus the baseline of accepted drift.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::date::Date;
+use crate::finding::Severity;
+use crate::pattern::KeyPattern;
+
+/// Key-name patterns whose values are secrets, when envparity.toml names none.
+pub const DEFAULT_SECRET_PATTERNS: &[&str] = &[
+    "*password*",
+    "*passwd*",
+    "*secret*",
+    "*token*",
+    "*_key",
+    "*api_key*",
+    "*apikey*",
+    "*credential*",
+    "*private_key*",
+];
+
+/// Fields that identify an object inside a list, tried in order: the first one present
+/// and unique in every element of a list is used.
+pub const DEFAULT_IDENTITY_KEYS: &[&str] = &[
+    "name",
+    "id",
+    "key",
+    "containerPort",
+    "port",
+    "mountPath",
+    "ip",
+    "host",
+];
+
+/// Scalar lists whose order matters; all other scalar lists compare as sets.
+pub const DEFAULT_ORDERED_LISTS: &[&str] = &[
+    "**.command",
+    "**.args",
+    "**.entrypoint",
+    "**:command",
+    "**:args",
+];
+
+/// Keys never compared: fields a cluster writes into live objects.
+pub const DEFAULT_IGNORE: &[&str] = &[
+    "**:metadata.creationTimestamp",
+    "**:metadata.resourceVersion",
+    "**:metadata.uid",
+    "**:metadata.generation",
+    "**:metadata.managedFields**",
+    "**:metadata.annotations[\"kubectl.kubernetes.io/last-applied-configuration\"]",
+    "**:metadata.annotations[\"deployment.kubernetes.io/revision\"]",
+    "**:status",
+    "**:status.**",
+    "**:status[**",
+];
+
+/// A difference the team expects, with a reason.
+#[derive(Clone, Debug)]
+pub struct ExpectRule {
+    pub key: KeyPattern,
+    pub reason: String,
+    pub owner: Option<String>,
+    /// After this date the difference is drift again.
+    pub expires: Option<Date>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SeverityRule {
+    pub key: KeyPattern,
+    pub severity: Severity,
+}
+
+#[derive(Clone, Debug)]
+pub struct Rules {
+    pub env_tokens: BTreeMap<String, Vec<String>>,
+    pub secrets: Vec<KeyPattern>,
+    pub expect: Vec<ExpectRule>,
+    pub identity_keys: Vec<String>,
+    pub ordered_lists: Vec<KeyPattern>,
+    pub ignore: Vec<KeyPattern>,
+    pub severity: Vec<SeverityRule>,
+    pub baseline: Baseline,
+}
+
+fn compile(patterns: &[&str]) -> Vec<KeyPattern> {
+    patterns
+        .iter()
+        .map(|p| KeyPattern::new(p).expect("built-in pattern"))
+        .collect()
+}
+
+impl Default for Rules {
+    fn default() -> Rules {
+        Rules {
+            env_tokens: BTreeMap::new(),
+            secrets: compile(DEFAULT_SECRET_PATTERNS),
+            expect: Vec::new(),
+            identity_keys: DEFAULT_IDENTITY_KEYS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            ordered_lists: compile(DEFAULT_ORDERED_LISTS),
+            ignore: compile(DEFAULT_IGNORE),
+            severity: Vec::new(),
+            baseline: Baseline::default(),
+        }
+    }
+}
+
+impl Rules {
+    /// Whether a key name (the last segment of a key, or a whole `.env` name) names a secret.
+    pub fn is_secret_name(&self, name: &str) -> bool {
+        self.secrets.iter().any(|p| p.matches_ignore_case(name))
+    }
+
+    pub fn is_ignored(&self, key: &str) -> bool {
+        self.ignore.iter().any(|p| p.matches(key))
+    }
+
+    pub fn is_ordered_list(&self, key: &str) -> bool {
+        self.ordered_lists.iter().any(|p| p.matches(key))
+    }
+
+    /// The first expect rule matching any of the keys, whether expired or not.
+    pub fn expectation(&self, keys: &[&str]) -> Option<&ExpectRule> {
+        self.expect
+            .iter()
+            .find(|rule| keys.iter().any(|k| rule.key.matches(k)))
+    }
+
+    pub fn severity_override(&self, keys: &[&str]) -> Option<Severity> {
+        self.severity
+            .iter()
+            .find(|rule| keys.iter().any(|k| rule.key.matches(k)))
+            .map(|r| r.severity)
+    }
+}
+
+/// The baseline file: drift a team has accepted for now, value by value.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Baseline {
+    #[serde(default)]
+    pub version: u32,
+    #[serde(default)]
+    pub entries: Vec<BaselineEntry>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct BaselineEntry {
+    pub key: String,
+    /// The two environments, in report order.
+    pub envs: [String; 2],
+    /// SHA-256 of each side's displayed value (`-` when absent): a changed value is drift again.
+    pub value_hashes: [String; 2],
+    pub reason: String,
+    pub added: Date,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<Date>,
+}
+
+/// The fingerprint a baseline keeps of a displayed value.
+pub fn value_fingerprint(display: Option<&str>) -> String {
+    match display {
+        None => "-".to_string(),
+        Some(text) => {
+            let digest = Sha256::digest(text.as_bytes());
+            digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+        }
+    }
+}
+
+impl Baseline {
+    /// The live entry accepting exactly these values, if any.
+    pub fn accepts(
+        &self,
+        key: &str,
+        envs: [&str; 2],
+        values: [Option<&str>; 2],
+        today: Date,
+    ) -> Option<&BaselineEntry> {
+        let hashes = [value_fingerprint(values[0]), value_fingerprint(values[1])];
+        self.entries.iter().find(|e| {
+            e.key == key
+                && e.envs[0] == envs[0]
+                && e.envs[1] == envs[1]
+                && e.value_hashes == hashes
+                && e.expires.is_none_or(|d| d >= today)
+        })
+    }
+}

@@ -1,0 +1,223 @@
+//! The snapshot: everything envparity collected from one environment at one moment.
+//!
+//! A snapshot is portable and safe: secret values are replaced by keyed hashes before
+//! they enter it (see [`SecretValue`]), so a Production snapshot can be compared anywhere.
+
+use serde::{Deserialize, Serialize};
+
+/// The value of the `format` field, so a stray JSON file is not mistaken for a snapshot.
+pub const SNAPSHOT_FORMAT: &str = "envparity-snapshot";
+/// Bumped whenever a reader of version N could misread version N+1.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Snapshot {
+    pub format: String,
+    pub version: u32,
+    /// The environment's name in envparity.toml.
+    pub environment: String,
+    /// Whether envparity.toml marks the environment `production = true`.
+    #[serde(default)]
+    pub production: bool,
+    /// RFC 3339, UTC.
+    pub taken_at: String,
+    pub tool_version: String,
+    /// Identifies the key secrets were hashed with (a hash of the key, never the key).
+    /// Secrets from snapshots with different key ids cannot be compared.
+    pub secret_key_id: String,
+    /// True when the key was made up for one run: its hashes match nothing else.
+    #[serde(default)]
+    pub secret_key_ephemeral: bool,
+    #[serde(default)]
+    pub config: ConfigSnapshot,
+}
+
+impl Snapshot {
+    pub fn new(
+        environment: &str,
+        production: bool,
+        taken_at: String,
+        secret_key_id: String,
+    ) -> Snapshot {
+        Snapshot {
+            format: SNAPSHOT_FORMAT.to_string(),
+            version: SNAPSHOT_VERSION,
+            environment: environment.to_string(),
+            production,
+            taken_at,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            secret_key_id,
+            secret_key_ephemeral: false,
+            config: ConfigSnapshot::default(),
+        }
+    }
+}
+
+/// The config facet of a snapshot: every file read, and every source that could not be.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct ConfigSnapshot {
+    pub files: Vec<ConfigFile>,
+    #[serde(default)]
+    pub errors: Vec<SourceError>,
+}
+
+/// One configuration file, flattened into keyed leaf values.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ConfigFile {
+    /// Path below the glob's fixed prefix: what files are paired by across environments.
+    pub path: String,
+    /// Path relative to envparity.toml's folder, for locations in reports.
+    pub source: String,
+    pub format: Format,
+    /// Values outside any Kubernetes object.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entries: Vec<Entry>,
+    /// Kubernetes objects, paired across environments by kind/namespace/name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<Resource>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Yaml,
+    Json,
+    Toml,
+    Ini,
+    Dotenv,
+    Properties,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Yaml => "YAML",
+            Format::Json => "JSON",
+            Format::Toml => "TOML",
+            Format::Ini => "INI",
+            Format::Dotenv => ".env",
+            Format::Properties => "Java properties",
+        }
+    }
+}
+
+/// A Kubernetes object: a document with apiVersion, kind and metadata.name.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Resource {
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+    /// Line of the document's first key.
+    pub line: u32,
+    pub entries: Vec<Entry>,
+}
+
+impl Resource {
+    /// `Kind/namespace/name`, or `Kind/name` when the object names no namespace.
+    pub fn id(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}/{}/{}", self.kind, ns, self.name),
+            None => format!("{}/{}", self.kind, self.name),
+        }
+    }
+}
+
+/// One leaf: a key path within its file or object, where it is, and its value.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Entry {
+    /// `server.timeout`, `spec.template.spec.containers[name=api].image`, `LOG_LEVEL`.
+    pub path: String,
+    pub line: u32,
+    pub value: Value,
+}
+
+/// A leaf value. Maps and lists of objects are flattened into paths; a list of scalars
+/// stays one value.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", content = "value", rename_all = "lowercase")]
+pub enum Value {
+    Null,
+    Bool(bool),
+    /// Canonical decimal text (`1e3` and `1000.0` both read `1000`).
+    Number(String),
+    String(String),
+    List(Vec<Value>),
+    /// An empty map (`{}`), which would otherwise vanish when flattened.
+    EmptyMap,
+    Secret(SecretValue),
+}
+
+/// A secret, as it may appear in a snapshot: its keyed hash, never its value.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SecretValue {
+    /// Hex HMAC-SHA256 of the secret under the project key.
+    pub hmac: String,
+    /// For a credential inside a larger value (a URL's password), the value with the
+    /// secret replaced by `{secret}`, so the rest can still be compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub around: Option<String>,
+}
+
+/// How a secret is shown: the first 12 hex digits of its keyed hash.
+pub fn secret_display(hmac: &str) -> String {
+    format!("‹secret {}›", &hmac[..hmac.len().min(12)])
+}
+
+impl Value {
+    /// The value as reports show it. Secrets show as their short hash.
+    pub fn display(&self) -> String {
+        match self {
+            Value::Null => "null".to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) => n.clone(),
+            Value::String(s) => s.clone(),
+            Value::EmptyMap => "{}".to_string(),
+            Value::List(items) => {
+                let parts: Vec<String> = items.iter().map(Value::display).collect();
+                format!("[{}]", parts.join(", "))
+            }
+            Value::Secret(secret) => {
+                let shown = secret_display(&secret.hmac);
+                match &secret.around {
+                    Some(around) => around.replace("{secret}", &shown),
+                    None => shown,
+                }
+            }
+        }
+    }
+
+    pub fn is_secret(&self) -> bool {
+        match self {
+            Value::Secret(_) => true,
+            Value::List(items) => items.iter().any(Value::is_secret),
+            _ => false,
+        }
+    }
+}
+
+/// A source that could not be read: reported with where and what, never fatal to the run.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SourceError {
+    /// Path relative to envparity.toml's folder.
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    /// What was wrong. Never contains a value that could be a secret.
+    pub message: String,
+}
+
+impl std::fmt::Display for SourceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.source)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        write!(f, ": {}", self.message)
+    }
+}
