@@ -1,0 +1,36 @@
+//! Readers: one per format, each turning text into [`Node`] documents with lines.
+//!
+//! Error messages describe what is wrong and where; they never quote the input, which
+//! may hold a secret.
+
+use envparity_core::snapshot::Format;
+
+use crate::tree::Node;
+
+/// A file that could not be parsed: where, and what was wrong (never the offending text).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{line}:{column}: {message}")]
+pub struct ReadError {
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+/// Parses `text` in `format` into its documents (several for multi-document YAML, one otherwise).
+pub fn parse(format: Format, text: &str) -> Result<Vec<Node>, ReadError> {
+    match format {
+        Format::Yaml => yaml::parse(text),
+        Format::Json => json::parse(text).map(|n| vec![n]),
+        Format::Toml => toml::parse(text).map(|n| vec![n]),
+        Format::Ini => ini::parse(text).map(|n| vec![n]),
+        Format::Dotenv => dotenv::parse(text).map(|n| vec![n]),
+        Format::Properties => properties::parse(text).map(|n| vec![n]),
+    }
+}
+
+pub mod dotenv;
+pub mod ini;
+pub mod json;
+pub mod properties;
+pub mod toml;
+pub mod yaml;

@@ -1,0 +1,44 @@
+//! The normalized tree every reader produces: maps, lists and scalars, each node
+//! remembering the line it was written on.
+
+/// A parsed value with the 1-based line it starts on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub line: u32,
+    pub kind: NodeKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeKind {
+    Null,
+    Bool(bool),
+    /// Canonical decimal text: integers without leading zeros or `+`, floats in Rust's
+    /// shortest round-trip form with integral floats written as integers (`1000.0` → `1000`),
+    /// so `1e3`, `1000` and `1000.0` compare equal. Non-finite floats as `inf`, `-inf`, `nan`.
+    Number(String),
+    String(String),
+    List(Vec<Node>),
+    /// Keys in document order. A duplicated key keeps its last value, as most loaders do.
+    Map(Vec<(String, Node)>),
+}
+
+impl Node {
+    pub fn new(line: u32, kind: NodeKind) -> Node {
+        Node { line, kind }
+    }
+
+    /// The value at a key, for maps.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.kind {
+            NodeKind::Map(entries) => entries.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::String(s) => Some(s),
+            _ => None,
+        }
+    }
+}
