@@ -68,19 +68,21 @@ impl KeyPattern {
     /// Case-sensitive match of the whole key.
     pub fn matches(&self, key: &str) -> bool {
         let chars: Vec<char> = key.chars().collect();
-        matches_from(&self.tokens, &chars, false)
+        matches_from(&self.tokens, &chars, false, false)
     }
 
-    /// Case-insensitive match, for name patterns such as `*password*`.
-    pub fn matches_ignore_case(&self, key: &str) -> bool {
-        let chars: Vec<char> = key.chars().flat_map(char::to_lowercase).collect();
-        matches_from(&self.tokens, &chars, true)
+    /// Match of a name pattern such as `*password*` against a key name
+    /// (`spring.datasource.password`, `DB_PASSWORD`): case-insensitive, and `*` crosses
+    /// separators, because a name is not a path.
+    pub fn matches_name(&self, name: &str) -> bool {
+        let chars: Vec<char> = name.chars().flat_map(char::to_lowercase).collect();
+        matches_from(&self.tokens, &chars, true, true)
     }
 }
 
 /// Glob matching as a set of reachable text positions per token: O(pattern × key),
 /// never exponential whatever the stars.
-fn matches_from(tokens: &[Token], text: &[char], fold_case: bool) -> bool {
+fn matches_from(tokens: &[Token], text: &[char], fold_case: bool, star_crosses: bool) -> bool {
     let n = text.len();
     let mut reachable = vec![false; n + 1];
     reachable[0] = true;
@@ -108,14 +110,14 @@ fn matches_from(tokens: &[Token], text: &[char], fold_case: bool) -> bool {
                     }
                 }
             }
-            Token::Star => {
+            Token::Star if !star_crosses => {
                 for i in 0..=n {
                     if reachable[i] || (i > 0 && next[i - 1] && !is_separator(text[i - 1])) {
                         next[i] = true;
                     }
                 }
             }
-            Token::DoubleStar => {
+            Token::Star | Token::DoubleStar => {
                 let mut seen = false;
                 for i in 0..=n {
                     seen |= reachable[i];
@@ -175,12 +177,12 @@ mod tests {
     #[test]
     fn case_folding_for_name_patterns() {
         let p = KeyPattern::new("*password*").unwrap();
-        assert!(p.matches_ignore_case("DB_PASSWORD"));
+        assert!(p.matches_name("DB_PASSWORD"));
         assert!(!p.matches("DB_PASSWORD"));
         assert!(
             KeyPattern::new("*_KEY")
                 .unwrap()
-                .matches_ignore_case("stripe_api_key")
+                .matches_name("stripe_api_key")
         );
     }
 

@@ -115,7 +115,7 @@ impl Default for Rules {
 impl Rules {
     /// Whether a key name (the last segment of a key, or a whole `.env` name) names a secret.
     pub fn is_secret_name(&self, name: &str) -> bool {
-        self.secrets.iter().any(|p| p.matches_ignore_case(name))
+        self.secrets.iter().any(|p| p.matches_name(name))
     }
 
     pub fn is_ignored(&self, key: &str) -> bool {

@@ -1,0 +1,221 @@
+//! The collector: expands an environment's config globs, reads and flattens every file
+//! (in parallel), and records what could not be read instead of stopping.
+
+use std::path::{Path, PathBuf};
+
+use envparity_core::manifest::{Environment, MANIFEST_NAME, SourceGlob};
+use envparity_core::rules::Rules;
+use envparity_core::snapshot::{ConfigFile, ConfigSnapshot, Format, SourceError};
+use globset::GlobBuilder;
+use rayon::prelude::*;
+
+use crate::flatten::Flattener;
+use crate::read;
+use crate::secrets::SecretHasher;
+
+/// The key file `envparity init` writes: never read as configuration.
+pub const KEY_FILE_NAME: &str = ".envparity.key";
+
+#[derive(Debug)]
+pub struct CollectOptions<'a> {
+    /// The folder holding envparity.toml: globs and reported paths are relative to it.
+    pub root: &'a Path,
+    pub environment: &'a Environment,
+    pub rules: &'a Rules,
+    pub hasher: &'a SecretHasher,
+}
+
+/// The format of a file, from its name. `None` for files envparity does not read.
+pub fn detect_format(path: &Path) -> Option<Format> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") {
+        return Some(Format::Dotenv);
+    }
+    let ext = name.rsplit_once('.')?.1;
+    Some(match ext {
+        "yaml" | "yml" => Format::Yaml,
+        "json" => Format::Json,
+        "toml" => Format::Toml,
+        "ini" | "cfg" => Format::Ini,
+        "properties" => Format::Properties,
+        _ => return None,
+    })
+}
+
+struct Candidate {
+    absolute: PathBuf,
+    /// Relative to the root, `/`-separated.
+    source: String,
+    /// Relative to the glob's fixed prefix: what pairs files across environments.
+    paired: String,
+    format: Format,
+}
+
+/// Reads every config file of one environment.
+pub fn collect(options: &CollectOptions) -> ConfigSnapshot {
+    let mut errors = Vec::new();
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for glob in &options.environment.config {
+        match expand(options.root, glob) {
+            Ok(found) => {
+                for c in found {
+                    if !candidates.iter().any(|have| have.source == c.source) {
+                        candidates.push(c);
+                    }
+                }
+            }
+            Err(error) => errors.push(error),
+        }
+    }
+    candidates.sort_by(|a, b| a.source.cmp(&b.source));
+
+    let flattener = Flattener { rules: options.rules, hasher: options.hasher };
+    let results: Vec<Result<ConfigFile, SourceError>> = candidates.par_iter().map(|c| read_one(c, &flattener)).collect();
+    let mut files = Vec::with_capacity(results.len());
+    for result in results {
+        match result {
+            Ok(file) => files.push(file),
+            Err(error) => errors.push(error),
+        }
+    }
+    ConfigSnapshot { files, errors }
+}
+
+fn read_one(candidate: &Candidate, flattener: &Flattener) -> Result<ConfigFile, SourceError> {
+    let error = |line: Option<u32>, column: Option<u32>, message: String| SourceError {
+        source: candidate.source.clone(),
+        line,
+        column,
+        message,
+    };
+    let bytes = std::fs::read(&candidate.absolute).map_err(|e| error(None, None, format!("cannot read: {}", io_reason(&e))))?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        let offset = e.valid_up_to();
+        let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+        error(Some(line), None, format!("not UTF-8 text (invalid byte at offset {offset})"))
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let documents = read::parse(candidate.format, text).map_err(|e| {
+        error(Some(e.line), Some(e.column), format!("invalid {}: {}", candidate.format.name(), e.message))
+    })?;
+    let flat = flattener.flatten(candidate.format, &documents);
+    Ok(ConfigFile {
+        path: candidate.paired.clone(),
+        source: candidate.source.clone(),
+        format: candidate.format,
+        entries: flat.entries,
+        resources: flat.resources,
+    })
+}
+
+/// An I/O error's reason without the path (which the caller already names).
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+fn has_wildcard(part: &str) -> bool {
+    part.contains(['*', '?', '[', '{'])
+}
+
+/// The matching files of one glob, relative to the root.
+fn expand(root: &Path, glob: &SourceGlob) -> Result<Vec<Candidate>, SourceError> {
+    let manifest_error = |message: String| SourceError {
+        source: MANIFEST_NAME.to_string(),
+        line: Some(glob.line),
+        column: Some(glob.column),
+        message,
+    };
+    let pattern = glob.glob.trim_start_matches("./");
+    let matcher = GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+        .map_err(|e| manifest_error(format!("bad config glob `{}`: {}", glob.glob, e.kind())))?
+        .compile_matcher();
+    let parts: Vec<&str> = pattern.split('/').filter(|p| !p.is_empty()).collect();
+    let fixed_len = parts.iter().position(|p| has_wildcard(p)).unwrap_or(parts.len().saturating_sub(1));
+    let prefix: Vec<&str> = parts[..fixed_len].to_vec();
+    let start = prefix.iter().fold(root.to_path_buf(), |p, part| p.join(part));
+
+    let mut found = Vec::new();
+    if !has_wildcard(pattern) {
+        // A single file named outright: a missing one is an error, an unknown format too.
+        let absolute = root.join(pattern);
+        if !absolute.is_file() {
+            return Err(manifest_error(format!("config file `{pattern}` does not exist")));
+        }
+        let format = detect_format(&absolute)
+            .ok_or_else(|| manifest_error(format!("`{pattern}` is not a format envparity reads (YAML, JSON, TOML, INI, .env, properties)")))?;
+        let paired = parts.last().copied().unwrap_or(pattern).to_string();
+        found.push(Candidate { absolute, source: pattern.to_string(), paired, format });
+        return Ok(found);
+    }
+    if !start.is_dir() {
+        return Err(manifest_error(format!("config glob `{}`: folder `{}` does not exist", glob.glob, prefix.join("/"))));
+    }
+    let mut stack = vec![start];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| {
+            manifest_error(format!("cannot list `{}`: {}", relative(root, &dir), io_reason(&e)))
+        })?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(file_type) = entry.file_type() else { continue };
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if file_type.is_dir() {
+                // Symlinked folders are not followed: no loops, no escaping the project.
+                if name != ".git" {
+                    stack.push(path);
+                }
+                continue;
+            }
+            if name == KEY_FILE_NAME || name == MANIFEST_NAME {
+                continue;
+            }
+            let source = relative(root, &path);
+            if !matcher.is_match(&source) {
+                continue;
+            }
+            let Some(format) = detect_format(&path) else { continue };
+            let paired = source.split('/').skip(prefix.len()).collect::<Vec<_>>().join("/");
+            found.push(Candidate { absolute: path, source, paired, format });
+        }
+    }
+    if found.is_empty() {
+        return Err(manifest_error(format!("config glob `{}` matches no file envparity reads", glob.glob)));
+    }
+    Ok(found)
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_formats_by_name() {
+        for (name, format) in [
+            ("app.yaml", Some(Format::Yaml)),
+            ("x/deploy.YML", Some(Format::Yaml)),
+            (".env", Some(Format::Dotenv)),
+            (".env.production", Some(Format::Dotenv)),
+            ("prod.env", Some(Format::Dotenv)),
+            ("application.properties", Some(Format::Properties)),
+            ("legacy.ini", Some(Format::Ini)),
+            ("Cargo.toml", Some(Format::Toml)),
+            ("README.md", None),
+            ("Makefile", None),
+        ] {
+            assert_eq!(detect_format(Path::new(name)), format, "{name}");
+        }
+    }
+}

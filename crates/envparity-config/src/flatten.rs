@@ -1,0 +1,325 @@
+//! Flattening: parsed documents → keyed leaf entries and Kubernetes objects, with
+//! secrets hashed on the way. Lists of objects are keyed by identity (`[name=api]`),
+//! so reordering them is not a difference.
+
+use envparity_core::rules::Rules;
+use envparity_core::snapshot::{Entry, Format, Resource, Value};
+
+use crate::secrets::SecretHasher;
+use crate::tree::{Node, NodeKind};
+
+/// The path of a document that is a bare scalar.
+const ROOT_PATH: &str = "$";
+
+pub struct Flattener<'a> {
+    pub rules: &'a Rules,
+    pub hasher: &'a SecretHasher,
+}
+
+/// What one file flattens into.
+#[derive(Debug, Default)]
+pub struct Flat {
+    pub entries: Vec<Entry>,
+    pub resources: Vec<Resource>,
+}
+
+impl Flattener<'_> {
+    pub fn flatten(&self, format: Format, documents: &[Node]) -> Flat {
+        let mut flat = Flat::default();
+        // .env, properties and INI keys are already flat names: keep them whole.
+        let raw_keys = matches!(format, Format::Dotenv | Format::Properties | Format::Ini);
+        let mut plain_docs = Vec::new();
+        for (index, doc) in documents.iter().enumerate() {
+            if matches!(doc.kind, NodeKind::Null) {
+                continue;
+            }
+            if format == Format::Yaml || format == Format::Json {
+                if let Some(items) = kubernetes_list_items(doc) {
+                    for item in items {
+                        self.push_resource_or_plain(item, index, &mut flat, &mut plain_docs);
+                    }
+                    continue;
+                }
+            }
+            self.push_resource_or_plain(doc, index, &mut flat, &mut plain_docs);
+        }
+        let several = plain_docs.len() > 1;
+        for (index, doc) in plain_docs {
+            let mut path = if several { format!("[doc={}]", index + 1) } else { String::new() };
+            self.walk(doc, &mut path, false, raw_keys, &mut flat.entries);
+        }
+        flat
+    }
+
+    fn push_resource_or_plain<'n>(&self, doc: &'n Node, index: usize, flat: &mut Flat, plain: &mut Vec<(usize, &'n Node)>) {
+        match kubernetes_identity(doc) {
+            Some((kind, namespace, name)) => {
+                let mut entries = Vec::new();
+                let secret_data = kind == "Secret";
+                if let NodeKind::Map(fields) = &doc.kind {
+                    for (key, value) in fields {
+                        if key == "kind" {
+                            continue;
+                        }
+                        let mut path = String::new();
+                        push_segment(&mut path, key, false);
+                        if key == "metadata" {
+                            self.walk_metadata(value, &mut path, &mut entries);
+                            continue;
+                        }
+                        let secret = (secret_data && (key == "data" || key == "stringData")) || self.rules.is_secret_name(key);
+                        self.walk(value, &mut path, secret, false, &mut entries);
+                    }
+                }
+                flat.resources.push(Resource { kind, namespace, name, line: doc.line, entries });
+            }
+            None => plain.push((index, doc)),
+        }
+    }
+
+    /// metadata without name and namespace, which are the object's identity.
+    fn walk_metadata(&self, metadata: &Node, path: &mut String, out: &mut Vec<Entry>) {
+        let NodeKind::Map(fields) = &metadata.kind else {
+            return self.walk(metadata, path, false, false, out);
+        };
+        for (key, value) in fields {
+            if key == "name" || key == "namespace" {
+                continue;
+            }
+            let len = path.len();
+            push_segment(path, key, false);
+            self.walk(value, path, false, false, out);
+            path.truncate(len);
+        }
+    }
+
+    fn walk(&self, node: &Node, path: &mut String, secret: bool, raw_keys: bool, out: &mut Vec<Entry>) {
+        match &node.kind {
+            NodeKind::Map(fields) if fields.is_empty() => self.leaf(path, node.line, Value::EmptyMap, out),
+            NodeKind::Map(fields) => {
+                // `{name: DB_PASSWORD, value: …}` (Kubernetes env vars and the like): the
+                // secret's name is a sibling of its value.
+                let named_secret = ["name", "key"]
+                    .iter()
+                    .filter_map(|k| node.get(k).and_then(Node::as_str))
+                    .any(|name| self.rules.is_secret_name(name));
+                for (key, value) in fields {
+                    let len = path.len();
+                    push_segment(path, key, raw_keys);
+                    let child_secret = secret || self.rules.is_secret_name(key) || (named_secret && key == "value");
+                    self.walk(value, path, child_secret, raw_keys, out);
+                    path.truncate(len);
+                }
+            }
+            NodeKind::List(items) => self.walk_list(node, items, path, secret, out),
+            _ => {
+                let value = self.scalar(node, secret);
+                self.leaf(path, node.line, value, out);
+            }
+        }
+    }
+
+    fn walk_list(&self, node: &Node, items: &[Node], path: &mut String, secret: bool, out: &mut Vec<Entry>) {
+        let all_scalars = items.iter().all(|i| !matches!(i.kind, NodeKind::Map(_) | NodeKind::List(_)));
+        if all_scalars {
+            let values = items.iter().map(|i| self.scalar(i, secret)).collect();
+            return self.leaf(path, node.line, Value::List(values), out);
+        }
+        let identity = identity_key(items, &self.rules.identity_keys);
+        for (index, item) in items.iter().enumerate() {
+            let len = path.len();
+            match identity {
+                Some(field) => {
+                    let id = item.get(field).map(scalar_text).unwrap_or_default();
+                    path.push('[');
+                    path.push_str(field);
+                    path.push('=');
+                    path.push_str(&id);
+                    path.push(']');
+                }
+                None => {
+                    path.push('[');
+                    path.push_str(&index.to_string());
+                    path.push(']');
+                }
+            }
+            self.walk(item, path, secret, false, out);
+            path.truncate(len);
+        }
+    }
+
+    fn scalar(&self, node: &Node, secret: bool) -> Value {
+        match &node.kind {
+            NodeKind::Null => Value::Null,
+            NodeKind::Bool(b) => Value::Bool(*b),
+            NodeKind::Number(n) => Value::Number(n.clone()),
+            NodeKind::String(s) if secret && !s.is_empty() => self.hasher.secret(s),
+            NodeKind::String(s) => {
+                let is_secret_name = |name: &str| self.rules.is_secret_name(name);
+                self.hasher.scrub_embedded(s, &is_secret_name).unwrap_or_else(|| Value::String(s.clone()))
+            }
+            NodeKind::Map(_) | NodeKind::List(_) => unreachable!("scalar() is called on scalars"),
+        }
+    }
+
+    fn leaf(&self, path: &str, line: u32, value: Value, out: &mut Vec<Entry>) {
+        let path = if path.is_empty() { ROOT_PATH.to_string() } else { path.to_string() };
+        out.push(Entry { path, line, value });
+    }
+}
+
+/// A map key as a path segment: bare when it is a plain word, `["…"]` when it holds a
+/// separator, so keys stay unambiguous and patterns can still match them.
+fn push_segment(path: &mut String, key: &str, raw: bool) {
+    let plain = raw
+        || (!key.is_empty()
+            && !key.chars().any(|c| matches!(c, '.' | '[' | ']' | '"' | ':' | '*' | '?') || c.is_whitespace()));
+    if plain {
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
+    } else {
+        path.push_str("[\"");
+        path.push_str(&key.replace('\\', "\\\\").replace('"', "\\\""));
+        path.push_str("\"]");
+    }
+}
+
+fn scalar_text(node: &Node) -> String {
+    match &node.kind {
+        NodeKind::Null => "null".to_string(),
+        NodeKind::Bool(b) => b.to_string(),
+        NodeKind::Number(n) => n.clone(),
+        NodeKind::String(s) => s.clone(),
+        NodeKind::Map(_) | NodeKind::List(_) => String::new(),
+    }
+}
+
+/// The first identity field that every element has as a scalar, with no two equal.
+fn identity_key<'r>(items: &[Node], candidates: &'r [String]) -> Option<&'r str> {
+    if items.is_empty() || !items.iter().all(|i| matches!(i.kind, NodeKind::Map(_))) {
+        return None;
+    }
+    candidates.iter().map(String::as_str).find(|field| {
+        let mut seen = std::collections::HashSet::new();
+        items.iter().all(|item| match item.get(field) {
+            Some(v) if !matches!(v.kind, NodeKind::Map(_) | NodeKind::List(_) | NodeKind::Null) => seen.insert(scalar_text(v)),
+            _ => false,
+        })
+    })
+}
+
+/// `(kind, namespace, name)` of a Kubernetes object: a map with apiVersion, kind and metadata.name.
+fn kubernetes_identity(doc: &Node) -> Option<(String, Option<String>, String)> {
+    doc.get("apiVersion")?.as_str()?;
+    let kind = doc.get("kind")?.as_str()?.to_string();
+    let metadata = doc.get("metadata")?;
+    let name = metadata.get("name")?.as_str()?.to_string();
+    let namespace = metadata.get("namespace").and_then(Node::as_str).map(str::to_string);
+    Some((kind, namespace, name))
+}
+
+/// The items of a `kind: List` (or `…List`) document, as `kubectl get -o yaml` prints.
+fn kubernetes_list_items(doc: &Node) -> Option<&[Node]> {
+    doc.get("apiVersion")?.as_str()?;
+    let kind = doc.get("kind")?.as_str()?;
+    if !kind.ends_with("List") || doc.get("metadata").and_then(|m| m.get("name")).is_some() {
+        return None;
+    }
+    match &doc.get("items")?.kind {
+        NodeKind::List(items) => Some(items),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::KeySource;
+
+    fn n(line: u32, kind: NodeKind) -> Node {
+        Node::new(line, kind)
+    }
+
+    fn s(line: u32, text: &str) -> Node {
+        n(line, NodeKind::String(text.to_string()))
+    }
+
+    fn map(line: u32, fields: Vec<(&str, Node)>) -> Node {
+        n(line, NodeKind::Map(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
+    }
+
+    fn flatten(format: Format, docs: &[Node]) -> Flat {
+        let rules = Rules::default();
+        let hasher = SecretHasher::new(b"test".to_vec(), KeySource::Ephemeral);
+        Flattener { rules: &rules, hasher: &hasher }.flatten(format, docs)
+    }
+
+    fn paths(entries: &[Entry]) -> Vec<String> {
+        entries.iter().map(|e| format!("{}@{}={}", e.path, e.line, e.value.display())).collect()
+    }
+
+    #[test]
+    fn lists_of_objects_are_keyed_by_identity() {
+        let doc = map(
+            1,
+            vec![(
+                "features",
+                n(2, NodeKind::List(vec![
+                    map(3, vec![("id", s(3, "checkout")), ("enabled", n(4, NodeKind::Bool(true)))]),
+                    map(5, vec![("id", s(5, "search")), ("enabled", n(6, NodeKind::Bool(false)))]),
+                ])),
+            )],
+        );
+        let flat = flatten(Format::Json, &[doc]);
+        assert_eq!(
+            paths(&flat.entries),
+            ["features[id=checkout].id@3=checkout", "features[id=checkout].enabled@4=true", "features[id=search].id@5=search", "features[id=search].enabled@6=false"]
+        );
+    }
+
+    #[test]
+    fn kubernetes_objects_are_resources_and_env_secrets_are_hashed() {
+        let container = map(
+            7,
+            vec![
+                ("name", s(7, "api")),
+                (
+                    "env",
+                    n(8, NodeKind::List(vec![
+                        map(9, vec![("name", s(9, "DB_PASSWORD")), ("value", s(10, "CANARY-k8s-env"))]),
+                        map(11, vec![("name", s(11, "LOG_LEVEL")), ("value", s(12, "info"))]),
+                    ])),
+                ),
+            ],
+        );
+        let doc = map(
+            1,
+            vec![
+                ("apiVersion", s(1, "apps/v1")),
+                ("kind", s(2, "Deployment")),
+                ("metadata", map(3, vec![("name", s(4, "api")), ("namespace", s(5, "shop-qa")), ("labels", map(6, vec![("app.kubernetes.io/name", s(6, "api"))]))])),
+                ("spec", map(7, vec![("containers", n(7, NodeKind::List(vec![container])))])),
+            ],
+        );
+        let flat = flatten(Format::Yaml, &[doc]);
+        assert!(flat.entries.is_empty());
+        let res = &flat.resources[0];
+        assert_eq!(res.id(), "Deployment/shop-qa/api");
+        let shown = paths(&res.entries);
+        assert!(shown.contains(&"metadata.labels[\"app.kubernetes.io/name\"]@6=api".to_string()), "{shown:?}");
+        assert!(shown.contains(&"spec.containers[name=api].env[name=LOG_LEVEL].value@12=info".to_string()), "{shown:?}");
+        let secret = shown.iter().find(|p| p.contains("DB_PASSWORD].value")).unwrap();
+        assert!(secret.contains("‹secret ") && !secret.contains("CANARY"), "{secret}");
+    }
+
+    #[test]
+    fn scalar_lists_stay_one_value_and_dotenv_keys_stay_whole() {
+        let doc = map(1, vec![("spring.datasource.password", s(1, "CANARY-props")), ("hosts", n(2, NodeKind::List(vec![s(2, "a"), s(3, "b")])))]);
+        let flat = flatten(Format::Properties, &[doc]);
+        let shown = paths(&flat.entries);
+        assert!(shown[0].starts_with("spring.datasource.password@1=‹secret "), "{shown:?}");
+        assert_eq!(shown[1], "hosts@2=[a, b]");
+    }
+}

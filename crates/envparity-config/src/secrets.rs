@@ -1,0 +1,287 @@
+//! Secrets: keyed hashing, and spotting credentials by their look.
+//!
+//! A secret never enters a snapshot: it is replaced by HMAC-SHA256 under the project key,
+//! so equal secrets in two environments are detectable (a `shared-secret` finding) while
+//! the value stays unknowable without the key.
+
+use envparity_core::snapshot::{SecretValue, Value};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Where the hashing key came from: reports say so, because a key made up for one run
+/// cannot match secrets in snapshots from other runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    /// The `ENVPARITY_KEY` environment variable.
+    Environment,
+    /// The key file `envparity init` wrote.
+    File,
+    /// Made up for this run.
+    Ephemeral,
+}
+
+/// The project key, held only in memory. Its `Debug` shows the key id, never the key.
+#[derive(Clone)]
+pub struct SecretHasher {
+    key: Vec<u8>,
+    key_id: String,
+    source: KeySource,
+}
+
+impl std::fmt::Debug for SecretHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretHasher(key id {}, {:?})", self.key_id, self.source)
+    }
+}
+
+fn hmac_hex(key: &[u8], data: &[u8]) -> String {
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(data);
+    let bytes = mac.finalize().into_bytes();
+    let mut out = String::with_capacity(64);
+    for b in bytes {
+        out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+        out.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+    }
+    out
+}
+
+impl SecretHasher {
+    pub fn new(key: Vec<u8>, source: KeySource) -> SecretHasher {
+        let key_id = hmac_hex(&key, b"envparity key id v1")[..16].to_string();
+        SecretHasher { key, key_id, source }
+    }
+
+    /// Identifies the key in snapshots (a hash of the key, which reveals nothing of it).
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    pub fn source(&self) -> KeySource {
+        self.source
+    }
+
+    pub fn hash(&self, secret: &str) -> String {
+        hmac_hex(&self.key, secret.as_bytes())
+    }
+
+    pub fn secret(&self, secret: &str) -> Value {
+        Value::Secret(SecretValue { hmac: self.hash(secret), around: None })
+    }
+
+    /// Replaces a credential embedded in a plain value (a URL's password, a token in an
+    /// argument) by its hash, keeping the rest comparable. `None` if it holds none.
+    pub fn scrub_embedded(&self, text: &str, is_secret_name: &dyn Fn(&str) -> bool) -> Option<Value> {
+        let spans = find_credentials(text, is_secret_name);
+        if spans.is_empty() {
+            return None;
+        }
+        if spans.len() > 1 {
+            // Several credentials in one value: hash it whole rather than guess.
+            return Some(self.secret(text));
+        }
+        let (start, end) = spans[0];
+        if start == 0 && end == text.len() {
+            return Some(self.secret(text));
+        }
+        let around = format!("{}{{secret}}{}", &text[..start], &text[end..]);
+        Some(Value::Secret(SecretValue { hmac: self.hash(&text[start..end]), around: Some(around) }))
+    }
+}
+
+/// Byte ranges of credentials inside `text`, by their look.
+pub fn find_credentials(text: &str, is_secret_name: &dyn Fn(&str) -> bool) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    if text.contains("-----BEGIN") && text.contains("PRIVATE KEY") {
+        return vec![(0, text.len())];
+    }
+    url_passwords(text, &mut spans);
+    named_parameters(text, is_secret_name, &mut spans);
+    token_shapes(text, &mut spans);
+    spans.sort_unstable();
+    spans.dedup();
+    // Overlapping detections are one credential.
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (s, e) in spans {
+        match merged.last_mut() {
+            Some(last) if s < last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    merged
+}
+
+/// `scheme://user:password@host` → the password.
+fn url_passwords(text: &str, spans: &mut Vec<(usize, usize)>) {
+    let mut from = 0;
+    while let Some(pos) = text[from..].find("://") {
+        let authority_start = from + pos + 3;
+        let rest = &text[authority_start..];
+        let authority_len = rest.find(['/', '?', '#', ' ', '"', '\'', ',']).unwrap_or(rest.len());
+        let authority = &rest[..authority_len];
+        if let Some(at) = authority.rfind('@') {
+            let userinfo = &authority[..at];
+            if let Some(colon) = userinfo.find(':') {
+                let start = authority_start + colon + 1;
+                let end = authority_start + at;
+                if end > start {
+                    spans.push((start, end));
+                }
+            }
+        }
+        from = authority_start + authority_len.max(1).min(rest.len().max(1));
+        if from >= text.len() {
+            break;
+        }
+    }
+}
+
+/// `password=…` inside connection strings, query strings and command-line flags.
+fn named_parameters(text: &str, is_secret_name: &dyn Fn(&str) -> bool, spans: &mut Vec<(usize, usize)>) {
+    let bytes = text.as_bytes();
+    for (eq, _) in text.match_indices('=') {
+        // The name runs back to a delimiter.
+        let mut name_start = eq;
+        while name_start > 0 {
+            let c = bytes[name_start - 1];
+            if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.') {
+                name_start -= 1;
+            } else {
+                break;
+            }
+        }
+        let name = text[name_start..eq].trim_start_matches('-');
+        if name.is_empty() || !is_secret_name(name) {
+            continue;
+        }
+        let value_start = eq + 1;
+        let value_end = text[value_start..]
+            .find([';', '&', ' ', '"', '\'', ',', '\n'])
+            .map_or(text.len(), |i| value_start + i);
+        if value_end > value_start {
+            spans.push((value_start, value_end));
+        }
+    }
+}
+
+/// Well-known token formats, anywhere in the value.
+fn token_shapes(text: &str, spans: &mut Vec<(usize, usize)>) {
+    const PREFIXES: &[(&str, usize)] = &[
+        ("AKIA", 16),
+        ("ASIA", 16),
+        ("ghp_", 30),
+        ("gho_", 30),
+        ("ghs_", 30),
+        ("ghu_", 30),
+        ("github_pat_", 30),
+        ("glpat-", 20),
+        ("xoxb-", 20),
+        ("xoxp-", 20),
+        ("xoxa-", 20),
+        ("xoxs-", 20),
+        ("sk_live_", 16),
+        ("rk_live_", 16),
+        ("sk_test_", 16),
+        ("sk-", 32),
+        ("AIza", 35),
+        ("npm_", 30),
+        ("SG.", 40),
+    ];
+    let bytes = text.as_bytes();
+    let is_token_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b'+' | b'=');
+    for &(prefix, min_len) in PREFIXES {
+        let mut from = 0;
+        while let Some(pos) = text[from..].find(prefix) {
+            let start = from + pos;
+            let boundary = start == 0 || !bytes[start - 1].is_ascii_alphanumeric();
+            let mut end = start + prefix.len();
+            while end < bytes.len() && is_token_byte(bytes[end]) {
+                end += 1;
+            }
+            if boundary && end - start - prefix.len() >= min_len.min(40) {
+                spans.push((start, end));
+            }
+            from = end.max(start + 1);
+        }
+    }
+    // JSON Web Tokens: three base64url parts, the first two starting `eyJ`.
+    let mut from = 0;
+    while let Some(pos) = text[from..].find("eyJ") {
+        let start = from + pos;
+        let mut end = start;
+        let mut dots = 0;
+        while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || matches!(bytes[end], b'_' | b'-' | b'.')) {
+            dots += usize::from(bytes[end] == b'.');
+            end += 1;
+        }
+        if dots >= 2 && end - start >= 30 {
+            spans.push((start, end));
+        }
+        from = end.max(start + 1);
+    }
+    // Authorization header values.
+    for scheme in ["Bearer ", "Basic ", "bearer "] {
+        if let Some(pos) = text.find(scheme) {
+            let start = pos + scheme.len();
+            let end = text[start..].find([' ', '"', '\'', ',']).map_or(text.len(), |i| start + i);
+            if end - start >= 8 {
+                spans.push((start, end));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret_name(name: &str) -> bool {
+        let lower = name.to_lowercase();
+        lower.contains("password") || lower.contains("token") || lower.ends_with("_key")
+    }
+
+    fn scrub(text: &str) -> Option<String> {
+        let hasher = SecretHasher::new(b"k".to_vec(), KeySource::Ephemeral);
+        hasher.scrub_embedded(text, &secret_name).map(|v| v.display())
+    }
+
+    #[test]
+    fn hides_passwords_in_urls_and_keeps_the_rest() {
+        let shown = scrub("postgres://shop:CANARY-pw-1@qa-db.internal:5432/shop").unwrap();
+        assert!(!shown.contains("CANARY"), "{shown}");
+        assert!(shown.starts_with("postgres://shop:‹secret ") && shown.ends_with("›@qa-db.internal:5432/shop"), "{shown}");
+        assert_eq!(scrub("https://example.com/path?q=1"), None);
+        assert_eq!(scrub("https://user@example.com/"), None, "a user without password is no secret");
+    }
+
+    #[test]
+    fn hides_named_parameters_and_token_shapes() {
+        for text in [
+            "Server=db;User Id=app;Password=CANARY-pw-2;",
+            "--api-token=CANARY-tok-3",
+            "jdbc:mysql://db/shop?user=app&password=CANARY-pw-4&ssl=true",
+            "AKIAIOSFODNN7CANARYX",
+            "Authorization: Bearer CANARY-bearer-token-5",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJDQU5BUlkifQ.c2lnbmF0dXJlLWNhbmFyeQ",
+            "sk_live_CANARY0123456789abcdef",
+            "-----BEGIN RSA PRIVATE KEY-----\nCANARY\n-----END RSA PRIVATE KEY-----",
+        ] {
+            let shown = scrub(text).unwrap_or_else(|| panic!("not detected: {text}"));
+            assert!(!shown.contains("CANARY") && !shown.contains("AKIA") && !shown.contains("eyJzdWIi"), "{text} → {shown}");
+        }
+        assert_eq!(scrub("LOG_LEVEL=info"), None);
+        assert_eq!(scrub("--mode=fast --workers=4"), None);
+    }
+
+    #[test]
+    fn equal_secrets_hash_equal_only_under_one_key() {
+        let a = SecretHasher::new(b"key-a".to_vec(), KeySource::File);
+        let b = SecretHasher::new(b"key-b".to_vec(), KeySource::File);
+        assert_eq!(a.hash("x"), a.hash("x"));
+        assert_ne!(a.hash("x"), b.hash("x"));
+        assert_ne!(a.key_id(), b.key_id());
+        assert!(!format!("{a:?}").contains("key-a"));
+    }
+}

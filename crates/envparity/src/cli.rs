@@ -1,0 +1,118 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "envparity",
+    version,
+    about = "Finds, fixes and prevents the differences between QA and Production.",
+    after_help = "Exit codes: 0 in parity or success, 1 differences found (see --fail-on), 2 envparity could not do its job."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// envparity.toml to use (default: the nearest one in this folder or its parents).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// When to colour output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented envparity.toml for the environment folders found here, and a key file.
+    Init {
+        /// Overwrite an existing envparity.toml.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the JSON Schema of envparity.toml, for editors.
+    Schema,
+    /// Collect one environment into a snapshot (secrets hashed).
+    Snapshot {
+        /// The environment's name in envparity.toml.
+        env: String,
+        /// Write the snapshot here instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Compare environments (names or snapshot files); three or more give a matrix.
+    Diff(DiffArgs),
+    /// Accept today's drift: record it in the baseline file with a reason and an expiry.
+    Baseline(BaselineArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Environment names from envparity.toml, or snapshot files. The one marked
+    /// `production` (else the last) is the reference the others are compared with.
+    #[arg(required = true, num_args = 2.., value_name = "ENV_OR_SNAPSHOT")]
+    pub sides: Vec<String>,
+    #[arg(long, short, value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
+    /// Exit 1 when findings reach this level: `drift` (any unaccepted difference),
+    /// `warning` or `error` (by severity), or `never`.
+    #[arg(long, value_enum, default_value_t = FailOn::Drift)]
+    pub fail_on: FailOn,
+    /// Write the report here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// List expected and env-equivalent findings one by one.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// The two sides to baseline (default: the two environments of envparity.toml).
+    #[arg(num_args = 0..=2, value_name = "ENV")]
+    pub sides: Vec<String>,
+    /// Why this drift is accepted; recorded with every entry.
+    #[arg(long, default_value = "accepted when adopting envparity")]
+    pub reason: String,
+    /// Entries expire after this many days (then the drift counts again).
+    #[arg(long, default_value_t = 90, conflicts_with = "expires")]
+    pub days: u32,
+    /// Entries expire on this date (YYYY-MM-DD).
+    #[arg(long)]
+    pub expires: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum FormatArg {
+    Text,
+    Json,
+    #[value(alias = "md")]
+    Markdown,
+    Junit,
+    Sarif,
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum FailOn {
+    Drift,
+    Warning,
+    Error,
+    Never,
+}

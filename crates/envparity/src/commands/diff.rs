@@ -1,0 +1,64 @@
+use std::path::Path;
+
+use anyhow::Context;
+use envparity_core::{Class, Report, Rules, Severity};
+use envparity_report::{OutputFormat, RenderOptions};
+
+use crate::cli::{DiffArgs, FailOn, FormatArg};
+use crate::printer::{Printer, write_atomic};
+use crate::{clock, exit, project};
+
+/// Builds the report for the given sides (environment names or snapshot files).
+pub fn build_report(config: Option<&Path>, sides: &[String]) -> anyhow::Result<Report> {
+    let project = match project::find(config)? {
+        Some(path) => Some(project::load(&path)?),
+        None => None,
+    };
+    let mut hasher = None;
+    let snapshots = project::resolve_sides(sides, project.as_ref(), &mut hasher)?;
+    let default_rules;
+    let rules: &Rules = match &project {
+        Some(p) => &p.manifest.rules,
+        None => {
+            default_rules = Rules::default();
+            &default_rules
+        }
+    };
+    Ok(envparity_core::compare(&snapshots, rules, clock::today()?))
+}
+
+pub fn run(config: Option<&Path>, args: &DiffArgs, printer: &Printer) -> anyhow::Result<u8> {
+    let report = build_report(config, &args.sides)?;
+    let format = match args.format {
+        FormatArg::Text => OutputFormat::Text,
+        FormatArg::Json => OutputFormat::Json,
+        FormatArg::Markdown => OutputFormat::Markdown,
+        FormatArg::Junit => OutputFormat::Junit,
+        FormatArg::Sarif => OutputFormat::Sarif,
+        FormatArg::Html => OutputFormat::Html,
+    };
+    let color = args.output.is_none() && printer.stdout_color;
+    let rendered = envparity_report::render(&report, format, &RenderOptions { color, verbose: args.verbose });
+    match &args.output {
+        Some(path) => {
+            write_atomic(path, rendered.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+            printer.info(&format!("score {:.1} · {} findings → {}", report.score, report.actionable().count(), path.display()));
+        }
+        None => printer.data(&rendered)?,
+    }
+    Ok(exit_code(&report, args.fail_on))
+}
+
+/// 2 when a source could not be read, else 1 when findings reach `--fail-on`, else 0.
+pub fn exit_code(report: &Report, fail_on: FailOn) -> u8 {
+    if report.has_unreadable() {
+        return exit::FAILURE;
+    }
+    let fails = report.findings.iter().any(|f| match fail_on {
+        FailOn::Never => false,
+        FailOn::Drift => f.class.is_actionable(),
+        FailOn::Warning => f.class != Class::Expected && f.class != Class::EnvEquivalent && f.severity >= Severity::Warning,
+        FailOn::Error => f.class != Class::Expected && f.class != Class::EnvEquivalent && f.severity >= Severity::Error,
+    });
+    if fails { exit::DIFFERENCES } else { exit::OK }
+}

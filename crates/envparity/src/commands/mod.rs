@@ -1,0 +1,24 @@
+//! One module per command. Each returns the process exit code.
+
+mod baseline;
+mod diff;
+mod init;
+mod snapshot;
+
+use crate::cli::{Cli, Command};
+use crate::printer::Printer;
+
+pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<u8> {
+    let config = cli.global.config.as_deref();
+    match cli.command {
+        Command::Init { force } => init::run(force, printer),
+        Command::Schema => {
+            let schema = serde_json::to_string_pretty(&envparity_core::manifest::json_schema())?;
+            printer.data(&schema)?;
+            Ok(crate::exit::OK)
+        }
+        Command::Snapshot { env, output } => snapshot::run(config, &env, output.as_deref(), printer),
+        Command::Diff(args) => diff::run(config, &args, printer),
+        Command::Baseline(args) => baseline::run(config, &args, printer),
+    }
+}

@@ -1,0 +1,36 @@
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::printer::{Printer, write_atomic};
+use crate::{exit, key, project};
+
+pub fn run(config: Option<&Path>, env: &str, output: Option<&Path>, printer: &Printer) -> anyhow::Result<u8> {
+    let project = project::require(config)?;
+    let hasher = key::load(Some(&project.root))?;
+    if hasher.source() == envparity_config::KeySource::Ephemeral {
+        printer.warn(
+            "no ENVPARITY_KEY and no key file: secrets are hashed with a key for this run only, \
+             so this snapshot's secrets cannot be compared with another run's (run `envparity init`)",
+        );
+    }
+    let snapshot = project.snapshot(env, &hasher)?;
+    let json = serde_json::to_string_pretty(&snapshot)?;
+    for error in &snapshot.config.errors {
+        printer.warn(&error.to_string());
+    }
+    match output {
+        Some(path) => {
+            write_atomic(path, json.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+            let keys: usize = snapshot.config.files.iter().map(|f| f.entries.len() + f.resources.iter().map(|r| r.entries.len()).sum::<usize>()).sum();
+            printer.info(&format!(
+                "snapshot of {env}: {} files, {keys} keys, {} unreadable → {}",
+                snapshot.config.files.len(),
+                snapshot.config.errors.len(),
+                path.display()
+            ));
+        }
+        None => printer.data(&json)?,
+    }
+    Ok(if snapshot.config.errors.is_empty() { exit::OK } else { exit::FAILURE })
+}

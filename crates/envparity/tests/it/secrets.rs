@@ -1,0 +1,119 @@
+//! Secrets never leave: planted canaries in every format, checked in every output.
+
+use crate::support::{MANIFEST, Project, class_of};
+
+/// Every canary starts with this, so one `contains` finds any of them.
+const CANARY: &str = "CANARY";
+
+fn project_with_canaries() -> Project {
+    let p = Project::new();
+    p.file("envparity.toml", MANIFEST)
+        // YAML: a secret by key name, a password inside a URL, a Kubernetes Secret, an env var.
+        .file(
+            "qa/app.yaml",
+            "db:\n  password: CANARY-yaml-qa-pw\n  url: postgres://shop:CANARY-url-qa@qa-db.internal/shop\npayments:\n  api_key: CANARY-shared-api-key\n",
+        )
+        .file(
+            "prod/app.yaml",
+            "db:\n  password: CANARY-yaml-prod-pw\n  url: postgres://shop:CANARY-url-prod@prod-db.internal/shop\npayments:\n  api_key: CANARY-shared-api-key\n",
+        )
+        .file(
+            "qa/k8s.yaml",
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\nstringData:\n  anything: CANARY-k8s-secret-qa\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          env:\n            - name: SESSION_SECRET\n              value: CANARY-env-var-qa\n          args: [\"--token=CANARY-arg-token-qa\"]\n",
+        )
+        .file(
+            "prod/k8s.yaml",
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\nstringData:\n  anything: CANARY-k8s-secret-prod\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          env:\n            - name: SESSION_SECRET\n              value: CANARY-env-var-prod\n          args: [\"--token=CANARY-arg-token-prod\"]\n",
+        )
+        .file("qa/s.json", r#"{"client_secret": "CANARY-json-qa", "only_qa_token": "CANARY-json-extra"}"#)
+        .file("prod/s.json", r#"{"client_secret": "CANARY-json-prod"}"#)
+        .file("qa/s.toml", "[auth]\ntoken = \"CANARY-toml-qa\"\n")
+        .file("prod/s.toml", "[auth]\ntoken = \"CANARY-toml-prod\"\n")
+        .file("qa/s.ini", "[db]\npassword = CANARY-ini-qa\n")
+        .file("prod/s.ini", "[db]\npassword = CANARY-ini-prod\n")
+        .file("qa/.env", "STRIPE_API_KEY=CANARY-env-shared\nAWS=AKIAIOSFODNN7CANARYQ\n")
+        .file("prod/.env", "STRIPE_API_KEY=CANARY-env-shared\nAWS=AKIAIOSFODNN7CANARYP\n")
+        .file("qa/s.properties", "spring.datasource.password=CANARY-props-qa\n")
+        .file("prod/s.properties", "spring.datasource.password=CANARY-props-prod\nonly.prod.secret=CANARY-props-missing\n");
+    p
+}
+
+fn assert_clean(what: &str, text: &str) {
+    assert!(!text.contains(CANARY), "{what} leaks a secret:\n{text}");
+    assert!(!text.contains("AKIAIOSFODNN7"), "{what} leaks an AWS key id:\n{text}");
+}
+
+#[test]
+fn no_secret_reaches_any_output() {
+    let p = project_with_canaries();
+    for format in ["text", "json", "markdown", "junit", "sarif", "html"] {
+        for verbose in [false, true] {
+            let mut args = vec!["diff", "qa", "prod", "--format", format];
+            if verbose {
+                args.push("--verbose");
+            }
+            let run = p.run(&args);
+            assert!(run.code == 1, "{format}: exit {} {}", run.code, run.stderr);
+            assert_clean(&format!("{format} report"), &run.stdout);
+            assert_clean(&format!("{format} stderr"), &run.stderr);
+        }
+    }
+    for env in ["qa", "prod"] {
+        let run = p.run(&["snapshot", env]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_clean("snapshot", &run.stdout);
+        assert!(run.stdout.contains("\"hmac\""), "secrets are kept as keyed hashes");
+    }
+    let run = p.run(&["baseline"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_clean("baseline", &p.read("envparity.baseline.json"));
+}
+
+#[test]
+fn shared_secrets_are_flagged_and_different_ones_expected() {
+    let p = project_with_canaries();
+    let report = p.run(&["diff", "qa", "prod", "--format", "json"]).json();
+    assert_eq!(class_of(&report, "app.yaml:payments.api_key").as_deref(), Some("shared-secret"));
+    assert_eq!(class_of(&report, ".env:STRIPE_API_KEY").as_deref(), Some("shared-secret"));
+    assert_eq!(class_of(&report, "app.yaml:db.password").as_deref(), Some("expected"));
+    assert_eq!(class_of(&report, "s.properties:spring.datasource.password").as_deref(), Some("expected"));
+    // The URL differs only by environment around a different password: not drift.
+    assert_eq!(class_of(&report, "app.yaml:db.url").as_deref(), Some("expected"));
+    // A shared secret fails even `--fail-on error`.
+    assert_eq!(p.run(&["diff", "qa", "prod", "--fail-on", "error"]).code, 1);
+}
+
+#[test]
+fn a_malformed_file_holding_a_secret_does_not_echo_it() {
+    let p = project_with_canaries();
+    p.file("prod/s.json", "{\"client_secret\": \"CANARY-in-broken-json\" oops}\n");
+    p.file("prod/app.yaml", "db:\n  password: CANARY-in-broken-yaml\n   bad: [indent\n");
+    p.file("prod/.env", "STRIPE_API_KEY=\"CANARY-unterminated\n");
+    p.file("prod/s.toml", "[auth]\ntoken = CANARY-bare-toml\n");
+    for format in ["text", "json", "markdown", "junit", "sarif", "html"] {
+        let run = p.run(&["diff", "qa", "prod", "--format", format]);
+        assert_eq!(run.code, 2, "{format}");
+        assert_clean(&format!("{format} report of broken files"), &run.stdout);
+        assert_clean(&format!("{format} stderr of broken files"), &run.stderr);
+    }
+    let snap = p.run(&["snapshot", "prod"]);
+    assert_eq!(snap.code, 2);
+    assert_clean("snapshot stderr", &snap.stderr);
+    assert_clean("snapshot", &snap.stdout);
+}
+
+#[test]
+fn secrets_from_different_keys_are_not_compared() {
+    let mut p = project_with_canaries();
+    assert_eq!(p.run(&["snapshot", "qa", "-o", "qa.json"]).code, 0);
+    p.set_env("ENVPARITY_KEY", "another-key");
+    assert_eq!(p.run(&["snapshot", "prod", "-o", "prod.json"]).code, 0);
+    let report = p.run(&["diff", "qa.json", "prod.json", "--format", "json"]).json();
+    assert_eq!(class_of(&report, "app.yaml:payments.api_key"), None, "cannot tell shared from different");
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("different secret keys"), "{notes}");
+
+    p.unset_env("ENVPARITY_KEY");
+    let run = p.run(&["snapshot", "qa", "-o", "qa2.json"]);
+    assert!(run.stderr.contains("this run only"), "an ephemeral key is announced: {}", run.stderr);
+}
