@@ -69,8 +69,14 @@ pub fn collect(options: &CollectOptions) -> ConfigSnapshot {
     }
     candidates.sort_by(|a, b| a.source.cmp(&b.source));
 
-    let flattener = Flattener { rules: options.rules, hasher: options.hasher };
-    let results: Vec<Result<ConfigFile, SourceError>> = candidates.par_iter().map(|c| read_one(c, &flattener)).collect();
+    let flattener = Flattener {
+        rules: options.rules,
+        hasher: options.hasher,
+    };
+    let results: Vec<Result<ConfigFile, SourceError>> = candidates
+        .par_iter()
+        .map(|c| read_one(c, &flattener))
+        .collect();
     let mut files = Vec::with_capacity(results.len());
     for result in results {
         match result {
@@ -88,15 +94,24 @@ fn read_one(candidate: &Candidate, flattener: &Flattener) -> Result<ConfigFile, 
         column,
         message,
     };
-    let bytes = std::fs::read(&candidate.absolute).map_err(|e| error(None, None, format!("cannot read: {}", io_reason(&e))))?;
+    let bytes = std::fs::read(&candidate.absolute)
+        .map_err(|e| error(None, None, format!("cannot read: {}", io_reason(&e))))?;
     let text = std::str::from_utf8(&bytes).map_err(|e| {
         let offset = e.valid_up_to();
         let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-        error(Some(line), None, format!("not UTF-8 text (invalid byte at offset {offset})"))
+        error(
+            Some(line),
+            None,
+            format!("not UTF-8 text (invalid byte at offset {offset})"),
+        )
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let documents = read::parse(candidate.format, text).map_err(|e| {
-        error(Some(e.line), Some(e.column), format!("invalid {}: {}", candidate.format.name(), e.message))
+        error(
+            Some(e.line),
+            Some(e.column),
+            format!("invalid {}: {}", candidate.format.name(), e.message),
+        )
     })?;
     let flat = flattener.flatten(candidate.format, &documents);
     Ok(ConfigFile {
@@ -137,34 +152,56 @@ fn expand(root: &Path, glob: &SourceGlob) -> Result<Vec<Candidate>, SourceError>
         .map_err(|e| manifest_error(format!("bad config glob `{}`: {}", glob.glob, e.kind())))?
         .compile_matcher();
     let parts: Vec<&str> = pattern.split('/').filter(|p| !p.is_empty()).collect();
-    let fixed_len = parts.iter().position(|p| has_wildcard(p)).unwrap_or(parts.len().saturating_sub(1));
+    let fixed_len = parts
+        .iter()
+        .position(|p| has_wildcard(p))
+        .unwrap_or(parts.len().saturating_sub(1));
     let prefix: Vec<&str> = parts[..fixed_len].to_vec();
-    let start = prefix.iter().fold(root.to_path_buf(), |p, part| p.join(part));
+    let start = prefix
+        .iter()
+        .fold(root.to_path_buf(), |p, part| p.join(part));
 
     let mut found = Vec::new();
     if !has_wildcard(pattern) {
         // A single file named outright: a missing one is an error, an unknown format too.
         let absolute = root.join(pattern);
         if !absolute.is_file() {
-            return Err(manifest_error(format!("config file `{pattern}` does not exist")));
+            return Err(manifest_error(format!(
+                "config file `{pattern}` does not exist"
+            )));
         }
         let format = detect_format(&absolute)
             .ok_or_else(|| manifest_error(format!("`{pattern}` is not a format envparity reads (YAML, JSON, TOML, INI, .env, properties)")))?;
         let paired = parts.last().copied().unwrap_or(pattern).to_string();
-        found.push(Candidate { absolute, source: pattern.to_string(), paired, format });
+        found.push(Candidate {
+            absolute,
+            source: pattern.to_string(),
+            paired,
+            format,
+        });
         return Ok(found);
     }
     if !start.is_dir() {
-        return Err(manifest_error(format!("config glob `{}`: folder `{}` does not exist", glob.glob, prefix.join("/"))));
+        return Err(manifest_error(format!(
+            "config glob `{}`: folder `{}` does not exist",
+            glob.glob,
+            prefix.join("/")
+        )));
     }
     let mut stack = vec![start];
     while let Some(dir) = stack.pop() {
         let entries = std::fs::read_dir(&dir).map_err(|e| {
-            manifest_error(format!("cannot list `{}`: {}", relative(root, &dir), io_reason(&e)))
+            manifest_error(format!(
+                "cannot list `{}`: {}",
+                relative(root, &dir),
+                io_reason(&e)
+            ))
         })?;
         for entry in entries.flatten() {
             let path = entry.path();
-            let Ok(file_type) = entry.file_type() else { continue };
+            let Ok(file_type) = entry.file_type() else {
+                continue;
+            };
             let name = entry.file_name();
             let name = name.to_string_lossy();
             if file_type.is_dir() {
@@ -181,20 +218,37 @@ fn expand(root: &Path, glob: &SourceGlob) -> Result<Vec<Candidate>, SourceError>
             if !matcher.is_match(&source) {
                 continue;
             }
-            let Some(format) = detect_format(&path) else { continue };
-            let paired = source.split('/').skip(prefix.len()).collect::<Vec<_>>().join("/");
-            found.push(Candidate { absolute: path, source, paired, format });
+            let Some(format) = detect_format(&path) else {
+                continue;
+            };
+            let paired = source
+                .split('/')
+                .skip(prefix.len())
+                .collect::<Vec<_>>()
+                .join("/");
+            found.push(Candidate {
+                absolute: path,
+                source,
+                paired,
+                format,
+            });
         }
     }
     if found.is_empty() {
-        return Err(manifest_error(format!("config glob `{}` matches no file envparity reads", glob.glob)));
+        return Err(manifest_error(format!(
+            "config glob `{}` matches no file envparity reads",
+            glob.glob
+        )));
     }
     Ok(found)
 }
 
 fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 #[cfg(test)]

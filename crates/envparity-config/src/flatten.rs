@@ -45,13 +45,23 @@ impl Flattener<'_> {
         }
         let several = plain_docs.len() > 1;
         for (index, doc) in plain_docs {
-            let mut path = if several { format!("[doc={}]", index + 1) } else { String::new() };
+            let mut path = if several {
+                format!("[doc={}]", index + 1)
+            } else {
+                String::new()
+            };
             self.walk(doc, &mut path, false, raw_keys, &mut flat.entries);
         }
         flat
     }
 
-    fn push_resource_or_plain<'n>(&self, doc: &'n Node, index: usize, flat: &mut Flat, plain: &mut Vec<(usize, &'n Node)>) {
+    fn push_resource_or_plain<'n>(
+        &self,
+        doc: &'n Node,
+        index: usize,
+        flat: &mut Flat,
+        plain: &mut Vec<(usize, &'n Node)>,
+    ) {
         match kubernetes_identity(doc) {
             Some((kind, namespace, name)) => {
                 let mut entries = Vec::new();
@@ -67,11 +77,18 @@ impl Flattener<'_> {
                             self.walk_metadata(value, &mut path, &mut entries);
                             continue;
                         }
-                        let secret = (secret_data && (key == "data" || key == "stringData")) || self.rules.is_secret_name(key);
+                        let secret = (secret_data && (key == "data" || key == "stringData"))
+                            || self.rules.is_secret_name(key);
                         self.walk(value, &mut path, secret, false, &mut entries);
                     }
                 }
-                flat.resources.push(Resource { kind, namespace, name, line: doc.line, entries });
+                flat.resources.push(Resource {
+                    kind,
+                    namespace,
+                    name,
+                    line: doc.line,
+                    entries,
+                });
             }
             None => plain.push((index, doc)),
         }
@@ -93,9 +110,18 @@ impl Flattener<'_> {
         }
     }
 
-    fn walk(&self, node: &Node, path: &mut String, secret: bool, raw_keys: bool, out: &mut Vec<Entry>) {
+    fn walk(
+        &self,
+        node: &Node,
+        path: &mut String,
+        secret: bool,
+        raw_keys: bool,
+        out: &mut Vec<Entry>,
+    ) {
         match &node.kind {
-            NodeKind::Map(fields) if fields.is_empty() => self.leaf(path, node.line, Value::EmptyMap, out),
+            NodeKind::Map(fields) if fields.is_empty() => {
+                self.leaf(path, node.line, Value::EmptyMap, out)
+            }
             NodeKind::Map(fields) => {
                 // `{name: DB_PASSWORD, value: …}` (Kubernetes env vars and the like): the
                 // secret's name is a sibling of its value.
@@ -106,7 +132,9 @@ impl Flattener<'_> {
                 for (key, value) in fields {
                     let len = path.len();
                     push_segment(path, key, raw_keys);
-                    let child_secret = secret || self.rules.is_secret_name(key) || (named_secret && key == "value");
+                    let child_secret = secret
+                        || self.rules.is_secret_name(key)
+                        || (named_secret && key == "value");
                     self.walk(value, path, child_secret, raw_keys, out);
                     path.truncate(len);
                 }
@@ -119,8 +147,17 @@ impl Flattener<'_> {
         }
     }
 
-    fn walk_list(&self, node: &Node, items: &[Node], path: &mut String, secret: bool, out: &mut Vec<Entry>) {
-        let all_scalars = items.iter().all(|i| !matches!(i.kind, NodeKind::Map(_) | NodeKind::List(_)));
+    fn walk_list(
+        &self,
+        node: &Node,
+        items: &[Node],
+        path: &mut String,
+        secret: bool,
+        out: &mut Vec<Entry>,
+    ) {
+        let all_scalars = items
+            .iter()
+            .all(|i| !matches!(i.kind, NodeKind::Map(_) | NodeKind::List(_)));
         if all_scalars {
             let values = items.iter().map(|i| self.scalar(i, secret)).collect();
             return self.leaf(path, node.line, Value::List(values), out);
@@ -156,14 +193,20 @@ impl Flattener<'_> {
             NodeKind::String(s) if secret && !s.is_empty() => self.hasher.secret(s),
             NodeKind::String(s) => {
                 let is_secret_name = |name: &str| self.rules.is_secret_name(name);
-                self.hasher.scrub_embedded(s, &is_secret_name).unwrap_or_else(|| Value::String(s.clone()))
+                self.hasher
+                    .scrub_embedded(s, &is_secret_name)
+                    .unwrap_or_else(|| Value::String(s.clone()))
             }
             NodeKind::Map(_) | NodeKind::List(_) => unreachable!("scalar() is called on scalars"),
         }
     }
 
     fn leaf(&self, path: &str, line: u32, value: Value, out: &mut Vec<Entry>) {
-        let path = if path.is_empty() { ROOT_PATH.to_string() } else { path.to_string() };
+        let path = if path.is_empty() {
+            ROOT_PATH.to_string()
+        } else {
+            path.to_string()
+        };
         out.push(Entry { path, line, value });
     }
 }
@@ -173,7 +216,9 @@ impl Flattener<'_> {
 fn push_segment(path: &mut String, key: &str, raw: bool) {
     let plain = raw
         || (!key.is_empty()
-            && !key.chars().any(|c| matches!(c, '.' | '[' | ']' | '"' | ':' | '*' | '?') || c.is_whitespace()));
+            && !key.chars().any(|c| {
+                matches!(c, '.' | '[' | ']' | '"' | ':' | '*' | '?') || c.is_whitespace()
+            }));
     if plain {
         if !path.is_empty() {
             path.push('.');
@@ -204,7 +249,14 @@ fn identity_key<'r>(items: &[Node], candidates: &'r [String]) -> Option<&'r str>
     candidates.iter().map(String::as_str).find(|field| {
         let mut seen = std::collections::HashSet::new();
         items.iter().all(|item| match item.get(field) {
-            Some(v) if !matches!(v.kind, NodeKind::Map(_) | NodeKind::List(_) | NodeKind::Null) => seen.insert(scalar_text(v)),
+            Some(v)
+                if !matches!(
+                    v.kind,
+                    NodeKind::Map(_) | NodeKind::List(_) | NodeKind::Null
+                ) =>
+            {
+                seen.insert(scalar_text(v))
+            }
             _ => false,
         })
     })
@@ -216,7 +268,10 @@ fn kubernetes_identity(doc: &Node) -> Option<(String, Option<String>, String)> {
     let kind = doc.get("kind")?.as_str()?.to_string();
     let metadata = doc.get("metadata")?;
     let name = metadata.get("name")?.as_str()?.to_string();
-    let namespace = metadata.get("namespace").and_then(Node::as_str).map(str::to_string);
+    let namespace = metadata
+        .get("namespace")
+        .and_then(Node::as_str)
+        .map(str::to_string);
     Some((kind, namespace, name))
 }
 
@@ -247,17 +302,32 @@ mod tests {
     }
 
     fn map(line: u32, fields: Vec<(&str, Node)>) -> Node {
-        n(line, NodeKind::Map(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
+        n(
+            line,
+            NodeKind::Map(
+                fields
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+            ),
+        )
     }
 
     fn flatten(format: Format, docs: &[Node]) -> Flat {
         let rules = Rules::default();
         let hasher = SecretHasher::new(b"test".to_vec(), KeySource::Ephemeral);
-        Flattener { rules: &rules, hasher: &hasher }.flatten(format, docs)
+        Flattener {
+            rules: &rules,
+            hasher: &hasher,
+        }
+        .flatten(format, docs)
     }
 
     fn paths(entries: &[Entry]) -> Vec<String> {
-        entries.iter().map(|e| format!("{}@{}={}", e.path, e.line, e.value.display())).collect()
+        entries
+            .iter()
+            .map(|e| format!("{}@{}={}", e.path, e.line, e.value.display()))
+            .collect()
     }
 
     #[test]
@@ -266,16 +336,36 @@ mod tests {
             1,
             vec![(
                 "features",
-                n(2, NodeKind::List(vec![
-                    map(3, vec![("id", s(3, "checkout")), ("enabled", n(4, NodeKind::Bool(true)))]),
-                    map(5, vec![("id", s(5, "search")), ("enabled", n(6, NodeKind::Bool(false)))]),
-                ])),
+                n(
+                    2,
+                    NodeKind::List(vec![
+                        map(
+                            3,
+                            vec![
+                                ("id", s(3, "checkout")),
+                                ("enabled", n(4, NodeKind::Bool(true))),
+                            ],
+                        ),
+                        map(
+                            5,
+                            vec![
+                                ("id", s(5, "search")),
+                                ("enabled", n(6, NodeKind::Bool(false))),
+                            ],
+                        ),
+                    ]),
+                ),
             )],
         );
         let flat = flatten(Format::Json, &[doc]);
         assert_eq!(
             paths(&flat.entries),
-            ["features[id=checkout].id@3=checkout", "features[id=checkout].enabled@4=true", "features[id=search].id@5=search", "features[id=search].enabled@6=false"]
+            [
+                "features[id=checkout].id@3=checkout",
+                "features[id=checkout].enabled@4=true",
+                "features[id=search].id@5=search",
+                "features[id=search].enabled@6=false"
+            ]
         );
     }
 
@@ -287,10 +377,22 @@ mod tests {
                 ("name", s(7, "api")),
                 (
                     "env",
-                    n(8, NodeKind::List(vec![
-                        map(9, vec![("name", s(9, "DB_PASSWORD")), ("value", s(10, "CANARY-k8s-env"))]),
-                        map(11, vec![("name", s(11, "LOG_LEVEL")), ("value", s(12, "info"))]),
-                    ])),
+                    n(
+                        8,
+                        NodeKind::List(vec![
+                            map(
+                                9,
+                                vec![
+                                    ("name", s(9, "DB_PASSWORD")),
+                                    ("value", s(10, "CANARY-k8s-env")),
+                                ],
+                            ),
+                            map(
+                                11,
+                                vec![("name", s(11, "LOG_LEVEL")), ("value", s(12, "info"))],
+                            ),
+                        ]),
+                    ),
                 ),
             ],
         );
@@ -299,8 +401,27 @@ mod tests {
             vec![
                 ("apiVersion", s(1, "apps/v1")),
                 ("kind", s(2, "Deployment")),
-                ("metadata", map(3, vec![("name", s(4, "api")), ("namespace", s(5, "shop-qa")), ("labels", map(6, vec![("app.kubernetes.io/name", s(6, "api"))]))])),
-                ("spec", map(7, vec![("containers", n(7, NodeKind::List(vec![container])))])),
+                (
+                    "metadata",
+                    map(
+                        3,
+                        vec![
+                            ("name", s(4, "api")),
+                            ("namespace", s(5, "shop-qa")),
+                            (
+                                "labels",
+                                map(6, vec![("app.kubernetes.io/name", s(6, "api"))]),
+                            ),
+                        ],
+                    ),
+                ),
+                (
+                    "spec",
+                    map(
+                        7,
+                        vec![("containers", n(7, NodeKind::List(vec![container])))],
+                    ),
+                ),
             ],
         );
         let flat = flatten(Format::Yaml, &[doc]);
@@ -308,18 +429,41 @@ mod tests {
         let res = &flat.resources[0];
         assert_eq!(res.id(), "Deployment/shop-qa/api");
         let shown = paths(&res.entries);
-        assert!(shown.contains(&"metadata.labels[\"app.kubernetes.io/name\"]@6=api".to_string()), "{shown:?}");
-        assert!(shown.contains(&"spec.containers[name=api].env[name=LOG_LEVEL].value@12=info".to_string()), "{shown:?}");
-        let secret = shown.iter().find(|p| p.contains("DB_PASSWORD].value")).unwrap();
-        assert!(secret.contains("‹secret ") && !secret.contains("CANARY"), "{secret}");
+        assert!(
+            shown.contains(&"metadata.labels[\"app.kubernetes.io/name\"]@6=api".to_string()),
+            "{shown:?}"
+        );
+        assert!(
+            shown.contains(
+                &"spec.containers[name=api].env[name=LOG_LEVEL].value@12=info".to_string()
+            ),
+            "{shown:?}"
+        );
+        let secret = shown
+            .iter()
+            .find(|p| p.contains("DB_PASSWORD].value"))
+            .unwrap();
+        assert!(
+            secret.contains("‹secret ") && !secret.contains("CANARY"),
+            "{secret}"
+        );
     }
 
     #[test]
     fn scalar_lists_stay_one_value_and_dotenv_keys_stay_whole() {
-        let doc = map(1, vec![("spring.datasource.password", s(1, "CANARY-props")), ("hosts", n(2, NodeKind::List(vec![s(2, "a"), s(3, "b")])))]);
+        let doc = map(
+            1,
+            vec![
+                ("spring.datasource.password", s(1, "CANARY-props")),
+                ("hosts", n(2, NodeKind::List(vec![s(2, "a"), s(3, "b")]))),
+            ],
+        );
         let flat = flatten(Format::Properties, &[doc]);
         let shown = paths(&flat.entries);
-        assert!(shown[0].starts_with("spring.datasource.password@1=‹secret "), "{shown:?}");
+        assert!(
+            shown[0].starts_with("spring.datasource.password@1=‹secret "),
+            "{shown:?}"
+        );
         assert_eq!(shown[1], "hosts@2=[a, b]");
     }
 }

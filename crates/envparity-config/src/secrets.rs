@@ -51,7 +51,11 @@ fn hmac_hex(key: &[u8], data: &[u8]) -> String {
 impl SecretHasher {
     pub fn new(key: Vec<u8>, source: KeySource) -> SecretHasher {
         let key_id = hmac_hex(&key, b"envparity key id v1")[..16].to_string();
-        SecretHasher { key, key_id, source }
+        SecretHasher {
+            key,
+            key_id,
+            source,
+        }
     }
 
     /// Identifies the key in snapshots (a hash of the key, which reveals nothing of it).
@@ -68,12 +72,19 @@ impl SecretHasher {
     }
 
     pub fn secret(&self, secret: &str) -> Value {
-        Value::Secret(SecretValue { hmac: self.hash(secret), around: None })
+        Value::Secret(SecretValue {
+            hmac: self.hash(secret),
+            around: None,
+        })
     }
 
     /// Replaces a credential embedded in a plain value (a URL's password, a token in an
     /// argument) by its hash, keeping the rest comparable. `None` if it holds none.
-    pub fn scrub_embedded(&self, text: &str, is_secret_name: &dyn Fn(&str) -> bool) -> Option<Value> {
+    pub fn scrub_embedded(
+        &self,
+        text: &str,
+        is_secret_name: &dyn Fn(&str) -> bool,
+    ) -> Option<Value> {
         let spans = find_credentials(text, is_secret_name);
         if spans.is_empty() {
             return None;
@@ -87,7 +98,10 @@ impl SecretHasher {
             return Some(self.secret(text));
         }
         let around = format!("{}{{secret}}{}", &text[..start], &text[end..]);
-        Some(Value::Secret(SecretValue { hmac: self.hash(&text[start..end]), around: Some(around) }))
+        Some(Value::Secret(SecretValue {
+            hmac: self.hash(&text[start..end]),
+            around: Some(around),
+        }))
     }
 }
 
@@ -119,7 +133,9 @@ fn url_passwords(text: &str, spans: &mut Vec<(usize, usize)>) {
     while let Some(pos) = text[from..].find("://") {
         let authority_start = from + pos + 3;
         let rest = &text[authority_start..];
-        let authority_len = rest.find(['/', '?', '#', ' ', '"', '\'', ',']).unwrap_or(rest.len());
+        let authority_len = rest
+            .find(['/', '?', '#', ' ', '"', '\'', ','])
+            .unwrap_or(rest.len());
         let authority = &rest[..authority_len];
         if let Some(at) = authority.rfind('@') {
             let userinfo = &authority[..at];
@@ -139,7 +155,11 @@ fn url_passwords(text: &str, spans: &mut Vec<(usize, usize)>) {
 }
 
 /// `password=…` inside connection strings, query strings and command-line flags.
-fn named_parameters(text: &str, is_secret_name: &dyn Fn(&str) -> bool, spans: &mut Vec<(usize, usize)>) {
+fn named_parameters(
+    text: &str,
+    is_secret_name: &dyn Fn(&str) -> bool,
+    spans: &mut Vec<(usize, usize)>,
+) {
     let bytes = text.as_bytes();
     for (eq, _) in text.match_indices('=') {
         // The name runs back to a delimiter.
@@ -190,7 +210,8 @@ fn token_shapes(text: &str, spans: &mut Vec<(usize, usize)>) {
         ("SG.", 40),
     ];
     let bytes = text.as_bytes();
-    let is_token_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b'+' | b'=');
+    let is_token_byte =
+        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b'+' | b'=');
     for &(prefix, min_len) in PREFIXES {
         let mut from = 0;
         while let Some(pos) = text[from..].find(prefix) {
@@ -212,7 +233,9 @@ fn token_shapes(text: &str, spans: &mut Vec<(usize, usize)>) {
         let start = from + pos;
         let mut end = start;
         let mut dots = 0;
-        while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || matches!(bytes[end], b'_' | b'-' | b'.')) {
+        while end < bytes.len()
+            && (bytes[end].is_ascii_alphanumeric() || matches!(bytes[end], b'_' | b'-' | b'.'))
+        {
             dots += usize::from(bytes[end] == b'.');
             end += 1;
         }
@@ -225,7 +248,9 @@ fn token_shapes(text: &str, spans: &mut Vec<(usize, usize)>) {
     for scheme in ["Bearer ", "Basic ", "bearer "] {
         if let Some(pos) = text.find(scheme) {
             let start = pos + scheme.len();
-            let end = text[start..].find([' ', '"', '\'', ',']).map_or(text.len(), |i| start + i);
+            let end = text[start..]
+                .find([' ', '"', '\'', ','])
+                .map_or(text.len(), |i| start + i);
             if end - start >= 8 {
                 spans.push((start, end));
             }
@@ -244,16 +269,26 @@ mod tests {
 
     fn scrub(text: &str) -> Option<String> {
         let hasher = SecretHasher::new(b"k".to_vec(), KeySource::Ephemeral);
-        hasher.scrub_embedded(text, &secret_name).map(|v| v.display())
+        hasher
+            .scrub_embedded(text, &secret_name)
+            .map(|v| v.display())
     }
 
     #[test]
     fn hides_passwords_in_urls_and_keeps_the_rest() {
         let shown = scrub("postgres://shop:CANARY-pw-1@qa-db.internal:5432/shop").unwrap();
         assert!(!shown.contains("CANARY"), "{shown}");
-        assert!(shown.starts_with("postgres://shop:‹secret ") && shown.ends_with("›@qa-db.internal:5432/shop"), "{shown}");
+        assert!(
+            shown.starts_with("postgres://shop:‹secret ")
+                && shown.ends_with("›@qa-db.internal:5432/shop"),
+            "{shown}"
+        );
         assert_eq!(scrub("https://example.com/path?q=1"), None);
-        assert_eq!(scrub("https://user@example.com/"), None, "a user without password is no secret");
+        assert_eq!(
+            scrub("https://user@example.com/"),
+            None,
+            "a user without password is no secret"
+        );
     }
 
     #[test]
@@ -269,7 +304,10 @@ mod tests {
             "-----BEGIN RSA PRIVATE KEY-----\nCANARY\n-----END RSA PRIVATE KEY-----",
         ] {
             let shown = scrub(text).unwrap_or_else(|| panic!("not detected: {text}"));
-            assert!(!shown.contains("CANARY") && !shown.contains("AKIA") && !shown.contains("eyJzdWIi"), "{text} → {shown}");
+            assert!(
+                !shown.contains("CANARY") && !shown.contains("AKIA") && !shown.contains("eyJzdWIi"),
+                "{text} → {shown}"
+            );
         }
         assert_eq!(scrub("LOG_LEVEL=info"), None);
         assert_eq!(scrub("--mode=fast --workers=4"), None);

@@ -472,7 +472,8 @@ impl Pair<'_, '_> {
     fn compare_values(&self, la: &Leaf, lb: &Leaf) -> Option<Finding> {
         let (va, vb) = (&la.entry.value, &lb.entry.value);
         let (ea, eb) = (self.a.environment.as_str(), self.b.environment.as_str());
-        let ordered = self.rules.is_ordered_list(&Self::display_key(lb));
+        let ordered =
+            matches!(va, Value::List(_)) && self.rules.is_ordered_list(&Self::display_key(lb));
         let (class, message) = match (va, vb) {
             (Value::Secret(sa), Value::Secret(sb)) => {
                 let around_a = sa.around.as_deref().map(|s| self.tokens.normalize(ea, s));
@@ -568,11 +569,6 @@ impl Pair<'_, '_> {
     /// Expect rules, the baseline and severity overrides.
     fn apply_rules(&self, finding: &mut Finding) {
         let mut keys = vec![finding.key.clone()];
-        for side in [&finding.a, &finding.b] {
-            if let Some(loc) = &side.location {
-                let _ = loc;
-            }
-        }
         keys.extend(self.raw_keys(finding));
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
         if matches!(finding.class, Class::Drift | Class::Missing | Class::Extra) {

@@ -12,6 +12,10 @@ use std::fmt;
 pub struct KeyPattern {
     text: String,
     tokens: Vec<Token>,
+    /// The literal runs between wildcards: a key lacking one cannot match. Checking them
+    /// first turns almost every non-match into a few `contains` calls.
+    literals: Vec<String>,
+    literals_lower: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,9 +59,17 @@ impl KeyPattern {
                 other => tokens.push(Token::Literal(other)),
             }
         }
+        let literals: Vec<String> = text
+            .split(['*', '?'])
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect();
+        let literals_lower = literals.iter().map(|l| l.to_lowercase()).collect();
         Ok(KeyPattern {
             text: text.to_string(),
             tokens,
+            literals,
+            literals_lower,
         })
     }
 
@@ -67,6 +79,9 @@ impl KeyPattern {
 
     /// Case-sensitive match of the whole key.
     pub fn matches(&self, key: &str) -> bool {
+        if !self.literals.iter().all(|l| key.contains(l.as_str())) {
+            return false;
+        }
         let chars: Vec<char> = key.chars().collect();
         matches_from(&self.tokens, &chars, false, false)
     }
@@ -75,7 +90,20 @@ impl KeyPattern {
     /// (`spring.datasource.password`, `DB_PASSWORD`): case-insensitive, and `*` crosses
     /// separators, because a name is not a path.
     pub fn matches_name(&self, name: &str) -> bool {
-        let chars: Vec<char> = name.chars().flat_map(char::to_lowercase).collect();
+        self.matches_lowercase_name(&name.to_lowercase())
+    }
+
+    /// [`matches_name`](Self::matches_name) for a name already in lower case, so callers
+    /// checking many patterns lower it once.
+    pub fn matches_lowercase_name(&self, lower: &str) -> bool {
+        if !self
+            .literals_lower
+            .iter()
+            .all(|l| lower.contains(l.as_str()))
+        {
+            return false;
+        }
+        let chars: Vec<char> = lower.chars().collect();
         matches_from(&self.tokens, &chars, true, true)
     }
 }

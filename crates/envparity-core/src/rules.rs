@@ -115,7 +115,10 @@ impl Default for Rules {
 impl Rules {
     /// Whether a key name (the last segment of a key, or a whole `.env` name) names a secret.
     pub fn is_secret_name(&self, name: &str) -> bool {
-        self.secrets.iter().any(|p| p.matches_name(name))
+        let lower = name.to_lowercase();
+        self.secrets
+            .iter()
+            .any(|p| p.matches_lowercase_name(&lower))
     }
 
     pub fn is_ignored(&self, key: &str) -> bool {

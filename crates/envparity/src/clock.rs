@@ -7,7 +7,10 @@ use anyhow::Context;
 use envparity_core::Date;
 
 fn unix_seconds() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 pub fn today() -> anyhow::Result<Date> {
@@ -22,5 +25,10 @@ pub fn now_rfc3339() -> String {
     let secs = unix_seconds();
     let date = Date::from_unix_days(secs.div_euclid(86_400));
     let rem = secs.rem_euclid(86_400);
-    format!("{date}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{date}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }

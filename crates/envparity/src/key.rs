@@ -9,14 +9,18 @@ use envparity_config::{KeySource, SecretHasher};
 
 pub fn load(root: Option<&Path>) -> anyhow::Result<SecretHasher> {
     if let Some(key) = std::env::var_os("ENVPARITY_KEY").filter(|k| !k.is_empty()) {
-        let key = key.into_string().map_err(|_| anyhow::anyhow!("ENVPARITY_KEY is not valid UTF-8"))?;
+        let key = key
+            .into_string()
+            .map_err(|_| anyhow::anyhow!("ENVPARITY_KEY is not valid UTF-8"))?;
         return Ok(SecretHasher::new(key.into_bytes(), KeySource::Environment));
     }
     if let Some(root) = root {
         let path = root.join(KEY_FILE_NAME);
         if path.is_file() {
-            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read key file {}", path.display()))?;
-            let key = parse_hex(text.trim()).with_context(|| format!("key file {} is not 64 hex digits", path.display()))?;
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read key file {}", path.display()))?;
+            let key = parse_hex(text.trim())
+                .with_context(|| format!("key file {} is not 64 hex digits", path.display()))?;
             return Ok(SecretHasher::new(key, KeySource::File));
         }
     }
@@ -37,5 +41,7 @@ fn parse_hex(text: &str) -> anyhow::Result<Vec<u8>> {
     if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         bail!("expected 64 hex digits");
     }
-    (0..32).map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).map_err(Into::into)).collect()
+    (0..32)
+        .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).map_err(Into::into))
+        .collect()
 }

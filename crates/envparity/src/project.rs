@@ -28,14 +28,27 @@ pub fn find(config: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
         return Ok(Some(path.to_path_buf()));
     }
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
-    Ok(cwd.ancestors().map(|dir| dir.join(MANIFEST_NAME)).find(|p| p.is_file()))
+    Ok(cwd
+        .ancestors()
+        .map(|dir| dir.join(MANIFEST_NAME))
+        .find(|p| p.is_file()))
 }
 
 pub fn load(path: &Path) -> anyhow::Result<Project> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let manifest = manifest::parse(&text).map_err(|e| anyhow!("{}", e.render(&path.display().to_string())))?;
-    let root = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
-    let mut project = Project { root, path: path.to_path_buf(), manifest };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let manifest =
+        manifest::parse(&text).map_err(|e| anyhow!("{}", e.render(&path.display().to_string())))?;
+    let root = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let mut project = Project {
+        root,
+        path: path.to_path_buf(),
+        manifest,
+    };
     project.manifest.rules.baseline = load_baseline(&project.baseline_path())?;
     Ok(project)
 }
@@ -43,7 +56,9 @@ pub fn load(path: &Path) -> anyhow::Result<Project> {
 pub fn require(config: Option<&Path>) -> anyhow::Result<Project> {
     match find(config)? {
         Some(path) => load(&path),
-        None => bail!("no {MANIFEST_NAME} in this folder or its parents: run `envparity init` to write one, or pass --config FILE"),
+        None => bail!(
+            "no {MANIFEST_NAME} in this folder or its parents: run `envparity init` to write one, or pass --config FILE"
+        ),
     }
 }
 
@@ -53,15 +68,28 @@ impl Project {
     }
 
     pub fn env_names(&self) -> Vec<&str> {
-        self.manifest.environments.keys().map(String::as_str).collect()
+        self.manifest
+            .environments
+            .keys()
+            .map(String::as_str)
+            .collect()
     }
 
     /// Collects one environment into a snapshot.
     pub fn snapshot(&self, env: &str, hasher: &SecretHasher) -> anyhow::Result<Snapshot> {
         let environment = self.manifest.environments.get(env).ok_or_else(|| {
-            anyhow!("no environment `{env}` in {} (it has: {})", self.path.display(), self.env_names().join(", "))
+            anyhow!(
+                "no environment `{env}` in {} (it has: {})",
+                self.path.display(),
+                self.env_names().join(", ")
+            )
         })?;
-        let mut snapshot = Snapshot::new(env, environment.production, clock::now_rfc3339(), hasher.key_id().to_string());
+        let mut snapshot = Snapshot::new(
+            env,
+            environment.production,
+            clock::now_rfc3339(),
+            hasher.key_id().to_string(),
+        );
         snapshot.secret_key_ephemeral = hasher.source() == KeySource::Ephemeral;
         snapshot.config = envparity_config::collect(&CollectOptions {
             root: &self.root,
@@ -77,23 +105,47 @@ fn load_baseline(path: &Path) -> anyhow::Result<Baseline> {
     if !path.is_file() {
         return Ok(Baseline::default());
     }
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read baseline {}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| anyhow!("{}:{}:{}: invalid baseline: {}", path.display(), e.line(), e.column(), e))
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read baseline {}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        anyhow!(
+            "{}:{}:{}: invalid baseline: {}",
+            path.display(),
+            e.line(),
+            e.column(),
+            e
+        )
+    })
 }
 
 /// Reads a snapshot file, checking it is one and of a version this build understands.
 pub fn read_snapshot(path: &Path) -> anyhow::Result<Snapshot> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let probe: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| anyhow!("{}:{}:{}: not a JSON snapshot: {}", path.display(), e.line(), e.column(), e.classify_message()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let probe: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        anyhow!(
+            "{}:{}:{}: not a JSON snapshot: {}",
+            path.display(),
+            e.line(),
+            e.column(),
+            e.classify_message()
+        )
+    })?;
     if probe.get("format").and_then(|f| f.as_str()) != Some(SNAPSHOT_FORMAT) {
-        bail!("{}: not an envparity snapshot (no `\"format\": \"{SNAPSHOT_FORMAT}\"`)", path.display());
+        bail!(
+            "{}: not an envparity snapshot (no `\"format\": \"{SNAPSHOT_FORMAT}\"`)",
+            path.display()
+        );
     }
     let version = probe.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
     if version != u64::from(SNAPSHOT_VERSION) {
-        bail!("{}: snapshot version {version}, but this envparity reads version {SNAPSHOT_VERSION}", path.display());
+        bail!(
+            "{}: snapshot version {version}, but this envparity reads version {SNAPSHOT_VERSION}",
+            path.display()
+        );
     }
-    serde_json::from_value(probe).map_err(|e| anyhow!("{}: malformed snapshot: {e}", path.display()))
+    serde_json::from_value(probe)
+        .map_err(|e| anyhow!("{}: malformed snapshot: {e}", path.display()))
 }
 
 trait ClassifyMessage {
@@ -113,7 +165,11 @@ impl ClassifyMessage for serde_json::Error {
 }
 
 /// Resolves each side: an environment of the project, or a snapshot file.
-pub fn resolve_sides(sides: &[String], project: Option<&Project>, hasher: &mut Option<SecretHasher>) -> anyhow::Result<Vec<Snapshot>> {
+pub fn resolve_sides(
+    sides: &[String],
+    project: Option<&Project>,
+    hasher: &mut Option<SecretHasher>,
+) -> anyhow::Result<Vec<Snapshot>> {
     let mut snapshots = Vec::new();
     for side in sides {
         if let Some(project) = project.filter(|p| p.manifest.environments.contains_key(side)) {
@@ -125,11 +181,17 @@ pub fn resolve_sides(sides: &[String], project: Option<&Project>, hasher: &mut O
         } else if Path::new(side).is_file() {
             snapshots.push(read_snapshot(Path::new(side))?);
         } else {
-            let known = project.map(|p| p.env_names().join(", ")).unwrap_or_default();
+            let known = project
+                .map(|p| p.env_names().join(", "))
+                .unwrap_or_default();
             if project.is_some() {
-                bail!("`{side}` is neither an environment of envparity.toml ({known}) nor a snapshot file");
+                bail!(
+                    "`{side}` is neither an environment of envparity.toml ({known}) nor a snapshot file"
+                );
             }
-            bail!("`{side}` is not a snapshot file, and there is no {MANIFEST_NAME} here to name environments");
+            bail!(
+                "`{side}` is not a snapshot file, and there is no {MANIFEST_NAME} here to name environments"
+            );
         }
     }
     let mut names: Vec<&str> = snapshots.iter().map(|s| s.environment.as_str()).collect();

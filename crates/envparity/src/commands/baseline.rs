@@ -1,13 +1,17 @@
 use anyhow::{Context, bail};
-use envparity_core::Date;
 use envparity_core::Class;
+use envparity_core::Date;
 use envparity_core::rules::{BaselineEntry, value_fingerprint};
 
 use crate::cli::BaselineArgs;
 use crate::printer::{Printer, write_atomic};
 use crate::{clock, exit, project};
 
-pub fn run(config: Option<&std::path::Path>, args: &BaselineArgs, printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(
+    config: Option<&std::path::Path>,
+    args: &BaselineArgs,
+    printer: &Printer,
+) -> anyhow::Result<u8> {
     let project = project::require(config)?;
     let sides: Vec<String> = match args.sides.len() {
         2 => args.sides.clone(),
@@ -17,7 +21,10 @@ pub fn run(config: Option<&std::path::Path>, args: &BaselineArgs, printer: &Prin
             envs.sort_by_key(|e| e.production);
             envs.iter().map(|e| e.name.clone()).collect()
         }
-        _ => bail!("name the two environments to baseline (envparity.toml has {})", project.env_names().join(", ")),
+        _ => bail!(
+            "name the two environments to baseline (envparity.toml has {})",
+            project.env_names().join(", ")
+        ),
     };
     let today = clock::today()?;
     let expires = match &args.expires {
@@ -29,18 +36,29 @@ pub fn run(config: Option<&std::path::Path>, args: &BaselineArgs, printer: &Prin
     }
     let report = super::diff::build_report(config, &sides)?;
     if report.has_unreadable() {
-        bail!("some sources could not be read; fix them before taking a baseline (run `envparity diff` to see which)");
+        bail!(
+            "some sources could not be read; fix them before taking a baseline (run `envparity diff` to see which)"
+        );
     }
     let mut baseline = project.manifest.rules.baseline.clone();
     baseline.version = 1;
     let mut added = 0;
-    for finding in report.findings.iter().filter(|f| matches!(f.class, Class::Drift | Class::Missing | Class::Extra)) {
+    for finding in report
+        .findings
+        .iter()
+        .filter(|f| matches!(f.class, Class::Drift | Class::Missing | Class::Extra))
+    {
         let envs = [finding.a.env.clone(), finding.b.env.clone()];
-        baseline.entries.retain(|e| !(e.key == finding.key && e.envs == envs));
+        baseline
+            .entries
+            .retain(|e| !(e.key == finding.key && e.envs == envs));
         baseline.entries.push(BaselineEntry {
             key: finding.key.clone(),
             envs,
-            value_hashes: [value_fingerprint(finding.a.value.as_deref()), value_fingerprint(finding.b.value.as_deref())],
+            value_hashes: [
+                value_fingerprint(finding.a.value.as_deref()),
+                value_fingerprint(finding.b.value.as_deref()),
+            ],
             reason: args.reason.clone(),
             added: today,
             expires: Some(expires),
@@ -48,15 +66,27 @@ pub fn run(config: Option<&std::path::Path>, args: &BaselineArgs, printer: &Prin
         added += 1;
     }
     // Entries that expired are dropped: they no longer accept anything.
-    baseline.entries.retain(|e| e.expires.is_none_or(|d| d >= today));
+    baseline
+        .entries
+        .retain(|e| e.expires.is_none_or(|d| d >= today));
     baseline.entries.sort_by(|a, b| a.key.cmp(&b.key));
-    let shared = report.findings.iter().filter(|f| f.class == Class::SharedSecret).count();
+    let shared = report
+        .findings
+        .iter()
+        .filter(|f| f.class == Class::SharedSecret)
+        .count();
     let path = project.baseline_path();
     let json = serde_json::to_string_pretty(&baseline)?;
-    write_atomic(&path, json.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
-    printer.info(&format!("baselined {added} differences until {expires} → {}", path.display()));
+    write_atomic(&path, json.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    printer.info(&format!(
+        "baselined {added} differences until {expires} → {}",
+        path.display()
+    ));
     if shared > 0 {
-        printer.warn(&format!("{shared} shared secrets were not baselined: QA must not hold Production's credentials"));
+        printer.warn(&format!(
+            "{shared} shared secrets were not baselined: QA must not hold Production's credentials"
+        ));
     }
     Ok(exit::OK)
 }

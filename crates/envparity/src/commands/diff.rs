@@ -38,11 +38,24 @@ pub fn run(config: Option<&Path>, args: &DiffArgs, printer: &Printer) -> anyhow:
         FormatArg::Html => OutputFormat::Html,
     };
     let color = args.output.is_none() && printer.stdout_color;
-    let rendered = envparity_report::render(&report, format, &RenderOptions { color, verbose: args.verbose });
+    let rendered = envparity_report::render(
+        &report,
+        format,
+        &RenderOptions {
+            color,
+            verbose: args.verbose,
+        },
+    );
     match &args.output {
         Some(path) => {
-            write_atomic(path, rendered.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
-            printer.info(&format!("score {:.1} · {} findings → {}", report.score, report.actionable().count(), path.display()));
+            write_atomic(path, rendered.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            printer.info(&format!(
+                "score {:.1} · {} findings → {}",
+                report.score,
+                report.actionable().count(),
+                path.display()
+            ));
         }
         None => printer.data(&rendered)?,
     }
@@ -57,8 +70,16 @@ pub fn exit_code(report: &Report, fail_on: FailOn) -> u8 {
     let fails = report.findings.iter().any(|f| match fail_on {
         FailOn::Never => false,
         FailOn::Drift => f.class.is_actionable(),
-        FailOn::Warning => f.class != Class::Expected && f.class != Class::EnvEquivalent && f.severity >= Severity::Warning,
-        FailOn::Error => f.class != Class::Expected && f.class != Class::EnvEquivalent && f.severity >= Severity::Error,
+        FailOn::Warning => {
+            f.class != Class::Expected
+                && f.class != Class::EnvEquivalent
+                && f.severity >= Severity::Warning
+        }
+        FailOn::Error => {
+            f.class != Class::Expected
+                && f.class != Class::EnvEquivalent
+                && f.severity >= Severity::Error
+        }
     });
     if fails { exit::DIFFERENCES } else { exit::OK }
 }

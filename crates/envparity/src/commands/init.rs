@@ -27,7 +27,18 @@ const ENV_NAMES: &[(&str, bool)] = &[
 ];
 
 /// Folders that commonly hold one subfolder per environment.
-const PARENTS: &[&str] = &["", "config", "configs", "env", "envs", "environments", "deploy", "overlays", "k8s/overlays", "kustomize/overlays"];
+const PARENTS: &[&str] = &[
+    "",
+    "config",
+    "configs",
+    "env",
+    "envs",
+    "environments",
+    "deploy",
+    "overlays",
+    "k8s/overlays",
+    "kustomize/overlays",
+];
 
 #[derive(Debug, PartialEq)]
 struct Found {
@@ -40,15 +51,31 @@ fn find_environments(root: &Path) -> Vec<Found> {
     let mut found = Vec::new();
     for parent in PARENTS {
         let dir = root.join(parent);
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        let mut names: Vec<String> =
-            entries.flatten().filter(|e| e.path().is_dir()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
         names.sort();
         for name in names {
-            if let Some((_, production)) = ENV_NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name)) {
-                let folder = if parent.is_empty() { name.clone() } else { format!("{parent}/{name}") };
+            if let Some((_, production)) = ENV_NAMES
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+            {
+                let folder = if parent.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{parent}/{name}")
+                };
                 if !found.iter().any(|f: &Found| f.name == name.to_lowercase()) {
-                    found.push(Found { name: name.to_lowercase(), folder, production: *production });
+                    found.push(Found {
+                        name: name.to_lowercase(),
+                        folder,
+                        production: *production,
+                    });
                 }
             }
         }
@@ -66,18 +93,39 @@ fn template(found: &[Found]) -> String {
     let envs: Vec<Found> = if found.is_empty() {
         t.push_str("# No environment folders were found here; adjust the globs below.\n");
         vec![
-            Found { name: "qa".into(), folder: "qa".into(), production: false },
-            Found { name: "prod".into(), folder: "prod".into(), production: true },
+            Found {
+                name: "qa".into(),
+                folder: "qa".into(),
+                production: false,
+            },
+            Found {
+                name: "prod".into(),
+                folder: "prod".into(),
+                production: true,
+            },
         ]
     } else {
-        found.iter().map(|f| Found { name: f.name.clone(), folder: f.folder.clone(), production: f.production }).collect()
+        found
+            .iter()
+            .map(|f| Found {
+                name: f.name.clone(),
+                folder: f.folder.clone(),
+                production: f.production,
+            })
+            .collect()
     };
     for env in &envs {
         let _ = writeln!(t, "[environments.{}]", env.name);
-        let _ = writeln!(t, "# Globs relative to this file; files pair up across environments by their path below the glob's fixed prefix.");
+        let _ = writeln!(
+            t,
+            "# Globs relative to this file; files pair up across environments by their path below the glob's fixed prefix."
+        );
         let _ = writeln!(t, "config = [\"{}/**\"]", env.folder);
         if env.production {
-            let _ = writeln!(t, "production = true   # stricter rules; never a target for writes or load");
+            let _ = writeln!(
+                t,
+                "production = true   # stricter rules; never a target for writes or load"
+            );
         }
         t.push('\n');
     }
@@ -96,8 +144,13 @@ fn template(found: &[Found]) -> String {
         })
         .collect();
     let _ = writeln!(t, "env_tokens = {{ {} }}", tokens.join(", "));
-    t.push_str("# Key names whose values are secrets (case-insensitive globs): hashed, never shown.\n");
-    let secrets: Vec<String> = default_secret_patterns().iter().map(|p| format!("\"{p}\"")).collect();
+    t.push_str(
+        "# Key names whose values are secrets (case-insensitive globs): hashed, never shown.\n",
+    );
+    let secrets: Vec<String> = default_secret_patterns()
+        .iter()
+        .map(|p| format!("\"{p}\""))
+        .collect();
     let _ = writeln!(t, "secrets = [{}]", secrets.join(", "));
     t.push_str(
         "\n# An expected difference: reported as `expected`, never as drift, until it expires.\n\
@@ -115,20 +168,31 @@ pub fn run(force: bool, printer: &Printer) -> anyhow::Result<u8> {
     let root = std::env::current_dir().context("cannot read the current folder")?;
     let manifest = root.join(MANIFEST_NAME);
     if manifest.exists() && !force {
-        bail!("{} already exists (use --force to overwrite it)", manifest.display());
+        bail!(
+            "{} already exists (use --force to overwrite it)",
+            manifest.display()
+        );
     }
     let found = find_environments(&root);
-    write_atomic(&manifest, template(&found).as_bytes()).with_context(|| format!("cannot write {}", manifest.display()))?;
+    write_atomic(&manifest, template(&found).as_bytes())
+        .with_context(|| format!("cannot write {}", manifest.display()))?;
     let names: Vec<&str> = found.iter().map(|f| f.name.as_str()).collect();
     printer.info(&format!(
         "wrote {} ({})",
         manifest.display(),
-        if names.is_empty() { "no environment folders found: edit the globs".to_string() } else { format!("environments: {}", names.join(", ")) }
+        if names.is_empty() {
+            "no environment folders found: edit the globs".to_string()
+        } else {
+            format!("environments: {}", names.join(", "))
+        }
     ));
     let key_path = root.join(KEY_FILE_NAME);
     if !key_path.exists() {
         write_key(&key_path)?;
-        printer.info(&format!("wrote {} (keep it out of version control; share it with whoever takes snapshots)", key_path.display()));
+        printer.info(&format!(
+            "wrote {} (keep it out of version control; share it with whoever takes snapshots)",
+            key_path.display()
+        ));
     }
     ignore_in_git(&root.join(".gitignore"))?;
     Ok(exit::OK)
@@ -149,7 +213,10 @@ fn write_key(path: &PathBuf) -> anyhow::Result<()> {
 
 fn ignore_in_git(gitignore: &Path) -> anyhow::Result<()> {
     let existing = std::fs::read_to_string(gitignore).unwrap_or_default();
-    if existing.lines().any(|l| l.trim() == KEY_FILE_NAME || l.trim() == format!("/{KEY_FILE_NAME}")) {
+    if existing
+        .lines()
+        .any(|l| l.trim() == KEY_FILE_NAME || l.trim() == format!("/{KEY_FILE_NAME}"))
+    {
         return Ok(());
     }
     let mut text = existing;
@@ -168,12 +235,23 @@ mod tests {
     #[test]
     fn template_parses_and_names_found_folders() {
         let found = vec![
-            Found { name: "staging".into(), folder: "envs/staging".into(), production: false },
-            Found { name: "production".into(), folder: "envs/production".into(), production: true },
+            Found {
+                name: "staging".into(),
+                folder: "envs/staging".into(),
+                production: false,
+            },
+            Found {
+                name: "production".into(),
+                folder: "envs/production".into(),
+                production: true,
+            },
         ];
         let text = template(&found);
         let manifest = envparity_core::manifest::parse(&text).unwrap();
-        assert_eq!(manifest.environments["staging"].config[0].glob, "envs/staging/**");
+        assert_eq!(
+            manifest.environments["staging"].config[0].glob,
+            "envs/staging/**"
+        );
         assert!(manifest.environments["production"].production);
         envparity_core::manifest::parse(&template(&[])).unwrap();
     }

@@ -17,7 +17,9 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<u8> {
             printer.data(&schema)?;
             Ok(crate::exit::OK)
         }
-        Command::Snapshot { env, output } => snapshot::run(config, &env, output.as_deref(), printer),
+        Command::Snapshot { env, output } => {
+            snapshot::run(config, &env, output.as_deref(), printer)
+        }
         Command::Diff(args) => diff::run(config, &args, printer),
         Command::Baseline(args) => baseline::run(config, &args, printer),
     }

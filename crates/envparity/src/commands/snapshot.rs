@@ -5,7 +5,12 @@ use anyhow::Context;
 use crate::printer::{Printer, write_atomic};
 use crate::{exit, key, project};
 
-pub fn run(config: Option<&Path>, env: &str, output: Option<&Path>, printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(
+    config: Option<&Path>,
+    env: &str,
+    output: Option<&Path>,
+    printer: &Printer,
+) -> anyhow::Result<u8> {
     let project = project::require(config)?;
     let hasher = key::load(Some(&project.root))?;
     if hasher.source() == envparity_config::KeySource::Ephemeral {
@@ -21,8 +26,16 @@ pub fn run(config: Option<&Path>, env: &str, output: Option<&Path>, printer: &Pr
     }
     match output {
         Some(path) => {
-            write_atomic(path, json.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
-            let keys: usize = snapshot.config.files.iter().map(|f| f.entries.len() + f.resources.iter().map(|r| r.entries.len()).sum::<usize>()).sum();
+            write_atomic(path, json.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let keys: usize = snapshot
+                .config
+                .files
+                .iter()
+                .map(|f| {
+                    f.entries.len() + f.resources.iter().map(|r| r.entries.len()).sum::<usize>()
+                })
+                .sum();
             printer.info(&format!(
                 "snapshot of {env}: {} files, {keys} keys, {} unreadable → {}",
                 snapshot.config.files.len(),
@@ -32,5 +45,9 @@ pub fn run(config: Option<&Path>, env: &str, output: Option<&Path>, printer: &Pr
         }
         None => printer.data(&json)?,
     }
-    Ok(if snapshot.config.errors.is_empty() { exit::OK } else { exit::FAILURE })
+    Ok(if snapshot.config.errors.is_empty() {
+        exit::OK
+    } else {
+        exit::FAILURE
+    })
 }

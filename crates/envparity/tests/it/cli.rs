@@ -5,30 +5,48 @@ use crate::support::{MANIFEST, Project};
 #[test]
 fn finds_envparity_toml_in_a_parent_folder() {
     let p = Project::new();
-    p.file("envparity.toml", MANIFEST).file("qa/a.yaml", "x: 1\n").file("prod/a.yaml", "x: 2\n");
-    let run = p.run_in(p.path().join("qa"), &["diff", "qa", "prod", "--format", "json"]);
+    p.file("envparity.toml", MANIFEST)
+        .file("qa/a.yaml", "x: 1\n")
+        .file("prod/a.yaml", "x: 2\n");
+    let run = p.run_in(
+        p.path().join("qa"),
+        &["diff", "qa", "prod", "--format", "json"],
+    );
     assert_eq!(run.code, 1, "{}", run.stderr);
     let other = tempfile::tempdir().unwrap();
     let cfg = p.path().join("envparity.toml");
-    let run = p.run_in(other.path().to_path_buf(), &["--config", cfg.to_str().unwrap(), "diff", "qa", "prod"]);
+    let run = p.run_in(
+        other.path().to_path_buf(),
+        &["--config", cfg.to_str().unwrap(), "diff", "qa", "prod"],
+    );
     assert_eq!(run.code, 1, "{}", run.stderr);
 }
 
 #[test]
 fn manifest_errors_point_at_line_and_column() {
     let p = Project::new();
-    p.file("envparity.toml", "[environments.qa]\nconfig = [\"qa/**\"]\nproduciton = true\n");
+    p.file(
+        "envparity.toml",
+        "[environments.qa]\nconfig = [\"qa/**\"]\nproduciton = true\n",
+    );
     let run = p.run(&["diff", "qa", "prod"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("envparity.toml:3:1"), "{}", run.stderr);
     assert!(run.stderr.contains("produciton"), "{}", run.stderr);
     assert!(run.stdout.is_empty());
 
-    p.file("envparity.toml", "[environments.qa]\nconfig = [\"qa/[**\"]\n[environments.prod]\nconfig = [\"prod/**\"]\n");
+    p.file(
+        "envparity.toml",
+        "[environments.qa]\nconfig = [\"qa/[**\"]\n[environments.prod]\nconfig = [\"prod/**\"]\n",
+    );
     p.file("prod/a.yaml", "a: 1\n");
     let run = p.run(&["diff", "qa", "prod"]);
     assert_eq!(run.code, 2, "{}", run.stdout);
-    assert!(run.stdout.contains("envparity.toml:2:"), "a bad glob is named with its line: {}", run.stdout);
+    assert!(
+        run.stdout.contains("envparity.toml:2:"),
+        "a bad glob is named with its line: {}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -37,19 +55,31 @@ fn unknown_environment_is_a_clear_error() {
     p.file("envparity.toml", MANIFEST);
     let run = p.run(&["diff", "qa", "production"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("`production`") && run.stderr.contains("qa, prod") || run.stderr.contains("prod, qa"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`production`") && run.stderr.contains("qa, prod")
+            || run.stderr.contains("prod, qa"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn init_writes_a_working_template_and_a_private_key() {
     use std::os::unix::fs::PermissionsExt;
     let p = Project::new();
-    p.file("envs/staging/app.yaml", "a: 1\n").file("envs/production/app.yaml", "a: 2\n");
+    p.file("envs/staging/app.yaml", "a: 1\n")
+        .file("envs/production/app.yaml", "a: 2\n");
     let run = p.run(&["init"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let manifest = p.read("envparity.toml");
-    assert!(manifest.contains("envs/staging/**") && manifest.contains("production = true"), "{manifest}");
-    let mode = std::fs::metadata(p.path().join(".envparity.key")).unwrap().permissions().mode();
+    assert!(
+        manifest.contains("envs/staging/**") && manifest.contains("production = true"),
+        "{manifest}"
+    );
+    let mode = std::fs::metadata(p.path().join(".envparity.key"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
     assert!(p.read(".gitignore").lines().any(|l| l == ".envparity.key"));
     let diff = p.run(&["diff", "staging", "production", "--format", "json"]);
@@ -64,7 +94,14 @@ fn schema_describes_the_manifest() {
     assert_eq!(run.code, 0);
     let schema = run.json();
     let text = schema.to_string();
-    for field in ["environments", "env_tokens", "secrets", "expect", "expires", "production"] {
+    for field in [
+        "environments",
+        "env_tokens",
+        "secrets",
+        "expect",
+        "expires",
+        "production",
+    ] {
         assert!(text.contains(field), "schema lacks {field}");
     }
 }

@@ -107,7 +107,11 @@ fn finds_every_planted_difference_in_every_format() {
     let report = run.json();
     let found = classes(&report);
     let expect = |key: &str, class: &str| {
-        assert_eq!(class_of(&report, key).as_deref(), Some(class), "{key}: {found:#?}");
+        assert_eq!(
+            class_of(&report, key).as_deref(),
+            Some(class),
+            "{key}: {found:#?}"
+        );
     };
     expect("app.yaml:server.timeout", "drift");
     expect("features.json:features[id=checkout].enabled", "drift");
@@ -116,31 +120,68 @@ fn finds_every_planted_difference_in_every_format() {
     expect("legacy.ini:mail.host", "env-equivalent");
     expect(".env:LOG_LEVEL", "drift");
     expect(".env:FEATURE_X", "extra");
-    expect("application.properties:spring.datasource.url", "env-equivalent");
-    expect("k8s/deploy.yaml:Deployment/shop-{env}/api:spec.replicas", "drift");
-    expect("k8s/deploy.yaml:Deployment/shop-{env}/api:spec.template.spec.containers[name=api].image", "drift");
-    expect("k8s/deploy.yaml:Deployment/shop-{env}/api:spec.template.spec.containers[name=api].env[name=LOG_LEVEL].value", "drift");
-    expect("k8s/deploy.yaml:Deployment/shop-{env}/api:spec.template.spec.containers[name=api].env[name=DB_URL].value", "env-equivalent");
-    expect("k8s/deploy.yaml:PodDisruptionBudget/shop-{env}/api", "missing");
+    expect(
+        "application.properties:spring.datasource.url",
+        "env-equivalent",
+    );
+    expect(
+        "k8s/deploy.yaml:Deployment/shop-{env}/api:spec.replicas",
+        "drift",
+    );
+    expect(
+        "k8s/deploy.yaml:Deployment/shop-{env}/api:spec.template.spec.containers[name=api].image",
+        "drift",
+    );
+    expect(
+        "k8s/deploy.yaml:Deployment/shop-{env}/api:spec.template.spec.containers[name=api].env[name=LOG_LEVEL].value",
+        "drift",
+    );
+    expect(
+        "k8s/deploy.yaml:Deployment/shop-{env}/api:spec.template.spec.containers[name=api].env[name=DB_URL].value",
+        "env-equivalent",
+    );
+    expect(
+        "k8s/deploy.yaml:PodDisruptionBudget/shop-{env}/api",
+        "missing",
+    );
     expect("debug.yaml", "extra");
 
     // Reordering and comments are not differences: nothing about ports, sidecar, the namespaces, search.
     for (class, key) in &found {
-        for quiet in ["containerPort", "sidecar", "Namespace/", "search", "cache.ttl", "server.port", "compression", "mail.port"] {
+        for quiet in [
+            "containerPort",
+            "sidecar",
+            "Namespace/",
+            "search",
+            "cache.ttl",
+            "server.port",
+            "compression",
+            "mail.port",
+        ] {
             assert!(!key.contains(quiet), "unexpected {class} finding {key}");
         }
     }
     assert_eq!(found.len(), 14, "{found:#?}");
 
     // Each finding has both sides with file:line.
-    let timeout = report["findings"].as_array().unwrap().iter().find(|f| f["key"] == "app.yaml:server.timeout").unwrap();
+    let timeout = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "app.yaml:server.timeout")
+        .unwrap();
     assert_eq!(timeout["a"]["env"], "qa");
     assert_eq!(timeout["a"]["value"], "30s");
     assert_eq!(timeout["a"]["location"]["file"], "qa/app.yaml");
     assert_eq!(timeout["a"]["location"]["line"], 3);
     assert_eq!(timeout["b"]["value"], "5s");
     assert_eq!(timeout["b"]["location"]["line"], 5);
-    let replicas = report["findings"].as_array().unwrap().iter().find(|f| f["key"].as_str().unwrap().ends_with("spec.replicas")).unwrap();
+    let replicas = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"].as_str().unwrap().ends_with("spec.replicas"))
+        .unwrap();
     assert_eq!(replicas["b"]["location"]["line"], 9);
     assert_eq!(replicas["a"]["location"]["line"], 13);
 
@@ -152,13 +193,22 @@ fn finds_every_planted_difference_in_every_format() {
 fn identical_environments_are_in_parity() {
     let p = Project::new();
     p.file("envparity.toml", MANIFEST)
-        .file("qa/app.yaml", "a: 1\nb: [x, y]\nurl: https://qa.example.com\n")
-        .file("prod/app.yaml", "b: [y, x]  # a set\na: 1\nurl: https://prod.example.com\n");
+        .file(
+            "qa/app.yaml",
+            "a: 1\nb: [x, y]\nurl: https://qa.example.com\n",
+        )
+        .file(
+            "prod/app.yaml",
+            "b: [y, x]  # a set\na: 1\nurl: https://prod.example.com\n",
+        );
     let run = p.run(&["diff", "qa", "prod"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let json = p.run(&["diff", "qa", "prod", "--format", "json"]).json();
     assert_eq!(json["score"], 100.0);
-    assert_eq!(class_of(&json, "app.yaml:url").as_deref(), Some("env-equivalent"));
+    assert_eq!(
+        class_of(&json, "app.yaml:url").as_deref(),
+        Some("env-equivalent")
+    );
 }
 
 #[test]
@@ -173,12 +223,34 @@ fn expected_differences_need_a_live_rule() {
     let report = p.run(&["diff", "qa", "prod", "--format", "json"]).json();
     let replicas = "k8s/deploy.yaml:Deployment/shop-{env}/api:spec.replicas";
     assert_eq!(class_of(&report, replicas).as_deref(), Some("expected"));
-    let finding = report["findings"].as_array().unwrap().iter().find(|f| f["key"] == replicas).unwrap();
-    assert!(finding["reason"].as_str().unwrap().contains("Production runs more replicas"), "{finding}");
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == replicas)
+        .unwrap();
+    assert!(
+        finding["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Production runs more replicas"),
+        "{finding}"
+    );
     // The expired rule no longer hides the drift, and says it expired.
-    assert_eq!(class_of(&report, "config.toml:pool.max").as_deref(), Some("drift"));
-    let pool = report["findings"].as_array().unwrap().iter().find(|f| f["key"] == "config.toml:pool.max").unwrap();
-    assert!(pool["reason"].as_str().unwrap().contains("expired"), "{pool}");
+    assert_eq!(
+        class_of(&report, "config.toml:pool.max").as_deref(),
+        Some("drift")
+    );
+    let pool = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "config.toml:pool.max")
+        .unwrap();
+    assert!(
+        pool["reason"].as_str().unwrap().contains("expired"),
+        "{pool}"
+    );
 
     // After the expiry date the replicas rule stops applying too.
     p.set_env("ENVPARITY_TODAY", "2027-07-01");
@@ -190,7 +262,10 @@ fn expected_differences_need_a_live_rule() {
 fn fail_on_sets_the_exit_code() {
     let p = shop();
     assert_eq!(p.run(&["diff", "qa", "prod", "--fail-on", "never"]).code, 0);
-    assert_eq!(p.run(&["diff", "qa", "prod", "--fail-on", "warning"]).code, 1);
+    assert_eq!(
+        p.run(&["diff", "qa", "prod", "--fail-on", "warning"]).code,
+        1
+    );
     // No shared secret or unreadable file here: nothing reaches `error`.
     assert_eq!(p.run(&["diff", "qa", "prod", "--fail-on", "error"]).code, 0);
 }
@@ -198,20 +273,41 @@ fn fail_on_sets_the_exit_code() {
 #[test]
 fn a_malformed_file_is_named_and_the_rest_still_compared() {
     let p = shop();
-    p.file("prod/features.json", "{\n  \"features\": [\n    {\"id\": \"checkout\",, \"enabled\": true}\n  ]\n}\n");
+    p.file(
+        "prod/features.json",
+        "{\n  \"features\": [\n    {\"id\": \"checkout\",, \"enabled\": true}\n  ]\n}\n",
+    );
     let run = p.run(&["diff", "qa", "prod", "--format", "json"]);
     assert_eq!(run.code, 2, "an unreadable source exits 2");
     let report = run.json();
-    let bad = report["findings"].as_array().unwrap().iter().find(|f| f["class"] == "unreadable").expect("unreadable finding");
+    let bad = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["class"] == "unreadable")
+        .expect("unreadable finding");
     let message = bad["message"].as_str().unwrap();
-    assert!(message.contains("prod/features.json:3:"), "names file:line:col: {message}");
+    assert!(
+        message.contains("prod/features.json:3:"),
+        "names file:line:col: {message}"
+    );
     // Every other file is still compared.
-    assert_eq!(class_of(&report, "app.yaml:server.timeout").as_deref(), Some("drift"));
-    assert_eq!(class_of(&report, "config.toml:pool.max").as_deref(), Some("drift"));
+    assert_eq!(
+        class_of(&report, "app.yaml:server.timeout").as_deref(),
+        Some("drift")
+    );
+    assert_eq!(
+        class_of(&report, "config.toml:pool.max").as_deref(),
+        Some("drift")
+    );
 
     let text = p.run(&["diff", "qa", "prod"]);
     assert_eq!(text.code, 2);
-    assert!(text.stdout.contains("prod/features.json:3"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("prod/features.json:3"),
+        "{}",
+        text.stdout
+    );
 }
 
 #[test]
@@ -224,17 +320,33 @@ fn snapshots_compare_like_live_environments() {
     assert_eq!(snap["version"], 1);
     assert_eq!(snap["environment"], "prod");
     let live = p.run(&["diff", "qa", "prod", "--format", "json"]).json();
-    let files = p.run(&["diff", "qa.snap.json", "prod.snap.json", "--format", "json"]).json();
+    let files = p
+        .run(&["diff", "qa.snap.json", "prod.snap.json", "--format", "json"])
+        .json();
     assert_eq!(classes(&live), classes(&files));
     assert_eq!(live["score"], files["score"]);
 
     // Snapshots compare anywhere, even with no envparity.toml around.
     let elsewhere = tempfile::tempdir().unwrap();
-    std::fs::copy(p.path().join("qa.snap.json"), elsewhere.path().join("qa.json")).unwrap();
-    std::fs::copy(p.path().join("prod.snap.json"), elsewhere.path().join("prod.json")).unwrap();
-    let away = p.run_in(elsewhere.path().to_path_buf(), &["diff", "qa.json", "prod.json", "--format", "json"]);
+    std::fs::copy(
+        p.path().join("qa.snap.json"),
+        elsewhere.path().join("qa.json"),
+    )
+    .unwrap();
+    std::fs::copy(
+        p.path().join("prod.snap.json"),
+        elsewhere.path().join("prod.json"),
+    )
+    .unwrap();
+    let away = p.run_in(
+        elsewhere.path().to_path_buf(),
+        &["diff", "qa.json", "prod.json", "--format", "json"],
+    );
     assert_eq!(away.code, 1, "{}", away.stderr);
-    assert_eq!(class_of(&away.json(), "app.yaml:server.timeout").as_deref(), Some("drift"));
+    assert_eq!(
+        class_of(&away.json(), "app.yaml:server.timeout").as_deref(),
+        Some("drift")
+    );
 }
 
 #[test]
@@ -267,25 +379,45 @@ fn baseline_accepts_todays_drift_until_it_changes() {
     p.set_env("ENVPARITY_TODAY", "2026-11-23");
     let run = p.run(&["baseline", "--reason", "adopting envparity"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let baseline: serde_json::Value = serde_json::from_str(&p.read("envparity.baseline.json")).unwrap();
+    let baseline: serde_json::Value =
+        serde_json::from_str(&p.read("envparity.baseline.json")).unwrap();
     assert!(baseline["entries"].as_array().unwrap().len() >= 10);
     assert_eq!(baseline["entries"][0]["expires"], "2027-02-21");
 
     let after = p.run(&["diff", "qa", "prod", "--format", "json"]);
     assert_eq!(after.code, 0, "all drift is baselined: {}", after.stdout);
     let report = after.json();
-    let timeout = report["findings"].as_array().unwrap().iter().find(|f| f["key"] == "app.yaml:server.timeout").unwrap();
+    let timeout = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "app.yaml:server.timeout")
+        .unwrap();
     assert_eq!(timeout["class"], "expected");
-    assert!(timeout["reason"].as_str().unwrap().contains("adopting envparity"));
+    assert!(
+        timeout["reason"]
+            .as_str()
+            .unwrap()
+            .contains("adopting envparity")
+    );
 
     // A value that changes again is drift again.
-    p.file("prod/app.yaml", "cache:\n  ttl: 300\nserver:\n  timeout: 10s\n  port: 8080\n");
+    p.file(
+        "prod/app.yaml",
+        "cache:\n  ttl: 300\nserver:\n  timeout: 10s\n  port: 8080\n",
+    );
     let changed = p.run(&["diff", "qa", "prod", "--format", "json"]);
     assert_eq!(changed.code, 1);
-    assert_eq!(class_of(&changed.json(), "app.yaml:server.timeout").as_deref(), Some("drift"));
+    assert_eq!(
+        class_of(&changed.json(), "app.yaml:server.timeout").as_deref(),
+        Some("drift")
+    );
 
     // And entries expire.
-    p.file("prod/app.yaml", "cache:\n  ttl: 300\nserver:\n  timeout: 5s\n  port: 8080\n");
+    p.file(
+        "prod/app.yaml",
+        "cache:\n  ttl: 300\nserver:\n  timeout: 5s\n  port: 8080\n",
+    );
     p.set_env("ENVPARITY_TODAY", "2027-03-01");
     assert_eq!(p.run(&["diff", "qa", "prod"]).code, 1);
 }
@@ -296,11 +428,23 @@ fn every_format_renders_and_keeps_the_exit_code() {
     for format in ["text", "json", "markdown", "junit", "sarif", "html"] {
         let run = p.run(&["diff", "qa", "prod", "--format", format]);
         assert_eq!(run.code, 1, "{format}: {}", run.stderr);
-        assert!(run.stdout.contains("server.timeout"), "{format} names the drifted key");
+        assert!(
+            run.stdout.contains("server.timeout"),
+            "{format} names the drifted key"
+        );
     }
-    let sarif: serde_json::Value = serde_json::from_str(&p.run(&["diff", "qa", "prod", "--format", "sarif"]).stdout).unwrap();
+    let sarif: serde_json::Value =
+        serde_json::from_str(&p.run(&["diff", "qa", "prod", "--format", "sarif"]).stdout).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
-    let out = p.run(&["diff", "qa", "prod", "--format", "html", "-o", "report.html"]);
+    let out = p.run(&[
+        "diff",
+        "qa",
+        "prod",
+        "--format",
+        "html",
+        "-o",
+        "report.html",
+    ]);
     assert_eq!(out.code, 1);
     assert!(out.stdout.is_empty());
     assert!(p.read("report.html").contains("server.timeout"));

@@ -40,7 +40,10 @@ fn project_with_canaries() -> Project {
 
 fn assert_clean(what: &str, text: &str) {
     assert!(!text.contains(CANARY), "{what} leaks a secret:\n{text}");
-    assert!(!text.contains("AKIAIOSFODNN7"), "{what} leaks an AWS key id:\n{text}");
+    assert!(
+        !text.contains("AKIAIOSFODNN7"),
+        "{what} leaks an AWS key id:\n{text}"
+    );
 }
 
 #[test]
@@ -62,7 +65,10 @@ fn no_secret_reaches_any_output() {
         let run = p.run(&["snapshot", env]);
         assert_eq!(run.code, 0, "{}", run.stderr);
         assert_clean("snapshot", &run.stdout);
-        assert!(run.stdout.contains("\"hmac\""), "secrets are kept as keyed hashes");
+        assert!(
+            run.stdout.contains("\"hmac\""),
+            "secrets are kept as keyed hashes"
+        );
     }
     let run = p.run(&["baseline"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -73,12 +79,27 @@ fn no_secret_reaches_any_output() {
 fn shared_secrets_are_flagged_and_different_ones_expected() {
     let p = project_with_canaries();
     let report = p.run(&["diff", "qa", "prod", "--format", "json"]).json();
-    assert_eq!(class_of(&report, "app.yaml:payments.api_key").as_deref(), Some("shared-secret"));
-    assert_eq!(class_of(&report, ".env:STRIPE_API_KEY").as_deref(), Some("shared-secret"));
-    assert_eq!(class_of(&report, "app.yaml:db.password").as_deref(), Some("expected"));
-    assert_eq!(class_of(&report, "s.properties:spring.datasource.password").as_deref(), Some("expected"));
+    assert_eq!(
+        class_of(&report, "app.yaml:payments.api_key").as_deref(),
+        Some("shared-secret")
+    );
+    assert_eq!(
+        class_of(&report, ".env:STRIPE_API_KEY").as_deref(),
+        Some("shared-secret")
+    );
+    assert_eq!(
+        class_of(&report, "app.yaml:db.password").as_deref(),
+        Some("expected")
+    );
+    assert_eq!(
+        class_of(&report, "s.properties:spring.datasource.password").as_deref(),
+        Some("expected")
+    );
     // The URL differs only by environment around a different password: not drift.
-    assert_eq!(class_of(&report, "app.yaml:db.url").as_deref(), Some("expected"));
+    assert_eq!(
+        class_of(&report, "app.yaml:db.url").as_deref(),
+        Some("expected")
+    );
     // A shared secret fails even `--fail-on error`.
     assert_eq!(p.run(&["diff", "qa", "prod", "--fail-on", "error"]).code, 1);
 }
@@ -86,8 +107,14 @@ fn shared_secrets_are_flagged_and_different_ones_expected() {
 #[test]
 fn a_malformed_file_holding_a_secret_does_not_echo_it() {
     let p = project_with_canaries();
-    p.file("prod/s.json", "{\"client_secret\": \"CANARY-in-broken-json\" oops}\n");
-    p.file("prod/app.yaml", "db:\n  password: CANARY-in-broken-yaml\n   bad: [indent\n");
+    p.file(
+        "prod/s.json",
+        "{\"client_secret\": \"CANARY-in-broken-json\" oops}\n",
+    );
+    p.file(
+        "prod/app.yaml",
+        "db:\n  password: CANARY-in-broken-yaml\n   bad: [indent\n",
+    );
     p.file("prod/.env", "STRIPE_API_KEY=\"CANARY-unterminated\n");
     p.file("prod/s.toml", "[auth]\ntoken = CANARY-bare-toml\n");
     for format in ["text", "json", "markdown", "junit", "sarif", "html"] {
@@ -108,12 +135,22 @@ fn secrets_from_different_keys_are_not_compared() {
     assert_eq!(p.run(&["snapshot", "qa", "-o", "qa.json"]).code, 0);
     p.set_env("ENVPARITY_KEY", "another-key");
     assert_eq!(p.run(&["snapshot", "prod", "-o", "prod.json"]).code, 0);
-    let report = p.run(&["diff", "qa.json", "prod.json", "--format", "json"]).json();
-    assert_eq!(class_of(&report, "app.yaml:payments.api_key"), None, "cannot tell shared from different");
+    let report = p
+        .run(&["diff", "qa.json", "prod.json", "--format", "json"])
+        .json();
+    assert_eq!(
+        class_of(&report, "app.yaml:payments.api_key"),
+        None,
+        "cannot tell shared from different"
+    );
     let notes = report["notes"].to_string();
     assert!(notes.contains("different secret keys"), "{notes}");
 
     p.unset_env("ENVPARITY_KEY");
     let run = p.run(&["snapshot", "qa", "-o", "qa2.json"]);
-    assert!(run.stderr.contains("this run only"), "an ephemeral key is announced: {}", run.stderr);
+    assert!(
+        run.stderr.contains("this run only"),
+        "an ephemeral key is announced: {}",
+        run.stderr
+    );
 }

@@ -17,7 +17,12 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -61,7 +66,11 @@ impl Project {
 
     pub fn run_in(&self, cwd: PathBuf, args: &[&str]) -> Run {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_envparity"));
-        cmd.args(args).current_dir(cwd).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).env("NO_COLOR", "1");
+        cmd.args(args)
+            .current_dir(cwd)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("NO_COLOR", "1");
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -93,10 +102,18 @@ pub fn classes(report: &serde_json::Value) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["class"].as_str().unwrap().to_string(), f["key"].as_str().unwrap().to_string()))
+        .map(|f| {
+            (
+                f["class"].as_str().unwrap().to_string(),
+                f["key"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
 pub fn class_of(report: &serde_json::Value, key: &str) -> Option<String> {
-    classes(report).into_iter().find(|(_, k)| k == key).map(|(c, _)| c)
+    classes(report)
+        .into_iter()
+        .find(|(_, k)| k == key)
+        .map(|(c, _)| c)
 }
