@@ -1,0 +1,392 @@
+//! The HTML format: one self-contained page. Inline CSS, no script, no external asset; a
+//! Content-Security-Policy that forbids everything but the inline style, so even a value
+//! that slipped past escaping could not run or load anything.
+//!
+//! Layout: a header with the overall score and the environments; a table of facet scores;
+//! class counts; for three or more environments the key × environment matrix; the
+//! findings to act on, one table per file with a row per Kubernetes object; the intended
+//! differences (expected, env-equivalent) in a collapsed `<details>` (open when verbose);
+//! the notes.
+
+use std::fmt::Write as _;
+
+use envparity_core::{Class, Finding, Report, Severity, Side};
+
+use crate::RenderOptions;
+use crate::common::{
+    self, CLASS_ORDER, Group, class_counts, group_findings, key_in_block, plural, thousands,
+};
+
+/// Longest value shown in a cell; the full value (up to [`TITLE_CHARS`]) is its tooltip.
+const VALUE_CHARS: usize = 120;
+const TITLE_CHARS: usize = 2_000;
+/// Longest message in a row's tooltip (the core already cuts values in messages short).
+const MESSAGE_CHARS: usize = 500;
+
+/// Text escaped for HTML content and quoted attribute values, control characters made
+/// visible.
+pub fn escape(text: &str) -> String {
+    let text = common::visible(text);
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = r#"
+:root { color-scheme: light dark; --fg: #1f2328; --bg: #ffffff; --muted: #59636e; --line: #d1d9e0; --head: #f6f8fa;
+  --red: #cf222e; --orange: #bc4c00; --yellow: #9a6700; --green: #1a7f37; --blue: #0969da; --purple: #8250df; --grey: #6e7781; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --bg: #0d1117; --muted: #9198a1; --line: #3d444d; --head: #151b23;
+  --red: #ff7b72; --orange: #f0883e; --yellow: #d29922; --green: #3fb950; --blue: #58a6ff; --purple: #bc8cff; --grey: #8b949e; } }
+* { box-sizing: border-box; }
+body { margin: 0 auto; max-width: 1400px; padding: 1.5rem; font: 14px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); }
+h1 { font-size: 1.6rem; margin: 0 0 .25rem; } h2 { font-size: 1.2rem; margin: 2rem 0 .5rem; border-bottom: 1px solid var(--line); padding-bottom: .25rem; }
+h3 { font-size: 1rem; margin: 1.25rem 0 .4rem; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; word-break: break-all; }
+p, li { color: var(--muted); }
+.score { font-variant-numeric: tabular-nums; } .ok { color: var(--green); } .warn { color: var(--yellow); } .bad { color: var(--red); }
+table { border-collapse: collapse; width: 100%; margin: .25rem 0 1rem; }
+th, td { border: 1px solid var(--line); padding: .3rem .5rem; text-align: left; vertical-align: top; }
+thead th { background: var(--head); font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.resource th { background: var(--head); font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-weight: 600; }
+code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .92em; white-space: pre-wrap; word-break: break-all; }
+.loc { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .85em; color: var(--muted); word-break: break-all; }
+.why { display: block; color: var(--muted); font-size: .9em; margin-top: .2rem; }
+.absent { color: var(--muted); font-style: italic; }
+.badge { display: inline-block; padding: 0 .45rem; border-radius: 1rem; font-size: .8rem; font-weight: 600; white-space: nowrap; border: 1px solid currentColor; }
+.c-shared-secret { color: var(--red); } .c-unreadable { color: var(--purple); } .c-drift { color: var(--orange); }
+.c-missing { color: var(--red); } .c-extra { color: var(--blue); } .c-expected { color: var(--green); } .c-env-equivalent { color: var(--grey); }
+.counts .badge { margin-right: .35rem; }
+details > summary { cursor: pointer; color: var(--muted); margin: .5rem 0; }
+footer { margin-top: 2rem; color: var(--muted); font-size: .85em; border-top: 1px solid var(--line); padding-top: .5rem; }
+"#;
+
+pub fn render(report: &Report, options: &RenderOptions) -> String {
+    let actionable: Vec<&Finding> = report.actionable().collect();
+    let intended: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| !f.class.is_actionable())
+        .collect();
+    let status = if actionable.is_empty() {
+        "ok"
+    } else if actionable.iter().any(|f| f.severity == Severity::Error) {
+        "bad"
+    } else {
+        "warn"
+    };
+    let others: Vec<&str> = common::compared_envs(report);
+    let others_text = if others.is_empty() {
+        "nothing".to_string()
+    } else {
+        others.join(", ")
+    };
+
+    let mut out = String::new();
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    out.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n");
+    let _ = writeln!(
+        out,
+        "<title>envparity: {} vs {}, parity {}</title>",
+        escape(&others_text),
+        escape(&report.reference),
+        common::score(report.score)
+    );
+    let _ = writeln!(out, "<style>{STYLE}</style>\n</head>\n<body>");
+
+    // Header.
+    out.push_str("<header>\n");
+    let _ = writeln!(
+        out,
+        "<h1>Parity <span class=\"score {status}\">{}</span><small>/100</small></h1>",
+        common::score(report.score)
+    );
+    let compared: u64 = report.facets.iter().map(|f| f.compared).sum();
+    let _ = write!(
+        out,
+        "<p>{} compared with <strong>{}</strong> (reference), {}: ",
+        others
+            .iter()
+            .map(|e| format!("<strong>{}</strong>", escape(e)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        escape(&report.reference),
+        plural(compared, "key", "keys")
+    );
+    if actionable.is_empty() {
+        out.push_str("<span class=\"ok\">in parity</span>, no differences to act on.</p>\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "<span class=\"{status}\">{} to act on</span>.</p>",
+            plural(actionable.len() as u64, "finding", "findings")
+        );
+    }
+    if !report.environments.is_empty() {
+        out.push_str("<p>");
+        let taken: Vec<String> = report
+            .environments
+            .iter()
+            .map(|e| format!("{} taken {}", escape(&e.name), escape(&e.taken_at)))
+            .collect();
+        out.push_str(&taken.join(" · "));
+        out.push_str("</p>\n");
+    }
+    out.push_str("</header>\n<main>\n");
+
+    // Facets.
+    if !report.facets.is_empty() {
+        out.push_str("<section>\n<h2>Facets</h2>\n<table>\n<thead><tr><th>facet</th><th class=\"num\">score</th><th class=\"num\">keys compared</th>");
+        for class in CLASS_ORDER {
+            let _ = write!(out, "<th class=\"num\">{}</th>", class.name());
+        }
+        out.push_str("</tr></thead>\n<tbody>\n");
+        for facet in &report.facets {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
+                facet.facet.name(),
+                common::score(facet.score),
+                thousands(facet.compared)
+            );
+            for class in CLASS_ORDER {
+                let n = facet.counts.get(&class).copied().unwrap_or(0);
+                let _ = write!(out, "<td class=\"num\">{}</td>", thousands(n));
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</tbody>\n</table>\n");
+        out.push_str(&counts_badges(&report.findings));
+        out.push_str("</section>\n");
+    }
+
+    // Matrix.
+    if let Some(matrix) = report.matrix.as_ref().filter(|m| !m.rows.is_empty()) {
+        let _ = writeln!(
+            out,
+            "<section>\n<h2>Across {} environments ({})</h2>\n<table>\n<thead><tr><th>key</th>",
+            matrix.environments.len(),
+            plural(matrix.rows.len() as u64, "key", "keys")
+        );
+        for env in &matrix.environments {
+            if *env == report.reference {
+                let _ = write!(out, "<th>{} (reference)</th>", escape(env));
+            } else {
+                let _ = write!(out, "<th>{}</th>", escape(env));
+            }
+        }
+        out.push_str("</tr></thead>\n<tbody>\n");
+        for row in &matrix.rows {
+            let _ = write!(out, "<tr><td><code>{}</code></td>", escape(&row.key));
+            for value in &row.values {
+                let _ = write!(out, "<td>{}</td>", value_html(value.as_deref()));
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</tbody>\n</table>\n</section>\n");
+    }
+
+    // Findings to act on.
+    let pair = common::uniform_pair(report);
+    out.push_str("<section>\n");
+    if actionable.is_empty() {
+        out.push_str("<h2>Findings to act on</h2>\n<p class=\"ok\">None: the environments are in parity.</p>\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "<h2>Findings to act on ({})</h2>",
+            thousands(actionable.len() as u64)
+        );
+        for group in group_findings(actionable.iter().copied()) {
+            render_group(&mut out, &group, pair);
+        }
+    }
+    out.push_str("</section>\n");
+
+    // Intended differences.
+    if !intended.is_empty() {
+        let _ = writeln!(
+            out,
+            "<section>\n<h2>Intended differences ({})</h2>\n<p>Expected (a rule or the baseline says so) and env-equivalent (only environment names differ): not counted against the score.</p>",
+            thousands(intended.len() as u64)
+        );
+        let groups = group_findings(intended.iter().copied());
+        let _ = writeln!(
+            out,
+            "<details{}>\n<summary>{} in {}</summary>",
+            if options.verbose { " open" } else { "" },
+            counts_text(intended.iter().copied()),
+            plural(groups.len() as u64, "file", "files")
+        );
+        for group in &groups {
+            render_group(&mut out, group, pair);
+        }
+        out.push_str("</details>\n</section>\n");
+    }
+
+    // Notes.
+    if !report.notes.is_empty() {
+        out.push_str("<section>\n<h2>Notes</h2>\n<ul>\n");
+        for note in &report.notes {
+            let _ = writeln!(out, "<li>{}</li>", escape(note));
+        }
+        out.push_str("</ul>\n</section>\n");
+    }
+
+    let _ = writeln!(
+        out,
+        "</main>\n<footer>envparity {} · report format {} version {} · {}</footer>\n</body>\n</html>",
+        env!("CARGO_PKG_VERSION"),
+        escape(&report.format),
+        report.version,
+        counts_text(&report.findings)
+    );
+    out
+}
+
+fn counts_text<'r>(findings: impl IntoIterator<Item = &'r Finding>) -> String {
+    let counts = class_counts(findings);
+    let parts: Vec<String> = CLASS_ORDER
+        .iter()
+        .filter_map(|c| {
+            counts
+                .get(c)
+                .map(|n| format!("{} {}", thousands(*n), c.name()))
+        })
+        .collect();
+    if parts.is_empty() {
+        "no findings".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn badge(class: Class) -> String {
+    format!("<span class=\"badge c-{0}\">{0}</span>", class.name())
+}
+
+fn counts_badges<'r>(findings: impl IntoIterator<Item = &'r Finding>) -> String {
+    let counts = class_counts(findings);
+    let mut out = String::from("<p class=\"counts\">");
+    if counts.is_empty() {
+        out.push_str("No findings.");
+    }
+    for class in CLASS_ORDER {
+        if let Some(n) = counts.get(&class) {
+            let _ = write!(out, "{} {} ", thousands(*n), badge(class));
+        }
+    }
+    let trimmed = out.trim_end().len();
+    out.truncate(trimmed);
+    out.push_str("</p>\n");
+    out
+}
+
+fn value_html(value: Option<&str>) -> String {
+    match value {
+        None => "<span class=\"absent\">absent</span>".to_string(),
+        Some("") => "<code>\"\"</code>".to_string(),
+        Some(v) => {
+            let visible = common::visible(v);
+            let short = common::truncate(&visible, VALUE_CHARS);
+            if short.len() < visible.len() {
+                format!(
+                    "<code title=\"{}\">{}</code>",
+                    escape(&common::truncate(&visible, TITLE_CHARS)),
+                    escape(&short)
+                )
+            } else {
+                format!("<code>{}</code>", escape(&short))
+            }
+        }
+    }
+}
+
+fn side_html(f: &Finding, side: &Side, prefix: bool) -> String {
+    let value = if f.class == Class::Unreadable {
+        String::new()
+    } else if side.value.is_none() && common::is_whole_unit(f) && side.location.is_some() {
+        if f.covers > 1 {
+            format!(
+                "<span class=\"absent\">present ({})</span>",
+                plural(u64::from(f.covers), "key", "keys")
+            )
+        } else {
+            "<span class=\"absent\">present</span>".to_string()
+        }
+    } else {
+        value_html(side.value.as_deref())
+    };
+    if prefix && !value.is_empty() {
+        format!("{}: {value}", escape(&side.env))
+    } else {
+        value
+    }
+}
+
+fn render_group(out: &mut String, group: &Group, pair: Option<(&str, &str)>) {
+    let _ = write!(
+        out,
+        "<h3>{}</h3>\n{}",
+        escape(group.name),
+        counts_badges(group.findings())
+    );
+    let (head_a, head_b) = match pair {
+        Some((a, b)) => (escape(a), escape(b)),
+        None => ("compared".to_string(), "reference".to_string()),
+    };
+    let _ = writeln!(
+        out,
+        "<table>\n<thead><tr><th>class</th><th>key</th><th>{head_a}</th><th>{head_b}</th><th>location</th></tr></thead>\n<tbody>"
+    );
+    for block in &group.blocks {
+        if let Some(resource) = block.resource {
+            let _ = writeln!(
+                out,
+                "<tr class=\"resource\"><th colspan=\"5\">{}</th></tr>",
+                escape(resource)
+            );
+        }
+        for f in &block.findings {
+            let key = match key_in_block(f) {
+                "" => format!("<span class=\"absent\">{}</span>", common::whole_label(f)),
+                k => format!("<code>{}</code>", escape(k)),
+            };
+            let mut why = String::new();
+            if f.class == Class::Unreadable {
+                let _ = write!(why, "<span class=\"why\">{}</span>", escape(&f.message));
+            }
+            if let Some(reason) = &f.reason {
+                let _ = write!(why, "<span class=\"why\">↳ {}</span>", escape(reason));
+            }
+            let mut locations: Vec<String> = Vec::new();
+            for side in [&f.a, &f.b] {
+                if let Some(loc) = common::location(side) {
+                    let loc = escape(&loc);
+                    if !locations.contains(&loc) {
+                        locations.push(loc);
+                    }
+                }
+            }
+            let _ = writeln!(
+                out,
+                "<tr title=\"{}\"><td>{}</td><td>{key}{why}</td><td>{}</td><td>{}</td><td class=\"loc\">{}</td></tr>",
+                escape(&common::truncate(&f.message, MESSAGE_CHARS)),
+                badge(f.class),
+                side_html(f, &f.a, pair.is_none()),
+                side_html(f, &f.b, pair.is_none()),
+                locations.join("<br>")
+            );
+        }
+    }
+    out.push_str("</tbody>\n</table>\n");
+}
