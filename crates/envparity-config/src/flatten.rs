@@ -33,13 +33,13 @@ impl Flattener<'_> {
             if matches!(doc.kind, NodeKind::Null) {
                 continue;
             }
-            if format == Format::Yaml || format == Format::Json {
-                if let Some(items) = kubernetes_list_items(doc) {
-                    for item in items {
-                        self.push_resource_or_plain(item, index, &mut flat, &mut plain_docs);
-                    }
-                    continue;
+            if matches!(format, Format::Yaml | Format::Json)
+                && let Some(items) = kubernetes_list_items(doc)
+            {
+                for item in items {
+                    self.push_resource_or_plain(item, index, &mut flat, &mut plain_docs);
                 }
+                continue;
             }
             self.push_resource_or_plain(doc, index, &mut flat, &mut plain_docs);
         }

@@ -52,14 +52,13 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
             ));
         }
     }
-    for snapshot in snapshots {
-        if snapshot.secret_key_ephemeral {
-            notes.push(format!(
-                "{}'s secrets were hashed with a key made up for that run only; set ENVPARITY_KEY or run \
-                 `envparity init` to compare secrets across runs",
-                snapshot.environment
-            ));
-        }
+    if snapshots.iter().any(|s| s.secret_key_ephemeral) {
+        notes.push(
+            "secrets were hashed with a key made up for one run (no ENVPARITY_KEY, no key file): they compare \
+             within that run only, so snapshots saved from it cannot be compared with later runs; run \
+             `envparity init` or set ENVPARITY_KEY"
+                .to_string(),
+        );
     }
     notes.dedup();
     for (i, snapshot) in snapshots.iter().enumerate() {
@@ -571,28 +570,28 @@ impl Pair<'_, '_> {
         let mut keys = vec![finding.key.clone()];
         keys.extend(self.raw_keys(finding));
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-        if matches!(finding.class, Class::Drift | Class::Missing | Class::Extra) {
-            if let Some(rule) = self.rules.expectation(&key_refs) {
-                let owner = rule
-                    .owner
-                    .as_deref()
-                    .map(|o| format!(" (owner: {o})"))
-                    .unwrap_or_default();
-                match rule.expires {
-                    Some(until) if until < self.today => {
-                        finding.reason = Some(format!(
-                            "expected until {until}, now expired: {}{owner}",
-                            rule.reason
-                        ));
-                    }
-                    Some(until) => {
-                        finding.class = Class::Expected;
-                        finding.reason = Some(format!("{}{owner}, until {until}", rule.reason));
-                    }
-                    None => {
-                        finding.class = Class::Expected;
-                        finding.reason = Some(format!("{}{owner}", rule.reason));
-                    }
+        if matches!(finding.class, Class::Drift | Class::Missing | Class::Extra)
+            && let Some(rule) = self.rules.expectation(&key_refs)
+        {
+            let owner = rule
+                .owner
+                .as_deref()
+                .map(|o| format!(" (owner: {o})"))
+                .unwrap_or_default();
+            match rule.expires {
+                Some(until) if until < self.today => {
+                    finding.reason = Some(format!(
+                        "expected until {until}, now expired: {}{owner}",
+                        rule.reason
+                    ));
+                }
+                Some(until) => {
+                    finding.class = Class::Expected;
+                    finding.reason = Some(format!("{}{owner}, until {until}", rule.reason));
+                }
+                None => {
+                    finding.class = Class::Expected;
+                    finding.reason = Some(format!("{}{owner}", rule.reason));
                 }
             }
         }
