@@ -58,6 +58,12 @@ pub struct RulesDecl {
     #[serde(default)]
     #[schemars(with = "Option<Vec<String>>")]
     pub secrets: Option<Vec<Spanned<String>>>,
+    /// Key-name globs that are never secrets though they match `secrets`. Names ending in
+    /// `Ref`, `Name`, `File`, `Path`, `TTL`, `Timeout`… (references to secrets, settings about
+    /// them) are never secrets already.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub not_secrets: Vec<Spanned<String>>,
     /// Expected differences, each with a reason.
     #[serde(default)]
     pub expect: Vec<ExpectDecl>,
@@ -290,6 +296,11 @@ fn validate(text: &str, file: ManifestFile) -> Result<Manifest, ManifestError> {
             .map(|s| pattern(text, s, "secret pattern"))
             .collect::<Result<_, _>>()?;
     }
+    for glob in &decl.not_secrets {
+        rules
+            .not_secrets
+            .push(pattern(text, glob, "not_secrets pattern")?);
+    }
     if let Some(keys) = decl.identity_keys {
         rules.identity_keys = keys;
     }
@@ -392,6 +403,17 @@ expires = "2027-06-30"
         );
         assert!(m.rules.is_secret_name("STRIPE_API_KEY"));
         assert!(!m.rules.is_secret_name("LOG_LEVEL"));
+        for reference in [
+            "secretKeyRef",
+            "secretName",
+            "DB_PASSWORD_FILE",
+            "token_ttl",
+            "existingSecret",
+        ] {
+            assert!(!m.rules.is_secret_name(reference), "{reference}");
+        }
+        assert!(m.rules.is_secret_name("spring.datasource.password"));
+        assert!(m.rules.is_secret_name("client-secret"));
     }
 
     fn error_of(text: &str) -> ManifestError {

@@ -23,6 +23,14 @@ pub const DEFAULT_SECRET_PATTERNS: &[&str] = &[
     "*private_key*",
 ];
 
+/// Name endings that mark a reference to a secret, or a setting about one, rather than the
+/// secret itself: `secretKeyRef`, `secretName`, `DB_PASSWORD_FILE`, `token_ttl`. Checked on
+/// the lower-cased name with `-`/`_` removed.
+pub const NOT_SECRET_SUFFIXES: &[&str] = &[
+    "ref", "refs", "name", "names", "file", "path", "ttl", "enabled", "length", "expiry",
+    "expires", "timeout", "header", "type", "mode",
+];
+
 /// Fields that identify an object inside a list, tried in order: the first one present
 /// and unique in every element of a list is used.
 pub const DEFAULT_IDENTITY_KEYS: &[&str] = &[
@@ -79,6 +87,8 @@ pub struct SeverityRule {
 pub struct Rules {
     pub env_tokens: BTreeMap<String, Vec<String>>,
     pub secrets: Vec<KeyPattern>,
+    /// Names never secret though they match `secrets` (added to [`NOT_SECRET_SUFFIXES`]).
+    pub not_secrets: Vec<KeyPattern>,
     pub expect: Vec<ExpectRule>,
     pub identity_keys: Vec<String>,
     pub ordered_lists: Vec<KeyPattern>,
@@ -99,6 +109,7 @@ impl Default for Rules {
         Rules {
             env_tokens: BTreeMap::new(),
             secrets: compile(DEFAULT_SECRET_PATTERNS),
+            not_secrets: Vec::new(),
             expect: Vec::new(),
             identity_keys: DEFAULT_IDENTITY_KEYS
                 .iter()
@@ -116,7 +127,21 @@ impl Rules {
     /// Whether a key name (the last segment of a key, or a whole `.env` name) names a secret.
     pub fn is_secret_name(&self, name: &str) -> bool {
         let lower = name.to_lowercase();
-        self.secrets
+        if !self
+            .secrets
+            .iter()
+            .any(|p| p.matches_lowercase_name(&lower))
+        {
+            return false;
+        }
+        let squashed: String = lower.chars().filter(|c| *c != '_' && *c != '-').collect();
+        if NOT_SECRET_SUFFIXES.iter().any(|s| squashed.ends_with(s))
+            || squashed.starts_with("existing")
+        {
+            return false;
+        }
+        !self
+            .not_secrets
             .iter()
             .any(|p| p.matches_lowercase_name(&lower))
     }

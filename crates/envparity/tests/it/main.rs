@@ -3,5 +3,6 @@
 
 mod cli;
 mod config_diff;
+mod example;
 mod secrets;
 mod support;
