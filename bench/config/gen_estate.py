@@ -219,7 +219,8 @@ class Estate:
         rng = random.Random(f"{self.seed}/{salt}")
         seen, names = set(), []
         while len(names) < n:
-            name = f"{rng.choice(WORDS)}-{rng.choice(WORDS)}-{rng.choice(SUFFIXES)}"
+            first, second = rng.sample(WORDS, 2)
+            name = f"{first}-{second}-{rng.choice(SUFFIXES)}"
             if name in seen:
                 name = f"{name}-{len(names)}"
             seen.add(name)

@@ -62,11 +62,10 @@ else
     log "reusing the estate in $estate"
 fi
 planted="$(cat "$estate/planted.count")"
-bytes_of() { find "$estate/$1" -type f -printf '%s\n' | awk '{s+=$1} END {print s+0}'; }
-yaml_bytes_of() { find "$estate/$1" -type f -name '*.yaml' -printf '%s\n' | awk '{s+=$1} END {print s+0}'; }
+bytes_of() { find "$estate/$1" -type f "${@:2}" -printf '%s\n' | awk '{s+=$1} END {print s+0}'; }
 qa_bytes="$(bytes_of qa)"; prod_bytes="$(bytes_of prod)"
-both_bytes=$((qa_bytes + prod_bytes))
-yaml_both=$(( $(yaml_bytes_of qa) + $(yaml_bytes_of prod) ))
+qa_yaml="$(bytes_of qa -name '*.yaml')"; prod_yaml="$(bytes_of prod -name '*.yaml')"
+both_bytes=$((qa_bytes + prod_bytes)); both_yaml=$((qa_yaml + prod_yaml))
 files_qa="$(find "$estate/qa" -type f | wc -l)"; files_prod="$(find "$estate/prod" -type f | wc -l)"
 log "estate: qa $files_qa files $((qa_bytes / 1000000)) MB, prod $files_prod files $((prod_bytes / 1000000)) MB; $planted planted differences"
 
@@ -74,12 +73,19 @@ log "estate: qa $files_qa files $((qa_bytes / 1000000)) MB, prod $files_prod fil
 find "$estate/qa" "$estate/prod" -type f -exec cat {} + >/dev/null
 
 # ---- timing helper ----------------------------------------------------------------------
-# measure NAME BYTES OKCODES CMD…: runs CMD in the estate folder under /usr/bin/time -v and a
-# timeout; records wall seconds, peak RSS, CPU share. OKCODES: exit codes that are success.
+# measure NAME INPUT OKCODES CMD…: runs CMD in the estate folder under /usr/bin/time -v and a
+# timeout; records wall seconds, MB/s, peak RSS, CPU share. INPUT: qa, prod or both (what the
+# command reads, for MB/s). OKCODES: exit codes that are success.
 results="$out/results.tsv"
-printf 'name\tbytes\twall_s\tmb_s\trss_mb\tcpu_pct\n' >"$results"
+printf 'name\tbytes\twall_s\tmb_s\trss_mb\tcpu_pct\tyaml_bytes\tyaml_mb_s\n' >"$results"
 measure() {
-    local name="$1" bytes="$2" ok="$3"; shift 3
+    local name="$1" input="$2" ok="$3"; shift 3
+    local bytes yaml
+    case "$input" in
+        qa) bytes=$qa_bytes; yaml=$qa_yaml ;;
+        prod) bytes=$prod_bytes; yaml=$prod_yaml ;;
+        *) bytes=$both_bytes; yaml=$both_yaml ;;
+    esac
     local tfile="$out/time.$name" rc=0
     log "running $name…"
     (cd "$estate" && timeout -k 10 "$limit" /usr/bin/time -v -o "$tfile" "$@") || rc=$?
@@ -91,27 +97,28 @@ measure() {
     wall="$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' "$tfile")"
     rss="$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$tfile")"
     cpu="$(awk -F': ' '/Percent of CPU/ {gsub("%","",$2); print $2}' "$tfile")"
-    local mbs
-    mbs="$(awk -v b="$bytes" -v w="$wall" 'BEGIN { if (w > 0 && b > 0) printf "%.1f", b/1e6/w; else print "-" }')"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$bytes" "$wall" "$mbs" "$rss" "$cpu" >>"$results"
-    log "  $name: ${wall}s, ${mbs} MB/s, peak RSS ${rss} MB, CPU ${cpu}%"
+    local mbs ymbs
+    mbs="$(awk -v b="$bytes" -v w="$wall" 'BEGIN { if (w > 0) printf "%.1f", b/1e6/w; else print "-" }')"
+    ymbs="$(awk -v b="$yaml" -v w="$wall" 'BEGIN { if (w > 0) printf "%.1f", b/1e6/w; else print "-" }')"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$bytes" "$wall" "$mbs" "$rss" "$cpu" "$yaml" "$ymbs" >>"$results"
+    log "  $name: ${wall}s, ${mbs} MB/s (${ymbs} MB/s of YAML), peak RSS ${rss} MB, CPU ${cpu}%"
 }
 
 # ---- 3. envparity -----------------------------------------------------------------------
 export ENVPARITY_KEY="envparity-bench-key-not-a-secret"   # so two snapshots compare secrets
 export NO_COLOR=1
 rm -f "$out"/qa.json "$out"/prod.json "$out"/report*.json
-measure envparity-snapshot-qa "$qa_bytes" "0" "$bin" -q snapshot qa -o "$out/qa.json"
-measure envparity-snapshot-prod "$prod_bytes" "0" "$bin" -q snapshot prod -o "$out/prod.json"
-measure envparity-diff-snapshots "$both_bytes" "0 1" \
+measure envparity-snapshot-qa qa "0" "$bin" -q snapshot qa -o "$out/qa.json"
+measure envparity-snapshot-prod prod "0" "$bin" -q snapshot prod -o "$out/prod.json"
+measure envparity-diff-snapshots both "0 1" \
     "$bin" -q diff "$out/qa.json" "$out/prod.json" --format json -o "$out/report-snapshots.json"
-measure envparity-diff-all-in-one "$both_bytes" "0 1" \
+measure envparity-diff-all-in-one both "0 1" \
     "$bin" -q diff qa prod --format json -o "$out/report.json"
-measure envparity-diff-text "$both_bytes" "0 1" \
+measure envparity-diff-text both "0 1" \
     sh -c "\"$bin\" -q diff qa prod --format text >\"$out/report.txt\""
 
 # ---- 4. diff -r, the floor --------------------------------------------------------------
-measure diff-r "$both_bytes" "0 1" sh -c 'diff -r qa prod >/dev/null'
+measure diff-r both "0 1" sh -c 'diff -r qa prod >/dev/null'
 
 # ---- 5. deepdiff ------------------------------------------------------------------------
 dd_json=""
@@ -124,12 +131,12 @@ if [[ "${SKIP_DEEPDIFF:-0}" != 1 ]]; then
     fi
     conv="$work/deepdiff-json"
     if [[ ! -f "$conv/prod.json" ]]; then
-        measure deepdiff-convert "$both_bytes" "0" sh -c \
+        measure deepdiff-convert both "0" sh -c \
             "\"$venv/bin/python\" \"$here/deepdiff_bench.py\" convert . \"$conv\" >\"$out/deepdiff-convert.json\""
     else
         log "reusing the converted JSON in $conv"
     fi
-    measure deepdiff "$both_bytes" "0" sh -c \
+    measure deepdiff both "0" sh -c \
         "\"$venv/bin/python\" \"$here/deepdiff_bench.py\" run \"$conv\" --budget $budget >\"$out/deepdiff.json\""
     dd_json="$out/deepdiff.json"
 fi
@@ -142,12 +149,12 @@ log "checking the snapshot-to-snapshot report…"
 python3 "$here/check_findings.py" "$out/report-snapshots.json" "$estate/planted.json" | tee "$out/check-snapshots.txt" >&2 || check_rc=1
 
 # ---- 7. summary -------------------------------------------------------------------------
-python3 - "$results" "$out" "$estate" "$dd_json" "$both_bytes" "$yaml_both" "$planted" "$(nproc)" <<'PY'
+python3 - "$results" "$out" "$estate" "$dd_json" "$both_bytes" "$both_yaml" "$planted" "$(nproc)" <<'PY'
 import json, sys, os, platform, subprocess
 results, out, estate, dd_json, both_bytes, yaml_bytes, planted, cores = sys.argv[1:9]
 rows = [l.rstrip("\n").split("\t") for l in open(results)][1:]
 r = {row[0]: {"bytes": int(row[1]), "wall_s": float(row[2]), "mb_s": row[3], "rss_mb": int(row[4]),
-              "cpu_pct": row[5]} for row in rows}
+              "cpu_pct": row[5], "yaml_bytes": int(row[6]), "yaml_mb_s": row[7]} for row in rows}
 dd = json.load(open(dd_json)) if dd_json else None
 conv = json.load(open(os.path.join(out, "deepdiff-convert.json"))) if dd and os.path.exists(os.path.join(out, "deepdiff-convert.json")) else None
 check = [json.loads(l.split(" ", 1)[1]) for l in open(os.path.join(out, "check.txt")) if l.startswith("check-json:")][0]
@@ -159,12 +166,12 @@ p(f"# envparity config benchmark")
 p("")
 p(f"Estate: seed {est['seed']}, {est['sizes']['qa']['files']} + {est['sizes']['prod']['files']} files, "
   f"{int(both_bytes)/1e6:.1f} MB in both environments ({int(yaml_bytes)/1e6:.1f} MB of it YAML), "
-  f"{planted} planted differences; {cores} cores. MB/s = input config bytes read / wall time.")
+  f"{planted} planted differences; {cores} cores. MB/s: all config bytes the run reads / wall time; YAML MB/s: only the YAML bytes of them / wall time; CPU % above 100 means more than one core was busy.")
 p("")
-p("| run | input MB | wall s | MB/s | peak RSS MB | CPU % |")
-p("|:--|--:|--:|--:|--:|--:|")
+p("| run | input MB | wall s | MB/s | YAML MB/s | peak RSS MB | CPU % |")
+p("|:--|--:|--:|--:|--:|--:|--:|")
 for name, v in r.items():
-    p(f"| {name} | {v['bytes']/1e6:.1f} | {v['wall_s']:.2f} | {v['mb_s']} | {v['rss_mb']} | {v['cpu_pct']} |")
+    p(f"| {name} | {v['bytes']/1e6:.1f} | {v['wall_s']:.2f} | {v['mb_s']} | {v['yaml_mb_s']} | {v['rss_mb']} | {v['cpu_pct']} |")
 p("")
 snap = r["envparity-snapshot-qa"]["wall_s"] + r["envparity-snapshot-prod"]["wall_s"] + r["envparity-diff-snapshots"]["wall_s"]
 aio = r["envparity-diff-all-in-one"]["wall_s"]
