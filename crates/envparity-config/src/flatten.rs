@@ -11,6 +11,16 @@ use crate::tree::{Node, NodeKind};
 /// The path of a document that is a bare scalar.
 const ROOT_PATH: &str = "$";
 
+/// Whether values below a key are secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Secrecy {
+    No,
+    /// Below a secret-looking name: a reference-looking name (`secretName`) stops it.
+    Inherited,
+    /// The data of a Kubernetes `Secret`: every value, whatever its name.
+    Always,
+}
+
 pub struct Flattener<'a> {
     pub rules: &'a Rules,
     pub hasher: &'a SecretHasher,
@@ -50,7 +60,7 @@ impl Flattener<'_> {
             } else {
                 String::new()
             };
-            self.walk(doc, &mut path, false, raw_keys, &mut flat.entries);
+            self.walk(doc, &mut path, Secrecy::No, raw_keys, &mut flat.entries);
         }
         flat
     }
@@ -77,8 +87,13 @@ impl Flattener<'_> {
                             self.walk_metadata(value, &mut path, &mut entries);
                             continue;
                         }
-                        let secret = (secret_data && (key == "data" || key == "stringData"))
-                            || self.rules.is_secret_name(key);
+                        let secret = if secret_data && (key == "data" || key == "stringData") {
+                            Secrecy::Always
+                        } else if self.rules.is_secret_name(key) {
+                            Secrecy::Inherited
+                        } else {
+                            Secrecy::No
+                        };
                         self.walk(value, &mut path, secret, false, &mut entries);
                     }
                 }
@@ -97,7 +112,7 @@ impl Flattener<'_> {
     /// metadata without name and namespace, which are the object's identity.
     fn walk_metadata(&self, metadata: &Node, path: &mut String, out: &mut Vec<Entry>) {
         let NodeKind::Map(fields) = &metadata.kind else {
-            return self.walk(metadata, path, false, false, out);
+            return self.walk(metadata, path, Secrecy::No, false, out);
         };
         for (key, value) in fields {
             if key == "name" || key == "namespace" {
@@ -105,7 +120,7 @@ impl Flattener<'_> {
             }
             let len = path.len();
             push_segment(path, key, false);
-            self.walk(value, path, false, false, out);
+            self.walk(value, path, Secrecy::No, false, out);
             path.truncate(len);
         }
     }
@@ -114,7 +129,7 @@ impl Flattener<'_> {
         &self,
         node: &Node,
         path: &mut String,
-        secret: bool,
+        secret: Secrecy,
         raw_keys: bool,
         out: &mut Vec<Entry>,
     ) {
@@ -132,9 +147,18 @@ impl Flattener<'_> {
                 for (key, value) in fields {
                     let len = path.len();
                     push_segment(path, key, raw_keys);
-                    let child_secret = secret
-                        || self.rules.is_secret_name(key)
-                        || (named_secret && key == "value");
+                    let child_secret = match secret {
+                        Secrecy::Always => Secrecy::Always,
+                        _ if self.rules.is_reference_name(key) => Secrecy::No,
+                        Secrecy::Inherited => Secrecy::Inherited,
+                        Secrecy::No
+                            if self.rules.is_secret_name(key)
+                                || (named_secret && key == "value") =>
+                        {
+                            Secrecy::Inherited
+                        }
+                        Secrecy::No => Secrecy::No,
+                    };
                     self.walk(value, path, child_secret, raw_keys, out);
                     path.truncate(len);
                 }
@@ -152,7 +176,7 @@ impl Flattener<'_> {
         node: &Node,
         items: &[Node],
         path: &mut String,
-        secret: bool,
+        secret: Secrecy,
         out: &mut Vec<Entry>,
     ) {
         let all_scalars = items
@@ -185,7 +209,8 @@ impl Flattener<'_> {
         }
     }
 
-    fn scalar(&self, node: &Node, secret: bool) -> Value {
+    fn scalar(&self, node: &Node, secrecy: Secrecy) -> Value {
+        let secret = secrecy != Secrecy::No;
         match &node.kind {
             NodeKind::Null => Value::Null,
             NodeKind::Bool(b) => Value::Bool(*b),

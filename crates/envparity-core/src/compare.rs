@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::date::Date;
-use crate::finding::{Class, Facet, Finding, Location, Side};
+use crate::finding::{Class, Facet, Finding, Location, Severity, Side};
 use crate::report::{
     EnvironmentInfo, FacetSummary, Matrix, MatrixRow, REPORT_FORMAT, REPORT_VERSION, Report,
 };
@@ -42,23 +42,34 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
             rules,
             tokens: &tokens,
             today,
+            uncomparable_secrets: std::cell::Cell::new(0),
         };
         compared += pair.run(&mut findings);
-        if snapshot.secret_key_id != snapshots[reference].secret_key_id {
-            notes.push(format!(
-                "{} and {} were hashed with different secret keys, so their secrets cannot be compared: \
-                 set ENVPARITY_KEY (or share the key file) for both snapshots",
-                snapshot.environment, snapshots[reference].environment
-            ));
+        let uncomparable = pair.uncomparable_secrets.get();
+        if uncomparable > 0 {
+            // The shared-secret check could not run: a security check that silently did
+            // nothing would be worse than a failed run.
+            let (ea, eb) = (&snapshot.environment, &snapshots[reference].environment);
+            let ephemeral =
+                snapshot.secret_key_ephemeral || snapshots[reference].secret_key_ephemeral;
+            findings.push(Finding {
+                facet: Facet::Config,
+                class: Class::Unreadable,
+                severity: Severity::Error,
+                key: "secrets".to_string(),
+                group: "secrets".to_string(),
+                resource: None,
+                a: Side { env: ea.clone(), value: None, location: None },
+                b: Side { env: eb.clone(), value: None, location: None },
+                message: format!(
+                    "{uncomparable} secrets of {ea} and {eb} cannot be compared: the snapshots were hashed with \
+                     different keys{}; set ENVPARITY_KEY (or share the key file `envparity init` wrote) for both",
+                    if ephemeral { " (one made up for a single run)" } else { "" }
+                ),
+                reason: None,
+                covers: uncomparable,
+            });
         }
-    }
-    if snapshots.iter().any(|s| s.secret_key_ephemeral) {
-        notes.push(
-            "secrets were hashed with a key made up for one run (no ENVPARITY_KEY, no key file): they compare \
-             within that run only, so snapshots saved from it cannot be compared with later runs; run \
-             `envparity init` or set ENVPARITY_KEY"
-                .to_string(),
-        );
     }
     notes.dedup();
     for (i, snapshot) in snapshots.iter().enumerate() {
@@ -172,6 +183,16 @@ struct Unit<'s> {
     norm_file: String,
     resource: Option<(String, String, u32)>,
     keys: u32,
+}
+
+impl Unit<'_> {
+    /// The unit's key as its own environment spells it.
+    fn raw_key(&self) -> String {
+        match &self.resource {
+            Some((_, raw, _)) => format!("{}:{}", self.file.path, raw),
+            None => self.file.path.clone(),
+        }
+    }
 }
 
 /// What one environment's snapshot holds, indexed for pairing.
@@ -309,61 +330,66 @@ struct Pair<'a, 's> {
     rules: &'a Rules,
     tokens: &'a EnvTokens,
     today: Date,
+    /// Secret pairs that could not be compared because of different hashing keys.
+    uncomparable_secrets: std::cell::Cell<u32>,
 }
 
 impl Pair<'_, '_> {
     /// Appends this pair's findings; returns the number of keys compared.
     fn run(&self, findings: &mut Vec<Finding>) -> u64 {
         let mut compared = 0u64;
-        let mut start = findings.len();
         // Units on one side only: one finding each, standing for all their keys.
-        let only_b: BTreeSet<&String> = self
+        let only_b: BTreeSet<&str> = self
             .ib
             .units
             .keys()
             .filter(|k| !self.ia.units.contains_key(*k))
+            .map(String::as_str)
             .collect();
-        let only_a: BTreeSet<&String> = self
+        let only_a: BTreeSet<&str> = self
             .ia
             .units
             .keys()
             .filter(|k| !self.ib.units.contains_key(*k))
+            .map(String::as_str)
             .collect();
         for key in &only_b {
             let unit = &self.ib.units[*key];
             compared += u64::from(unit.keys);
-            findings.push(self.unit_finding(unit, Class::Missing));
+            let finding = self.unit_finding(unit, Class::Missing);
+            findings.push(self.with_rules(finding, vec![unit.raw_key()]));
         }
         for key in &only_a {
             let unit = &self.ia.units[*key];
             compared += u64::from(unit.keys);
-            findings.push(self.unit_finding(unit, Class::Extra));
+            let finding = self.unit_finding(unit, Class::Extra);
+            findings.push(self.with_rules(finding, vec![unit.raw_key()]));
         }
         // Keys in reference order, then the other side's extras in its order.
         for (key, leaf_b) in &self.ib.leaves {
-            if only_b.contains(&unit_of(key).to_string()) {
+            if only_b.contains(unit_of(key)) {
                 continue;
             }
             compared += 1;
             match self.ia.get(key) {
                 Some(leaf_a) => {
                     if let Some(f) = self.compare_values(leaf_a, leaf_b) {
-                        findings.push(f);
+                        findings.push(self.with_rules(f, vec![leaf_a.raw_key(), leaf_b.raw_key()]));
                     }
                 }
-                None => findings.push(self.leaf_finding(None, Some(leaf_b), Class::Missing)),
+                None => {
+                    let f = self.leaf_finding(None, Some(leaf_b), Class::Missing);
+                    findings.push(self.with_rules(f, vec![leaf_b.raw_key()]));
+                }
             }
         }
         for (key, leaf_a) in &self.ia.leaves {
-            if self.ib.get(key).is_some() || only_a.contains(&unit_of(key).to_string()) {
+            if self.ib.get(key).is_some() || only_a.contains(unit_of(key)) {
                 continue;
             }
             compared += 1;
-            findings.push(self.leaf_finding(Some(leaf_a), None, Class::Extra));
-        }
-        while start < findings.len() {
-            self.apply_rules(&mut findings[start]);
-            start += 1;
+            let f = self.leaf_finding(Some(leaf_a), None, Class::Extra);
+            findings.push(self.with_rules(f, vec![leaf_a.raw_key()]));
         }
         compared
     }
@@ -393,9 +419,18 @@ impl Pair<'_, '_> {
             ),
             None => (unit.norm_file.clone(), format!("file {}", unit.norm_file)),
         };
+        let what_present = if unit.resource.is_some() {
+            "object"
+        } else {
+            "file"
+        };
         let present_side = Side {
             env: present.environment.clone(),
-            value: None,
+            value: Some(format!(
+                "({what_present} with {} key{})",
+                unit.keys,
+                if unit.keys == 1 { "" } else { "s" }
+            )),
             location,
         };
         let absent_side = Side {
@@ -488,6 +523,8 @@ impl Pair<'_, '_> {
                         ),
                     )
                 } else if self.a.secret_key_id != self.b.secret_key_id {
+                    self.uncomparable_secrets
+                        .set(self.uncomparable_secrets.get() + 1);
                     return None;
                 } else if sa.hmac == sb.hmac {
                     (
@@ -514,7 +551,7 @@ impl Pair<'_, '_> {
                 if !va.is_secret()
                     && !vb.is_secret()
                     && std::mem::discriminant(va) == std::mem::discriminant(vb)
-                    && self.tokens.normalize(ea, &da) == self.tokens.normalize(eb, &db)
+                    && self.env_equivalent(va, vb, ordered)
                 {
                     (
                         Class::EnvEquivalent,
@@ -565,10 +602,42 @@ impl Pair<'_, '_> {
         })
     }
 
+    /// Equal once environment tokens are replaced (lists as sets unless ordered).
+    fn env_equivalent(&self, va: &Value, vb: &Value, ordered: bool) -> bool {
+        let (ea, eb) = (self.a.environment.as_str(), self.b.environment.as_str());
+        match (va, vb) {
+            (Value::List(xa), Value::List(xb)) => {
+                let mut na: Vec<String> = xa
+                    .iter()
+                    .map(|v| self.tokens.normalize(ea, &v.display()).into_owned())
+                    .collect();
+                let mut nb: Vec<String> = xb
+                    .iter()
+                    .map(|v| self.tokens.normalize(eb, &v.display()).into_owned())
+                    .collect();
+                if !ordered {
+                    na.sort_unstable();
+                    nb.sort_unstable();
+                }
+                na == nb
+            }
+            _ => {
+                self.tokens.normalize(ea, &va.display()) == self.tokens.normalize(eb, &vb.display())
+            }
+        }
+    }
+
     /// Expect rules, the baseline and severity overrides.
-    fn apply_rules(&self, finding: &mut Finding) {
-        let mut keys = vec![finding.key.clone()];
-        keys.extend(self.raw_keys(finding));
+    fn with_rules(&self, mut finding: Finding, raw_keys: Vec<String>) -> Finding {
+        self.apply_rules(&mut finding, raw_keys);
+        finding
+    }
+
+    /// `raw_keys`: the key as each environment spells it, so a rule written against raw
+    /// names matches too.
+    fn apply_rules(&self, finding: &mut Finding, raw_keys: Vec<String>) {
+        let mut keys = raw_keys;
+        keys.insert(0, finding.key.clone());
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
         if matches!(finding.class, Class::Drift | Class::Missing | Class::Extra)
             && let Some(rule) = self.rules.expectation(&key_refs)
@@ -618,38 +687,6 @@ impl Pair<'_, '_> {
             .rules
             .severity_override(&key_refs)
             .unwrap_or(finding.class.default_severity());
-    }
-
-    /// The keys as each environment spells them, so a rule written against raw names matches.
-    fn raw_keys(&self, finding: &Finding) -> Vec<String> {
-        let mut keys = Vec::new();
-        let suffix = finding.key.strip_prefix(&finding.group).unwrap_or("");
-        let rest = match &finding.resource {
-            Some(res) => suffix
-                .strip_prefix(':')
-                .and_then(|s| s.strip_prefix(res.as_str()))
-                .unwrap_or(""),
-            None => suffix,
-        };
-        for (snapshot, side) in [(self.a, &finding.a), (self.b, &finding.b)] {
-            let Some(loc) = &side.location else { continue };
-            let Some(file) = snapshot.config.files.iter().find(|f| f.source == loc.file) else {
-                continue;
-            };
-            match &finding.resource {
-                Some(norm) => {
-                    let env = snapshot.environment.as_str();
-                    for res in &file.resources {
-                        let id = res.id();
-                        if self.tokens.normalize(env, &id) == *norm {
-                            keys.push(format!("{}:{}{}", file.path, id, rest));
-                        }
-                    }
-                }
-                None => keys.push(format!("{}{}", file.path, rest)),
-            }
-        }
-        keys
     }
 }
 

@@ -31,6 +31,17 @@ pub const NOT_SECRET_SUFFIXES: &[&str] = &[
     "expires", "timeout", "header", "type", "mode",
 ];
 
+/// Field names that never hold a secret value themselves, even inside a secret's subtree
+/// (Kubernetes secret volumes and projections: `secret: {secretName, items: [{key, path}]}`).
+pub const NOT_SECRET_NAMES: &[&str] = &[
+    "key",
+    "items",
+    "optional",
+    "defaultmode",
+    "kind",
+    "apiversion",
+];
+
 /// Fields that identify an object inside a list, tried in order: the first one present
 /// and unique in every element of a list is used.
 pub const DEFAULT_IDENTITY_KEYS: &[&str] = &[
@@ -134,16 +145,25 @@ impl Rules {
         {
             return false;
         }
+        !self.is_reference_name_lower(&lower)
+    }
+
+    /// Whether a name refers to a secret (or a setting about one) rather than holding one:
+    /// `secretKeyRef`, `secretName`, `DB_PASSWORD_FILE`, `existingSecret`, `rules.not_secrets`.
+    /// Such a name also stops a secret subtree: `secret: {secretName: tls}` holds no secret.
+    pub fn is_reference_name(&self, name: &str) -> bool {
+        self.is_reference_name_lower(&name.to_lowercase())
+    }
+
+    fn is_reference_name_lower(&self, lower: &str) -> bool {
         let squashed: String = lower.chars().filter(|c| *c != '_' && *c != '-').collect();
-        if NOT_SECRET_SUFFIXES.iter().any(|s| squashed.ends_with(s))
+        NOT_SECRET_SUFFIXES.iter().any(|s| squashed.ends_with(s))
             || squashed.starts_with("existing")
-        {
-            return false;
-        }
-        !self
-            .not_secrets
-            .iter()
-            .any(|p| p.matches_lowercase_name(&lower))
+            || NOT_SECRET_NAMES.contains(&squashed.as_str())
+            || self
+                .not_secrets
+                .iter()
+                .any(|p| p.matches_lowercase_name(lower))
     }
 
     pub fn is_ignored(&self, key: &str) -> bool {

@@ -135,16 +135,31 @@ fn secrets_from_different_keys_are_not_compared() {
     assert_eq!(p.run(&["snapshot", "qa", "-o", "qa.json"]).code, 0);
     p.set_env("ENVPARITY_KEY", "another-key");
     assert_eq!(p.run(&["snapshot", "prod", "-o", "prod.json"]).code, 0);
-    let report = p
-        .run(&["diff", "qa.json", "prod.json", "--format", "json"])
-        .json();
+    let run = p.run(&["diff", "qa.json", "prod.json", "--format", "json"]);
+    assert_eq!(
+        run.code, 2,
+        "the shared-secret check could not run: that is a failure, not parity"
+    );
+    let report = run.json();
     assert_eq!(
         class_of(&report, "app.yaml:payments.api_key"),
         None,
         "cannot tell shared from different"
     );
-    let notes = report["notes"].to_string();
-    assert!(notes.contains("different secret keys"), "{notes}");
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "secrets")
+        .unwrap();
+    assert_eq!(finding["class"], "unreadable");
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("different keys"),
+        "{finding}"
+    );
 
     p.unset_env("ENVPARITY_KEY");
     let run = p.run(&["snapshot", "qa", "-o", "qa2.json"]);
@@ -152,5 +167,36 @@ fn secrets_from_different_keys_are_not_compared() {
         run.stderr.contains("this run only"),
         "an ephemeral key is announced: {}",
         run.stderr
+    );
+}
+
+#[test]
+fn references_to_secrets_are_shown_but_secret_data_never() {
+    let p = Project::new();
+    let deploy = |env: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: api\nspec:\n  volumes:\n    - name: tls\n      secret:\n        secretName: api-tls-{env}\n        items:\n          - key: tls.crt\n            path: cert.pem\n  containers:\n    - name: api\n      env:\n        - name: DB_PASSWORD\n          valueFrom:\n            secretKeyRef:\n              name: db-{env}\n              key: password\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: files\nstringData:\n  password_file: CANARY-secret-data-{env}\n"
+        )
+    };
+    p.file("envparity.toml", MANIFEST)
+        .file("qa/pod.yaml", &deploy("qa"))
+        .file("prod/pod.yaml", &deploy("prod"));
+    let run = p.run(&["diff", "qa", "prod", "--format", "json", "--verbose"]);
+    assert_clean("report", &run.stdout);
+    let report = run.json();
+    let volume = "pod.yaml:Pod/api:spec.volumes[name=tls].secret.secretName";
+    assert_eq!(
+        class_of(&report, volume).as_deref(),
+        Some("env-equivalent"),
+        "{report:#}"
+    );
+    let secret_ref = "pod.yaml:Pod/api:spec.containers[name=api].env[name=DB_PASSWORD].valueFrom.secretKeyRef.name";
+    assert_eq!(
+        class_of(&report, secret_ref).as_deref(),
+        Some("env-equivalent")
+    );
+    assert_eq!(
+        class_of(&report, "pod.yaml:Secret/files:stringData.password_file").as_deref(),
+        Some("expected")
     );
 }
