@@ -134,8 +134,11 @@ pub struct Entry {
 
 /// A leaf value. Maps and lists of objects are flattened into paths; a list of scalars
 /// stays one value.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "type", content = "value", rename_all = "lowercase")]
+///
+/// In JSON (snapshots are large, so the form is compact): `null`, `true`, a string as a
+/// string, an integer that fits i64 as a number, any other number as `{"n": "1.5"}`, a
+/// list as an array, an empty map as `{}`, a secret as `{"hmac": "…", "around": "…"}`.
+#[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Null,
     Bool(bool),
@@ -146,6 +149,65 @@ pub enum Value {
     /// An empty map (`{}`), which would otherwise vanish when flattened.
     EmptyMap,
     Secret(SecretValue),
+}
+
+impl Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            Value::Null => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::String(text) => s.serialize_str(text),
+            Value::Number(n) => match n.parse::<i64>() {
+                Ok(i) if i.to_string() == *n => s.serialize_i64(i),
+                _ => {
+                    let mut map = s.serialize_map(Some(1))?;
+                    map.serialize_entry("n", n)?;
+                    map.end()
+                }
+            },
+            Value::List(items) => items.serialize(s),
+            Value::EmptyMap => s.serialize_map(Some(0))?.end(),
+            Value::Secret(secret) => secret.serialize(s),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum WireValue {
+    Null(()),
+    Bool(bool),
+    Int(i64),
+    String(String),
+    List(Vec<Value>),
+    Object(WireObject),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireObject {
+    n: Option<String>,
+    hmac: Option<String>,
+    around: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match WireValue::deserialize(d)? {
+            WireValue::Null(()) => Value::Null,
+            WireValue::Bool(b) => Value::Bool(b),
+            WireValue::Int(i) => Value::Number(i.to_string()),
+            WireValue::String(text) => Value::String(text),
+            WireValue::List(items) => Value::List(items),
+            WireValue::Object(WireObject { n: Some(n), hmac: None, around: None }) => Value::Number(n),
+            WireValue::Object(WireObject { n: None, hmac: Some(hmac), around }) => {
+                Value::Secret(SecretValue { hmac, around })
+            }
+            WireValue::Object(WireObject { n: None, hmac: None, around: None }) => Value::EmptyMap,
+            WireValue::Object(_) => return Err(serde::de::Error::custom("a value is a number, a secret or {}")),
+        })
+    }
 }
 
 /// A secret, as it may appear in a snapshot: its keyed hash, never its value.
@@ -219,5 +281,34 @@ impl std::fmt::Display for SourceError {
             }
         }
         write!(f, ": {}", self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip_through_their_compact_json() {
+        let values = vec![
+            Value::Null,
+            Value::Bool(false),
+            Value::Number("42".into()),
+            Value::Number("-7".into()),
+            Value::Number("1.5".into()),
+            Value::Number("123456789012345678901234567890".into()),
+            Value::Number("inf".into()),
+            Value::String("42".into()),
+            Value::String(String::new()),
+            Value::List(vec![Value::String("a".into()), Value::Number("1".into())]),
+            Value::EmptyMap,
+            Value::Secret(SecretValue { hmac: "ab".repeat(32), around: None }),
+            Value::Secret(SecretValue { hmac: "cd".repeat(32), around: Some("x:{secret}@h".into()) }),
+        ];
+        let json = serde_json::to_string(&values).unwrap();
+        assert!(json.starts_with(r#"[null,false,42,-7,{"n":"1.5"},"#), "{json}");
+        let back: Vec<Value> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, values);
+        assert!(serde_json::from_str::<Value>(r#"{"x": 1}"#).is_err());
     }
 }

@@ -20,7 +20,7 @@ pub fn run(
         );
     }
     let snapshot = project.snapshot(env, &hasher)?;
-    let json = serde_json::to_string_pretty(&snapshot)?;
+    let json = serde_json::to_string(&snapshot)?;
     for error in &snapshot.config.errors {
         printer.warn(&error.to_string());
     }
