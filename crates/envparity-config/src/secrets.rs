@@ -108,6 +108,11 @@ impl SecretHasher {
 /// Byte ranges of credentials inside `text`, by their look.
 pub fn find_credentials(text: &str, is_secret_name: &dyn Fn(&str) -> bool) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
+    // The shortest credential envparity recognizes (`a://:b@c`) has 8 characters; most
+    // values are shorter or plain words, and this runs on every value of an estate.
+    if text.len() < 8 {
+        return spans;
+    }
     if text.contains("-----BEGIN") && text.contains("PRIVATE KEY") {
         return vec![(0, text.len())];
     }
@@ -209,22 +214,32 @@ fn token_shapes(text: &str, spans: &mut Vec<(usize, usize)>) {
         ("npm_", 30),
         ("SG.", 40),
     ];
+    // Shorter than any token shape: nothing to find.
+    if text.len() < 15 {
+        return;
+    }
     let bytes = text.as_bytes();
-    let is_token_byte =
-        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b'+' | b'=');
-    for &(prefix, min_len) in PREFIXES {
-        let mut from = 0;
-        while let Some(pos) = text[from..].find(prefix) {
-            let start = from + pos;
-            let boundary = start == 0 || !bytes[start - 1].is_ascii_alphanumeric();
+    let is_token_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b'+' | b'=');
+    // One pass over the text, trying only the prefixes that start with the byte at hand.
+    for start in 0..bytes.len() {
+        let first = bytes[start];
+        if !matches!(first, b'A' | b'g' | b'x' | b's' | b'r' | b'n' | b'S') {
+            continue;
+        }
+        if start > 0 && bytes[start - 1].is_ascii_alphanumeric() {
+            continue;
+        }
+        for &(prefix, min_len) in PREFIXES {
+            if prefix.as_bytes()[0] != first || !bytes[start..].starts_with(prefix.as_bytes()) {
+                continue;
+            }
             let mut end = start + prefix.len();
             while end < bytes.len() && is_token_byte(bytes[end]) {
                 end += 1;
             }
-            if boundary && end - start - prefix.len() >= min_len.min(40) {
+            if end - start - prefix.len() >= min_len.min(40) {
                 spans.push((start, end));
             }
-            from = end.max(start + 1);
         }
     }
     // JSON Web Tokens: three base64url parts, the first two starting `eyJ`.
@@ -245,6 +260,9 @@ fn token_shapes(text: &str, spans: &mut Vec<(usize, usize)>) {
         from = end.max(start + 1);
     }
     // Authorization header values.
+    if !text.contains(' ') {
+        return;
+    }
     for scheme in ["Bearer ", "Basic ", "bearer "] {
         if let Some(pos) = text.find(scheme) {
             let start = pos + scheme.len();
