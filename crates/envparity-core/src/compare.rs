@@ -1,6 +1,10 @@
 //! The comparison: `(snapshots, rules, today) -> report`. Pure: no I/O, no clock.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+use std::hash::BuildHasher;
+use std::rc::Rc;
+
+use hashbrown::HashTable;
 
 use crate::date::Date;
 use crate::finding::{Class, Facet, Finding, Location, Severity, Side};
@@ -149,8 +153,9 @@ pub fn reference_index(snapshots: &[Snapshot]) -> usize {
     }
 }
 
-/// One leaf, located, under the key it pairs by.
-struct Leaf<'s> {
+/// Where a group of leaves lives: one per file (for its plain entries) and one per
+/// Kubernetes object, shared by all its leaves so a leaf costs no string copies.
+struct Context<'s> {
     /// Normalized file path (env tokens replaced).
     file: String,
     /// Raw file path in this environment.
@@ -158,20 +163,37 @@ struct Leaf<'s> {
     source: &'s str,
     /// Normalized and raw `Kind/ns/name` for Kubernetes objects.
     resource: Option<(String, String)>,
+    /// The unit's pair key (`F|file` or `R|Kind/ns/name`).
+    unit: String,
+}
+
+/// One leaf, located.
+struct Leaf<'s> {
+    ctx: Rc<Context<'s>>,
     entry: &'s Entry,
 }
 
 impl Leaf<'_> {
     fn raw_key(&self) -> String {
-        match &self.resource {
-            Some((_, raw)) => format!("{}:{}:{}", self.raw_file, raw, self.entry.path),
-            None => format!("{}:{}", self.raw_file, self.entry.path),
+        let mut key = String::new();
+        self.write_raw_key(&mut key);
+        key
+    }
+
+    fn write_raw_key(&self, out: &mut String) {
+        out.clear();
+        out.push_str(self.ctx.raw_file);
+        out.push(':');
+        if let Some((_, raw)) = &self.ctx.resource {
+            out.push_str(raw);
+            out.push(':');
         }
+        out.push_str(&self.entry.path);
     }
 
     fn location(&self) -> Location {
         Location {
-            file: self.source.to_string(),
+            file: self.ctx.source.to_string(),
             line: self.entry.line,
         }
     }
@@ -199,19 +221,22 @@ impl Unit<'_> {
 struct EnvIndex<'s> {
     /// Pair key → leaf, in document order.
     leaves: Vec<(String, Leaf<'s>)>,
-    by_key: HashMap<String, usize>,
+    /// Positions in `leaves`, hashed by pair key (the key is stored once, in `leaves`).
+    by_key: HashTable<u32>,
+    hasher: hashbrown::DefaultHashBuilder,
     /// File-level and object-level units, by their pair key.
     units: BTreeMap<String, Unit<'s>>,
 }
 
-fn normalize_brackets(tokens: &EnvTokens, env: &str, path: &str) -> String {
+/// Appends `path` with env tokens in identity values (`[name=api-qa]`) normalized: only
+/// those carry environment names worth pairing by.
+fn push_normalized_brackets(out: &mut String, tokens: &EnvTokens, env: &str, path: &str) {
     if !path.contains('[') {
-        return path.to_string();
+        out.push_str(path);
+        return;
     }
-    // Only identity values (`[name=api-qa]`) carry environment names worth pairing by.
-    let mut out = String::with_capacity(path.len());
     let mut rest = path;
-    while let Some(open) = rest.find("[") {
+    while let Some(open) = rest.find('[') {
         out.push_str(&rest[..=open]);
         rest = &rest[open + 1..];
         let close = rest.find(']').unwrap_or(rest.len());
@@ -219,42 +244,38 @@ fn normalize_brackets(tokens: &EnvTokens, env: &str, path: &str) -> String {
         rest = &rest[close..];
     }
     out.push_str(rest);
-    out
 }
 
 impl<'s> EnvIndex<'s> {
     fn build(snapshot: &'s Snapshot, tokens: &EnvTokens, rules: &Rules) -> EnvIndex<'s> {
         let env = snapshot.environment.as_str();
+        let leaf_count: usize = snapshot
+            .config
+            .files
+            .iter()
+            .map(|f| f.entries.len() + f.resources.iter().map(|r| r.entries.len()).sum::<usize>())
+            .sum();
         let mut index = EnvIndex {
-            leaves: Vec::new(),
-            by_key: HashMap::new(),
+            leaves: Vec::with_capacity(leaf_count),
+            by_key: HashTable::with_capacity(leaf_count),
+            hasher: hashbrown::DefaultHashBuilder::default(),
             units: BTreeMap::new(),
         };
+        let mut scratch = String::new();
         for file in &snapshot.config.files {
             let norm_file = tokens.normalize(env, &file.path).into_owned();
-            let mut plain_keys = 0;
-            for entry in &file.entries {
-                let leaf = Leaf {
-                    file: norm_file.clone(),
-                    raw_file: &file.path,
-                    source: &file.source,
-                    resource: None,
-                    entry,
-                };
-                if rules.is_ignored(&leaf.raw_key()) {
-                    continue;
-                }
-                plain_keys += 1;
-                let key = format!(
-                    "F|{}|{}",
-                    norm_file,
-                    normalize_brackets(tokens, env, &entry.path)
-                );
-                index.push(key, leaf);
-            }
+            let plain = Rc::new(Context {
+                file: norm_file.clone(),
+                raw_file: &file.path,
+                source: &file.source,
+                resource: None,
+                unit: format!("F|{norm_file}"),
+            });
+            let plain_keys =
+                index.add_leaves(&plain, &file.entries, tokens, env, rules, &mut scratch);
             if plain_keys > 0 || file.resources.is_empty() {
                 index.units.insert(
-                    format!("F|{norm_file}"),
+                    plain.unit.clone(),
                     Unit {
                         file,
                         norm_file: norm_file.clone(),
@@ -266,28 +287,17 @@ impl<'s> EnvIndex<'s> {
             for resource in &file.resources {
                 let raw_id = resource.id();
                 let norm_id = tokens.normalize(env, &raw_id).into_owned();
-                let mut keys = 0;
-                for entry in &resource.entries {
-                    let leaf = Leaf {
-                        file: norm_file.clone(),
-                        raw_file: &file.path,
-                        source: &file.source,
-                        resource: Some((norm_id.clone(), raw_id.clone())),
-                        entry,
-                    };
-                    if rules.is_ignored(&leaf.raw_key()) {
-                        continue;
-                    }
-                    keys += 1;
-                    let key = format!(
-                        "R|{}|{}",
-                        norm_id,
-                        normalize_brackets(tokens, env, &entry.path)
-                    );
-                    index.push(key, leaf);
-                }
+                let ctx = Rc::new(Context {
+                    file: norm_file.clone(),
+                    raw_file: &file.path,
+                    source: &file.source,
+                    resource: Some((norm_id.clone(), raw_id.clone())),
+                    unit: format!("R|{norm_id}"),
+                });
+                let keys =
+                    index.add_leaves(&ctx, &resource.entries, tokens, env, rules, &mut scratch);
                 index.units.insert(
-                    format!("R|{norm_id}"),
+                    ctx.unit.clone(),
                     Unit {
                         file,
                         norm_file: norm_file.clone(),
@@ -300,26 +310,64 @@ impl<'s> EnvIndex<'s> {
         index
     }
 
+    /// Adds the entries of one context that no ignore rule drops; returns how many.
+    fn add_leaves(
+        &mut self,
+        ctx: &Rc<Context<'s>>,
+        entries: &'s [Entry],
+        tokens: &EnvTokens,
+        env: &str,
+        rules: &Rules,
+        scratch: &mut String,
+    ) -> u32 {
+        let mut kept = 0;
+        for entry in entries {
+            let leaf = Leaf {
+                ctx: Rc::clone(ctx),
+                entry,
+            };
+            leaf.write_raw_key(scratch);
+            if rules.is_ignored(scratch) {
+                continue;
+            }
+            kept += 1;
+            let mut key = String::with_capacity(ctx.unit.len() + entry.path.len() + 1);
+            key.push_str(&ctx.unit);
+            key.push('|');
+            push_normalized_brackets(&mut key, tokens, env, &entry.path);
+            self.push(key, leaf);
+        }
+        kept
+    }
+
+    fn hash(&self, key: &str) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
     fn push(&mut self, key: String, leaf: Leaf<'s>) {
         // A key seen twice in one environment (a duplicated object): the later one wins,
         // as it would when applied.
-        if let Some(&i) = self.by_key.get(&key) {
-            self.leaves[i].1 = leaf;
+        let hash = self.hash(&key);
+        let leaves = &self.leaves;
+        if let Some(&i) = self.by_key.find(hash, |&i| leaves[i as usize].0 == key) {
+            self.leaves[i as usize].1 = leaf;
         } else {
-            self.by_key.insert(key.clone(), self.leaves.len());
+            let at = self.leaves.len() as u32;
+            let leaves = &self.leaves;
+            let hasher = &self.hasher;
+            self.by_key.insert_unique(hash, at, |&i| {
+                hasher.hash_one(leaves[i as usize].0.as_str())
+            });
             self.leaves.push((key, leaf));
         }
     }
 
     fn get(&self, key: &str) -> Option<&Leaf<'s>> {
-        self.by_key.get(key).map(|&i| &self.leaves[i].1)
+        let hash = self.hash(key);
+        self.by_key
+            .find(hash, |&i| self.leaves[i as usize].0 == key)
+            .map(|&i| &self.leaves[i as usize].1)
     }
-}
-
-/// The unit (file or object) a pair key belongs to: `F|file` or `R|Kind/ns/name`.
-fn unit_of(pair_key: &str) -> &str {
-    let second_bar = pair_key[2..].find('|').map_or(pair_key.len(), |i| i + 2);
-    &pair_key[..second_bar]
 }
 
 struct Pair<'a, 's> {
@@ -367,7 +415,7 @@ impl Pair<'_, '_> {
         }
         // Keys in reference order, then the other side's extras in its order.
         for (key, leaf_b) in &self.ib.leaves {
-            if only_b.contains(unit_of(key)) {
+            if only_b.contains(leaf_b.ctx.unit.as_str()) {
                 continue;
             }
             compared += 1;
@@ -384,7 +432,7 @@ impl Pair<'_, '_> {
             }
         }
         for (key, leaf_a) in &self.ia.leaves {
-            if self.ib.get(key).is_some() || only_a.contains(unit_of(key)) {
+            if self.ib.get(key).is_some() || only_a.contains(leaf_a.ctx.unit.as_str()) {
                 continue;
             }
             compared += 1;
@@ -465,9 +513,9 @@ impl Pair<'_, '_> {
     }
 
     fn display_key(leaf: &Leaf) -> String {
-        match &leaf.resource {
-            Some((norm, _)) => format!("{}:{}:{}", leaf.file, norm, leaf.entry.path),
-            None => format!("{}:{}", leaf.file, leaf.entry.path),
+        match &leaf.ctx.resource {
+            Some((norm, _)) => format!("{}:{}:{}", leaf.ctx.file, norm, leaf.entry.path),
+            None => format!("{}:{}", leaf.ctx.file, leaf.entry.path),
         }
     }
 
@@ -493,8 +541,8 @@ impl Pair<'_, '_> {
                 "`{}` is set in {} ({value}) but not in {}",
                 shown.entry.path, present.environment, absent.environment
             ),
-            group: shown.file.clone(),
-            resource: shown.resource.as_ref().map(|r| r.0.clone()),
+            group: shown.ctx.file.clone(),
+            resource: shown.ctx.resource.as_ref().map(|r| r.0.clone()),
             key,
             a: self.side(self.a, a),
             b: self.side(self.b, b),
@@ -592,8 +640,8 @@ impl Pair<'_, '_> {
             class,
             severity: class.default_severity(),
             key: Self::display_key(lb),
-            group: lb.file.clone(),
-            resource: lb.resource.as_ref().map(|r| r.0.clone()),
+            group: lb.ctx.file.clone(),
+            resource: lb.ctx.resource.as_ref().map(|r| r.0.clone()),
             a: self.side(self.a, Some(la)),
             b: self.side(self.b, Some(lb)),
             message,
@@ -726,30 +774,41 @@ fn clip(text: &str) -> String {
 
 fn build_matrix(findings: &[Finding], names: &[String], indexes: &[EnvIndex]) -> Matrix {
     let mut seen = BTreeSet::new();
-    let mut rows = Vec::new();
+    let mut keys = Vec::new();
     for f in findings
         .iter()
         .filter(|f| f.class.is_actionable() && f.class != Class::Unreadable)
     {
-        if !seen.insert(f.key.clone()) {
-            continue;
+        if seen.insert(f.key.as_str()) {
+            keys.push(f);
         }
-        let values = indexes
-            .iter()
-            .map(|index| {
-                index
-                    .leaves
-                    .iter()
-                    .find(|(_, leaf)| Pair::display_key(leaf) == f.key)
-                    .map(|(_, leaf)| leaf.entry.value.display())
-            })
-            .collect();
-        rows.push(MatrixRow {
+    }
+    // One pass over each environment's leaves, not one per row.
+    let per_env: Vec<hashbrown::HashMap<String, String>> = indexes
+        .iter()
+        .map(|index| {
+            index
+                .leaves
+                .iter()
+                .filter_map(|(_, leaf)| {
+                    let key = Pair::display_key(leaf);
+                    seen.contains(key.as_str())
+                        .then(|| (key, leaf.entry.value.display()))
+                })
+                .collect()
+        })
+        .collect();
+    let rows = keys
+        .into_iter()
+        .map(|f| MatrixRow {
             key: f.key.clone(),
             group: f.group.clone(),
-            values,
-        });
-    }
+            values: per_env
+                .iter()
+                .map(|values| values.get(&f.key).cloned())
+                .collect(),
+        })
+        .collect();
     Matrix {
         environments: names.to_vec(),
         rows,

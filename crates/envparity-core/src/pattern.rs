@@ -7,16 +7,26 @@
 
 use std::fmt;
 
+use memchr::memmem::Finder;
+
 /// A compiled key pattern.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct KeyPattern {
     text: String,
     tokens: Vec<Token>,
     /// The literal runs between wildcards: a key lacking one cannot match. Checking them
     /// first turns almost every non-match into a few `contains` calls.
-    literals: Vec<String>,
-    literals_lower: Vec<String>,
+    literals: Vec<Finder<'static>>,
+    literals_lower: Vec<Finder<'static>>,
 }
+
+impl PartialEq for KeyPattern {
+    fn eq(&self, other: &KeyPattern) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for KeyPattern {}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Token {
@@ -59,12 +69,15 @@ impl KeyPattern {
                 other => tokens.push(Token::Literal(other)),
             }
         }
-        let literals: Vec<String> = text
-            .split(['*', '?'])
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
+        let runs: Vec<&str> = text.split(['*', '?']).filter(|l| !l.is_empty()).collect();
+        let literals = runs
+            .iter()
+            .map(|l| Finder::new(l.as_bytes()).into_owned())
             .collect();
-        let literals_lower = literals.iter().map(|l| l.to_lowercase()).collect();
+        let literals_lower = runs
+            .iter()
+            .map(|l| Finder::new(l.to_lowercase().as_bytes()).into_owned())
+            .collect();
         Ok(KeyPattern {
             text: text.to_string(),
             tokens,
@@ -79,7 +92,11 @@ impl KeyPattern {
 
     /// Case-sensitive match of the whole key.
     pub fn matches(&self, key: &str) -> bool {
-        if !self.literals.iter().all(|l| key.contains(l.as_str())) {
+        if !self
+            .literals
+            .iter()
+            .all(|l| l.find(key.as_bytes()).is_some())
+        {
             return false;
         }
         let chars: Vec<char> = key.chars().collect();
@@ -99,7 +116,7 @@ impl KeyPattern {
         if !self
             .literals_lower
             .iter()
-            .all(|l| lower.contains(l.as_str()))
+            .all(|l| l.find(lower.as_bytes()).is_some())
         {
             return false;
         }
