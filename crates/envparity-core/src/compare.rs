@@ -1,13 +1,15 @@
 //! The comparison: `(snapshots, rules, today) -> report`. Pure: no I/O, no clock.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::BuildHasher;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use hashbrown::HashTable;
 
 use crate::date::Date;
 use crate::finding::{Class, Facet, Finding, Location, Severity, Side};
+use crate::pattern::PatternSet;
 use crate::report::{
     EnvironmentInfo, FacetSummary, Matrix, MatrixRow, REPORT_FORMAT, REPORT_VERSION, Report,
 };
@@ -26,10 +28,17 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
     let names: Vec<String> = snapshots.iter().map(|s| s.environment.clone()).collect();
     let tokens = EnvTokens::new(&rules.env_tokens, &names);
     let reference = reference_index(snapshots);
-    let indexes: Vec<EnvIndex> = snapshots
-        .iter()
-        .map(|s| EnvIndex::build(s, &tokens, rules))
-        .collect();
+    // Each environment is indexed on its own thread: the indexes are independent.
+    let indexes: Vec<EnvIndex> = std::thread::scope(|scope| {
+        let handles: Vec<_> = snapshots
+            .iter()
+            .map(|s| scope.spawn(|| EnvIndex::build(s, &tokens, rules)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("indexing does not panic"))
+            .collect()
+    });
 
     let mut findings = Vec::new();
     let mut compared = 0u64;
@@ -169,7 +178,7 @@ struct Context<'s> {
 
 /// One leaf, located.
 struct Leaf<'s> {
-    ctx: Rc<Context<'s>>,
+    ctx: Arc<Context<'s>>,
     entry: &'s Entry,
 }
 
@@ -220,21 +229,23 @@ impl Unit<'_> {
 /// What one environment's snapshot holds, indexed for pairing.
 struct EnvIndex<'s> {
     /// Pair key → leaf, in document order.
-    leaves: Vec<(String, Leaf<'s>)>,
-    /// Positions in `leaves`, hashed by pair key (the key is stored once, in `leaves`).
+    /// The path within the unit (identity values normalized), borrowed from the snapshot
+    /// unless normalizing changed it; a leaf pairs by its unit and this path.
+    leaves: Vec<(Cow<'s, str>, Leaf<'s>)>,
+    /// Positions in `leaves`, hashed by (unit, path).
     by_key: HashTable<u32>,
     hasher: hashbrown::DefaultHashBuilder,
     /// File-level and object-level units, by their pair key.
     units: BTreeMap<String, Unit<'s>>,
 }
 
-/// Appends `path` with env tokens in identity values (`[name=api-qa]`) normalized: only
-/// those carry environment names worth pairing by.
-fn push_normalized_brackets(out: &mut String, tokens: &EnvTokens, env: &str, path: &str) {
+/// `path` with env tokens in identity values (`[name=api-qa]`) normalized: only those
+/// carry environment names worth pairing by. Borrowed when nothing changes.
+fn normalized_path<'p>(tokens: &EnvTokens, env: &str, path: &'p str) -> Cow<'p, str> {
     if !path.contains('[') {
-        out.push_str(path);
-        return;
+        return Cow::Borrowed(path);
     }
+    let mut out = String::with_capacity(path.len());
     let mut rest = path;
     while let Some(open) = rest.find('[') {
         out.push_str(&rest[..=open]);
@@ -244,6 +255,11 @@ fn push_normalized_brackets(out: &mut String, tokens: &EnvTokens, env: &str, pat
         rest = &rest[close..];
     }
     out.push_str(rest);
+    if out == path {
+        Cow::Borrowed(path)
+    } else {
+        Cow::Owned(out)
+    }
 }
 
 impl<'s> EnvIndex<'s> {
@@ -262,9 +278,10 @@ impl<'s> EnvIndex<'s> {
             units: BTreeMap::new(),
         };
         let mut scratch = String::new();
+        let ignore = PatternSet::new(&rules.ignore);
         for file in &snapshot.config.files {
             let norm_file = tokens.normalize(env, &file.path).into_owned();
-            let plain = Rc::new(Context {
+            let plain = Arc::new(Context {
                 file: norm_file.clone(),
                 raw_file: &file.path,
                 source: &file.source,
@@ -272,7 +289,7 @@ impl<'s> EnvIndex<'s> {
                 unit: format!("F|{norm_file}"),
             });
             let plain_keys =
-                index.add_leaves(&plain, &file.entries, tokens, env, rules, &mut scratch);
+                index.add_leaves(&plain, &file.entries, tokens, env, &ignore, &mut scratch);
             if plain_keys > 0 || file.resources.is_empty() {
                 index.units.insert(
                     plain.unit.clone(),
@@ -287,7 +304,7 @@ impl<'s> EnvIndex<'s> {
             for resource in &file.resources {
                 let raw_id = resource.id();
                 let norm_id = tokens.normalize(env, &raw_id).into_owned();
-                let ctx = Rc::new(Context {
+                let ctx = Arc::new(Context {
                     file: norm_file.clone(),
                     raw_file: &file.path,
                     source: &file.source,
@@ -295,7 +312,7 @@ impl<'s> EnvIndex<'s> {
                     unit: format!("R|{norm_id}"),
                 });
                 let keys =
-                    index.add_leaves(&ctx, &resource.entries, tokens, env, rules, &mut scratch);
+                    index.add_leaves(&ctx, &resource.entries, tokens, env, &ignore, &mut scratch);
                 index.units.insert(
                     ctx.unit.clone(),
                     Unit {
@@ -313,59 +330,64 @@ impl<'s> EnvIndex<'s> {
     /// Adds the entries of one context that no ignore rule drops; returns how many.
     fn add_leaves(
         &mut self,
-        ctx: &Rc<Context<'s>>,
+        ctx: &Arc<Context<'s>>,
         entries: &'s [Entry],
         tokens: &EnvTokens,
         env: &str,
-        rules: &Rules,
+        ignore: &PatternSet,
         scratch: &mut String,
     ) -> u32 {
         let mut kept = 0;
         for entry in entries {
             let leaf = Leaf {
-                ctx: Rc::clone(ctx),
+                ctx: Arc::clone(ctx),
                 entry,
             };
             leaf.write_raw_key(scratch);
-            if rules.is_ignored(scratch) {
+            if ignore.matches(scratch) {
                 continue;
             }
             kept += 1;
-            let mut key = String::with_capacity(ctx.unit.len() + entry.path.len() + 1);
-            key.push_str(&ctx.unit);
-            key.push('|');
-            push_normalized_brackets(&mut key, tokens, env, &entry.path);
-            self.push(key, leaf);
+            let path = normalized_path(tokens, env, &entry.path);
+            self.push(path, leaf);
         }
         kept
     }
 
-    fn hash(&self, key: &str) -> u64 {
-        self.hasher.hash_one(key)
+    fn hash(&self, unit: &str, path: &str) -> u64 {
+        self.hasher.hash_one((unit, path))
     }
 
-    fn push(&mut self, key: String, leaf: Leaf<'s>) {
+    fn push(&mut self, path: Cow<'s, str>, leaf: Leaf<'s>) {
         // A key seen twice in one environment (a duplicated object): the later one wins,
         // as it would when applied.
-        let hash = self.hash(&key);
+        let hash = self.hash(&leaf.ctx.unit, &path);
         let leaves = &self.leaves;
-        if let Some(&i) = self.by_key.find(hash, |&i| leaves[i as usize].0 == key) {
+        let same = |&i: &u32| {
+            let (p, l) = &leaves[i as usize];
+            *p == path && l.ctx.unit == leaf.ctx.unit
+        };
+        if let Some(&i) = self.by_key.find(hash, same) {
             self.leaves[i as usize].1 = leaf;
         } else {
             let at = self.leaves.len() as u32;
             let leaves = &self.leaves;
             let hasher = &self.hasher;
             self.by_key.insert_unique(hash, at, |&i| {
-                hasher.hash_one(leaves[i as usize].0.as_str())
+                let (p, l) = &leaves[i as usize];
+                hasher.hash_one((l.ctx.unit.as_str(), p.as_ref()))
             });
-            self.leaves.push((key, leaf));
+            self.leaves.push((path, leaf));
         }
     }
 
-    fn get(&self, key: &str) -> Option<&Leaf<'s>> {
-        let hash = self.hash(key);
+    fn get(&self, unit: &str, path: &str) -> Option<&Leaf<'s>> {
+        let hash = self.hash(unit, path);
         self.by_key
-            .find(hash, |&i| self.leaves[i as usize].0 == key)
+            .find(hash, |&i| {
+                let (p, l) = &self.leaves[i as usize];
+                p == path && l.ctx.unit == unit
+            })
             .map(|&i| &self.leaves[i as usize].1)
     }
 }
@@ -413,13 +435,20 @@ impl Pair<'_, '_> {
             let finding = self.unit_finding(unit, Class::Extra);
             findings.push(self.with_rules(finding, vec![unit.raw_key()]));
         }
+        let mut last_b: (*const Context, bool) = (std::ptr::null(), false);
+        let mut last_a: (*const Context, bool) = (std::ptr::null(), false);
         // Keys in reference order, then the other side's extras in its order.
-        for (key, leaf_b) in &self.ib.leaves {
-            if only_b.contains(leaf_b.ctx.unit.as_str()) {
+        for (path, leaf_b) in &self.ib.leaves {
+            // Leaves of one unit are adjacent: look the unit up once per run of them.
+            let ctx = Arc::as_ptr(&leaf_b.ctx);
+            if ctx != last_b.0 {
+                last_b = (ctx, only_b.contains(leaf_b.ctx.unit.as_str()));
+            }
+            if last_b.1 {
                 continue;
             }
             compared += 1;
-            match self.ia.get(key) {
+            match self.ia.get(&leaf_b.ctx.unit, path) {
                 Some(leaf_a) => {
                     if let Some(f) = self.compare_values(leaf_a, leaf_b) {
                         findings.push(self.with_rules(f, vec![leaf_a.raw_key(), leaf_b.raw_key()]));
@@ -431,8 +460,12 @@ impl Pair<'_, '_> {
                 }
             }
         }
-        for (key, leaf_a) in &self.ia.leaves {
-            if self.ib.get(key).is_some() || only_a.contains(leaf_a.ctx.unit.as_str()) {
+        for (path, leaf_a) in &self.ia.leaves {
+            let ctx = Arc::as_ptr(&leaf_a.ctx);
+            if ctx != last_a.0 {
+                last_a = (ctx, only_a.contains(leaf_a.ctx.unit.as_str()));
+            }
+            if last_a.1 || self.ib.get(&leaf_a.ctx.unit, path).is_some() {
                 continue;
             }
             compared += 1;

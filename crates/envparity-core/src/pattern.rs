@@ -175,6 +175,58 @@ fn matches_from(tokens: &[Token], text: &[char], fold_case: bool, star_crosses: 
     reachable[n]
 }
 
+/// Many patterns matched against many keys: one Aho–Corasick scan of a key for the
+/// patterns' longest literals picks the few patterns worth a full match.
+#[derive(Debug)]
+pub struct PatternSet {
+    patterns: Vec<KeyPattern>,
+    /// Patterns without any literal: candidates for every key.
+    always: Vec<usize>,
+    /// Literal number → pattern number.
+    owners: Vec<usize>,
+    literals: Option<aho_corasick::AhoCorasick>,
+}
+
+impl PatternSet {
+    pub fn new(patterns: &[KeyPattern]) -> PatternSet {
+        let mut always = Vec::new();
+        let mut owners = Vec::new();
+        let mut literals = Vec::new();
+        for (i, pattern) in patterns.iter().enumerate() {
+            let longest = pattern
+                .text
+                .split(['*', '?'])
+                .max_by_key(|l| l.len())
+                .unwrap_or("");
+            if longest.is_empty() {
+                always.push(i);
+            } else {
+                owners.push(i);
+                literals.push(longest.to_string());
+            }
+        }
+        let literals = (!literals.is_empty())
+            .then(|| aho_corasick::AhoCorasick::new(&literals).expect("literal patterns compile"));
+        PatternSet {
+            patterns: patterns.to_vec(),
+            always,
+            owners,
+            literals,
+        }
+    }
+
+    pub fn matches(&self, key: &str) -> bool {
+        if self.always.iter().any(|&i| self.patterns[i].matches(key)) {
+            return true;
+        }
+        let Some(ac) = &self.literals else {
+            return false;
+        };
+        ac.find_overlapping_iter(key)
+            .any(|hit| self.patterns[self.owners[hit.pattern().as_usize()]].matches(key))
+    }
+}
+
 impl fmt::Debug for KeyPattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "KeyPattern({:?})", self.text)
@@ -229,6 +281,32 @@ mod tests {
                 .unwrap()
                 .matches_name("stripe_api_key")
         );
+    }
+
+    #[test]
+    fn a_pattern_set_matches_like_its_patterns() {
+        let texts = ["**:status", "**:metadata.uid", "a.*", "**", "x?z"];
+        let patterns: Vec<KeyPattern> = texts.iter().map(|t| KeyPattern::new(t).unwrap()).collect();
+        for subset in 1..texts.len() {
+            let set = PatternSet::new(&patterns[..subset]);
+            for key in [
+                "d.yaml:Pod/x:status",
+                "d.yaml:Pod/x:metadata.uid",
+                "a.b",
+                "a.b.c",
+                "xyz",
+                "x.z",
+                "",
+            ] {
+                let expected = patterns[..subset].iter().any(|p| p.matches(key));
+                assert_eq!(
+                    set.matches(key),
+                    expected,
+                    "{key} against {:?}",
+                    &texts[..subset]
+                );
+            }
+        }
     }
 
     #[test]

@@ -200,12 +200,26 @@ impl<'de> Deserialize<'de> for Value {
             WireValue::Int(i) => Value::Number(i.to_string()),
             WireValue::String(text) => Value::String(text),
             WireValue::List(items) => Value::List(items),
-            WireValue::Object(WireObject { n: Some(n), hmac: None, around: None }) => Value::Number(n),
-            WireValue::Object(WireObject { n: None, hmac: Some(hmac), around }) => {
-                Value::Secret(SecretValue { hmac, around })
+            WireValue::Object(WireObject {
+                n: Some(n),
+                hmac: None,
+                around: None,
+            }) => Value::Number(n),
+            WireValue::Object(WireObject {
+                n: None,
+                hmac: Some(hmac),
+                around,
+            }) => Value::Secret(SecretValue { hmac, around }),
+            WireValue::Object(WireObject {
+                n: None,
+                hmac: None,
+                around: None,
+            }) => Value::EmptyMap,
+            WireValue::Object(_) => {
+                return Err(serde::de::Error::custom(
+                    "a value is a number, a secret or {}",
+                ));
             }
-            WireValue::Object(WireObject { n: None, hmac: None, around: None }) => Value::EmptyMap,
-            WireValue::Object(_) => return Err(serde::de::Error::custom("a value is a number, a secret or {}")),
         })
     }
 }
@@ -302,11 +316,20 @@ mod tests {
             Value::String(String::new()),
             Value::List(vec![Value::String("a".into()), Value::Number("1".into())]),
             Value::EmptyMap,
-            Value::Secret(SecretValue { hmac: "ab".repeat(32), around: None }),
-            Value::Secret(SecretValue { hmac: "cd".repeat(32), around: Some("x:{secret}@h".into()) }),
+            Value::Secret(SecretValue {
+                hmac: "ab".repeat(32),
+                around: None,
+            }),
+            Value::Secret(SecretValue {
+                hmac: "cd".repeat(32),
+                around: Some("x:{secret}@h".into()),
+            }),
         ];
         let json = serde_json::to_string(&values).unwrap();
-        assert!(json.starts_with(r#"[null,false,42,-7,{"n":"1.5"},"#), "{json}");
+        assert!(
+            json.starts_with(r#"[null,false,42,-7,{"n":"1.5"},"#),
+            "{json}"
+        );
         let back: Vec<Value> = serde_json::from_str(&json).unwrap();
         assert_eq!(back, values);
         assert!(serde_json::from_str::<Value>(r#"{"x": 1}"#).is_err());

@@ -15,7 +15,9 @@ pub fn build_report(config: Option<&Path>, sides: &[String]) -> anyhow::Result<R
         None => None,
     };
     let mut hasher = None;
+    let started = std::time::Instant::now();
     let snapshots = project::resolve_sides(sides, project.as_ref(), &mut hasher)?;
+    let collected = started.elapsed();
     let default_rules;
     let rules: &Rules = match &project {
         Some(p) => &p.manifest.rules,
@@ -24,7 +26,13 @@ pub fn build_report(config: Option<&Path>, sides: &[String]) -> anyhow::Result<R
             &default_rules
         }
     };
-    Ok(envparity_core::compare(&snapshots, rules, clock::today()?))
+    let today = clock::today()?;
+    let compare_started = std::time::Instant::now();
+    let report = envparity_core::compare(&snapshots, rules, today);
+    if std::env::var_os("ENVPARITY_TIMINGS").is_some() {
+        eprintln!("timings: collect {:.2?}, compare {:.2?}", collected, compare_started.elapsed());
+    }
+    Ok(report)
 }
 
 pub fn run(config: Option<&Path>, args: &DiffArgs, printer: &Printer) -> anyhow::Result<u8> {
