@@ -1,5 +1,10 @@
 //! YAML 1.2, multi-document, built from the `saphyr-parser` event stream.
 //!
+//! Most files never reach the event stream: a hand-written fast path (`yaml_fast.rs`) reads the
+//! block-style subset that manifests, Helm values and app configs are written in, several times
+//! faster, giving the same trees; a file that leaves the subset anywhere (or is malformed) is
+//! read whole by the event-driven reader, which also reports the errors.
+//!
 //! - Plain scalars follow the YAML 1.2 core schema: `null`/`Null`/`NULL`/`~`/empty are null,
 //!   `true`/`True`/`TRUE` (and `false`) are booleans, `[-+]?[0-9]+`, `0o…` and `0x…` are
 //!   integers, decimal floats and `.inf`/`-.inf`/`.nan` (any core casing) are floats; anything
@@ -35,7 +40,19 @@ use crate::tree::{Node, NodeKind};
 /// The most nodes aliases may copy in one file (protection against "billion laughs").
 const ALIAS_BUDGET: usize = 1_000_000;
 
+#[path = "yaml_fast.rs"]
+mod fast;
+
 pub fn parse(text: &str) -> Result<Vec<Node>, ReadError> {
+    if let Some(docs) = fast::parse(text) {
+        return Ok(docs);
+    }
+    parse_events(text)
+}
+
+/// The full reader, for every input: builds the trees from the parser's events, and reports
+/// the errors.
+fn parse_events(text: &str) -> Result<Vec<Node>, ReadError> {
     let mut builder = Builder {
         text,
         ascii: text.is_ascii(),
@@ -585,8 +602,12 @@ mod tests {
     use super::*;
 
     /// Renders every document, separated by ` --- `.
+    /// Also checks that the fast path gives the same documents or leaves the input alone.
     fn docs(input: &str, lines: bool) -> String {
-        let docs = parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+        let docs = parse_events(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+        if let Some(fast) = fast::parse(input) {
+            assert_eq!(fast, docs, "fast path, input: {input:?}");
+        }
         docs.iter()
             .map(|d| render(d, lines))
             .collect::<Vec<_>>()
@@ -605,6 +626,7 @@ mod tests {
 
     #[track_caller]
     fn check_err(input: &str, line: u32, message: &str) {
+        assert_eq!(fast::parse(input), None, "fast path, input: {input:?}");
         let err = parse(input).expect_err(input);
         assert_eq!(err.line, line, "{input:?}: {err}");
         assert!(err.message.contains(message), "{input:?}: {err}");
@@ -1009,47 +1031,60 @@ data:
 
     /// Throughput on ~20 MB of Kubernetes-style YAML and the same content as JSON:
     /// `cargo test --release -p envparity-config -- --ignored --nocapture throughput`.
+    /// Reports the fast path and the full (event-driven) reader separately, and the reader end
+    /// to end (which takes the fast path on this input).
     #[test]
     #[ignore = "measurement; run in release mode"]
     fn throughput() {
         let yaml = k8s_yaml(20 << 20);
-        let docs = parse(&yaml).unwrap();
+        let docs = parse_events(&yaml).unwrap();
+        assert_eq!(fast::parse(&yaml).as_ref(), Some(&docs));
         let json = format!(
             "[{}]",
             docs.iter().map(to_json).collect::<Vec<_>>().join(",\n")
         );
         let mb = |n: usize| n as f64 / 1e6;
-        let mut best = (0.0f64, 0.0f64, 0.0f64);
+        let mut best = [0.0f64; 5];
+        let mut time = |i: usize, bytes: usize, f: &dyn Fn()| {
+            let t = std::time::Instant::now();
+            f();
+            best[i] = best[i].max(mb(bytes) / t.elapsed().as_secs_f64());
+        };
         for _ in 0..3 {
-            let t = std::time::Instant::now();
-            let mut parser = Parser::new_from_str(&yaml);
-            let mut events = 0usize;
-            while let Some(e) = parser.next_event() {
-                e.unwrap();
-                events += 1;
-            }
-            assert!(events > 0);
-            best.0 = best.0.max(mb(yaml.len()) / t.elapsed().as_secs_f64());
-
-            // End to end: events, tree, and dropping the tree.
-            let t = std::time::Instant::now();
-            let parsed = parse(&yaml).unwrap();
-            assert_eq!(parsed.len(), docs.len());
-            drop(parsed);
-            best.1 = best.1.max(mb(yaml.len()) / t.elapsed().as_secs_f64());
-
-            let t = std::time::Instant::now();
-            super::super::json::parse(&json).unwrap();
-            best.2 = best.2.max(mb(json.len()) / t.elapsed().as_secs_f64());
+            time(0, yaml.len(), &|| {
+                let mut parser = Parser::new_from_str(&yaml);
+                let mut events = 0usize;
+                while let Some(e) = parser.next_event() {
+                    e.unwrap();
+                    events += 1;
+                }
+                assert!(events > 0);
+            });
+            // Each: parsing, building the trees, and dropping them.
+            time(1, yaml.len(), &|| {
+                assert_eq!(parse_events(&yaml).unwrap().len(), docs.len());
+            });
+            time(2, yaml.len(), &|| {
+                assert_eq!(fast::parse(&yaml).unwrap().len(), docs.len());
+            });
+            time(3, yaml.len(), &|| {
+                assert_eq!(parse(&yaml).unwrap().len(), docs.len());
+            });
+            time(4, json.len(), &|| {
+                super::super::json::parse(&json).unwrap();
+            });
         }
         println!(
-            "YAML {:.1} MB, {} documents: saphyr events only {:.1} MB/s, reader end to end {:.1} MB/s",
+            "YAML {:.1} MB, {} documents: saphyr events only {:.1} MB/s, full reader (fallback) {:.1} MB/s, \
+             fast path {:.1} MB/s, reader end to end {:.1} MB/s",
             mb(yaml.len()),
             docs.len(),
-            best.0,
-            best.1
+            best[0],
+            best[1],
+            best[2],
+            best[3]
         );
-        println!("JSON {:.1} MB: {:.1} MB/s", mb(json.len()), best.2);
+        println!("JSON {:.1} MB: {:.1} MB/s", mb(json.len()), best[4]);
     }
 
     fn to_json(node: &Node) -> String {
