@@ -173,54 +173,81 @@ impl Serialize for Value {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum WireValue {
-    Null(()),
-    Bool(bool),
-    Int(i64),
-    String(String),
-    List(Vec<Value>),
-    Object(WireObject),
-}
+/// Reads the compact form directly (no intermediate buffering: snapshots hold millions
+/// of values).
+struct ValueVisitor;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WireObject {
-    n: Option<String>,
-    hmac: Option<String>,
-    around: Option<String>,
+impl<'de> serde::de::Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a snapshot value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
+        Ok(Value::Number(i.to_string()))
+    }
+
+    fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
+        Ok(Value::Number(u.to_string()))
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<Value, E> {
+        Ok(Value::String(text.to_string()))
+    }
+
+    fn visit_string<E>(self, text: String) -> Result<Value, E> {
+        Ok(Value::String(text))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::List(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let (mut n, mut hmac, mut around) = (None, None, None);
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "n" => n = Some(map.next_value::<String>()?),
+                "hmac" => hmac = Some(map.next_value::<String>()?),
+                "around" => around = Some(map.next_value::<String>()?),
+                other => {
+                    return Err(serde::de::Error::custom(format!(
+                        "unknown value field `{other}`: a value is a number, a secret or {{}}"
+                    )));
+                }
+            }
+        }
+        match (n, hmac, around) {
+            (Some(n), None, None) => Ok(Value::Number(n)),
+            (None, Some(hmac), around) => Ok(Value::Secret(SecretValue { hmac, around })),
+            (None, None, None) => Ok(Value::EmptyMap),
+            _ => Err(serde::de::Error::custom(
+                "a value is a number, a secret or {}",
+            )),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(match WireValue::deserialize(d)? {
-            WireValue::Null(()) => Value::Null,
-            WireValue::Bool(b) => Value::Bool(b),
-            WireValue::Int(i) => Value::Number(i.to_string()),
-            WireValue::String(text) => Value::String(text),
-            WireValue::List(items) => Value::List(items),
-            WireValue::Object(WireObject {
-                n: Some(n),
-                hmac: None,
-                around: None,
-            }) => Value::Number(n),
-            WireValue::Object(WireObject {
-                n: None,
-                hmac: Some(hmac),
-                around,
-            }) => Value::Secret(SecretValue { hmac, around }),
-            WireValue::Object(WireObject {
-                n: None,
-                hmac: None,
-                around: None,
-            }) => Value::EmptyMap,
-            WireValue::Object(_) => {
-                return Err(serde::de::Error::custom(
-                    "a value is a number, a secret or {}",
-                ));
-            }
-        })
+        d.deserialize_any(ValueVisitor)
     }
 }
 

@@ -122,7 +122,13 @@ fn load_baseline(path: &Path) -> anyhow::Result<Baseline> {
 pub fn read_snapshot(path: &Path) -> anyhow::Result<Snapshot> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let probe: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+    /// Only the fields that say what the file is; the rest is skipped, not built.
+    #[derive(serde::Deserialize)]
+    struct Header {
+        format: Option<String>,
+        version: Option<u64>,
+    }
+    let header: Header = serde_json::from_str(&text).map_err(|e| {
         anyhow!(
             "{}:{}:{}: not a JSON snapshot: {}",
             path.display(),
@@ -131,21 +137,28 @@ pub fn read_snapshot(path: &Path) -> anyhow::Result<Snapshot> {
             e.classify_message()
         )
     })?;
-    if probe.get("format").and_then(|f| f.as_str()) != Some(SNAPSHOT_FORMAT) {
+    if header.format.as_deref() != Some(SNAPSHOT_FORMAT) {
         bail!(
             "{}: not an envparity snapshot (no `\"format\": \"{SNAPSHOT_FORMAT}\"`)",
             path.display()
         );
     }
-    let version = probe.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
+    let version = header.version.unwrap_or(0);
     if version != u64::from(SNAPSHOT_VERSION) {
         bail!(
             "{}: snapshot version {version}, but this envparity reads version {SNAPSHOT_VERSION}",
             path.display()
         );
     }
-    serde_json::from_value(probe)
-        .map_err(|e| anyhow!("{}: malformed snapshot: {e}", path.display()))
+    serde_json::from_str(&text).map_err(|e| {
+        anyhow!(
+            "{}:{}:{}: malformed snapshot: {}",
+            path.display(),
+            e.line(),
+            e.column(),
+            e.classify_message()
+        )
+    })
 }
 
 trait ClassifyMessage {
