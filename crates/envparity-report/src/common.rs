@@ -285,6 +285,39 @@ pub fn truncate(text: &str, max: usize) -> Cow<'_, str> {
     }
 }
 
+/// [`visible`], then at most `max` characters of it, chosen so the part that differs
+/// from `other` stays in view: two long URLs that differ only in their port show the port,
+/// not two identical beginnings cut short. `…` marks what was left out at either end.
+pub fn shown_against(text: &str, other: Option<&str>, max: usize) -> String {
+    let text = visible(text);
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= max || max < 8 {
+        return truncate(&text, max).into_owned();
+    }
+    let common = other.map_or(0, |o| {
+        visible(o)
+            .chars()
+            .zip(chars.iter())
+            .take_while(|(x, y)| x == *y)
+            .count()
+    });
+    // Keep a little context before the first difference.
+    let start = common.saturating_sub(max / 4);
+    if start == 0 {
+        return truncate(&text, max).into_owned();
+    }
+    let room = max - 1;
+    let end = (start + room).min(chars.len());
+    let start = end.saturating_sub(room).max(1);
+    let mut out = String::from("…");
+    out.extend(&chars[start..end]);
+    if end < chars.len() {
+        out.pop();
+        out.push('…');
+    }
+    out
+}
+
 /// [`visible`], then [`truncate`].
 pub fn shown(text: &str, max: usize) -> String {
     truncate(&visible(text), max).into_owned()
@@ -316,6 +349,20 @@ pub fn fnv1a64(parts: &[&str]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_values_keep_their_difference_in_view() {
+        let qa = "amqp://shop:‹secret a209b44c3d91›@qa-mq.internal:5672/shop?heartbeat=30";
+        let prod = "amqp://shop:‹secret a209b44c3d91›@qa-mq.internal:5671/shop?heartbeat=30";
+        let (a, b) = (
+            shown_against(qa, Some(prod), 40),
+            shown_against(prod, Some(qa), 40),
+        );
+        assert!(a.contains("5672") && b.contains("5671"), "{a} / {b}");
+        assert!(a.starts_with('…') && a.chars().count() <= 40, "{a}");
+        assert_eq!(shown_against("short", Some("other"), 40), "short");
+        assert_eq!(shown_against(&"x".repeat(50), None, 10), "xxxxxxxxx…");
+    }
 
     #[test]
     fn truncate_counts_characters() {

@@ -344,8 +344,17 @@ pub fn render(report: &Report, options: &RenderOptions) -> String {
 
 /// One side's value in a cell.
 fn side_cell(f: &Finding, side: &Side, prefix: bool) -> String {
+    let other = if std::ptr::eq(side, &f.a) { &f.b } else { &f.a };
     let value = match &side.value {
-        Some(v) => code(v, VALUE_CHARS),
+        Some(v) if v.is_empty() => code(v, VALUE_CHARS),
+        Some(v) => format!(
+            "<code>{}</code>",
+            escape(&common::shown_against(
+                v,
+                other.value.as_deref(),
+                VALUE_CHARS
+            ))
+        ),
         None if common::is_whole_unit(f) && side.location.is_some() => {
             if f.covers > 1 {
                 format!("*present* ({})", plural(u64::from(f.covers), "key", "keys"))

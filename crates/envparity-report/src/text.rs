@@ -238,25 +238,25 @@ fn values(f: &Finding) -> String {
         }
         return text;
     }
-    let side = |v: &Option<String>| match v.as_deref() {
+    let side = |v: &Option<String>, other: &Option<String>| match v.as_deref() {
         None => "(absent)".to_string(),
         Some("") => "\"\"".to_string(),
-        Some(v) => shown(v, VALUE_CHARS),
+        Some(v) => common::shown_against(v, other.as_deref(), VALUE_CHARS),
     };
     if f.class == Class::SharedSecret && f.a.value.is_some() && f.a.value == f.b.value {
         return format!(
             "{} = {}: {}",
             common::visible(&f.a.env),
             common::visible(&f.b.env),
-            side(&f.a.value)
+            side(&f.a.value, &None)
         );
     }
     format!(
         "{}: {} → {}: {}",
         common::visible(&f.a.env),
-        side(&f.a.value),
+        side(&f.a.value, &f.b.value),
         common::visible(&f.b.env),
-        side(&f.b.value)
+        side(&f.b.value, &f.a.value)
     )
 }
 
