@@ -219,7 +219,8 @@ fn token_shapes(text: &str, spans: &mut Vec<(usize, usize)>) {
         return;
     }
     let bytes = text.as_bytes();
-    let is_token_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b'+' | b'=');
+    let is_token_byte =
+        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b'+' | b'=');
     // One pass over the text, trying only the prefixes that start with the byte at hand.
     for start in 0..bytes.len() {
         let first = bytes[start];
