@@ -16,13 +16,25 @@ use crate::secrets::SecretHasher;
 /// The key file `envparity init` writes: never read as configuration.
 pub const KEY_FILE_NAME: &str = ".envparity.key";
 
-#[derive(Debug)]
 pub struct CollectOptions<'a> {
     /// The folder holding envparity.toml: globs and reported paths are relative to it.
     pub root: &'a Path,
     pub environment: &'a Environment,
     pub rules: &'a Rules,
     pub hasher: &'a SecretHasher,
+    /// Told `(files done, files in all)` as files are read, from any thread; the caller
+    /// decides whether and how often to show it (library crates never print).
+    pub progress: Option<&'a (dyn Fn(usize, usize) + Sync)>,
+}
+
+impl std::fmt::Debug for CollectOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CollectOptions")
+            .field("root", &self.root)
+            .field("environment", &self.environment.name)
+            .field("progress", &self.progress.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The format of a file, from its name. `None` for files envparity does not read.
@@ -73,9 +85,20 @@ pub fn collect(options: &CollectOptions) -> ConfigSnapshot {
         rules: options.rules,
         hasher: options.hasher,
     };
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let total = candidates.len();
     let results: Vec<Result<ConfigFile, SourceError>> = candidates
         .par_iter()
-        .map(|c| read_one(c, &flattener))
+        .map(|c| {
+            let result = read_one(c, &flattener);
+            if let Some(progress) = options.progress {
+                progress(
+                    done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+                    total,
+                );
+            }
+            result
+        })
         .collect();
     let mut files = Vec::with_capacity(results.len());
     for result in results {

@@ -26,6 +26,9 @@ fn color_wanted(choice: ColorChoice, is_tty: bool) -> bool {
 
 impl Printer {
     pub fn new(global: &Global) -> Printer {
+        process_start();
+        let show_progress = !global.quiet && std::io::stderr().is_terminal();
+        PROGRESS_ON.store(show_progress, std::sync::atomic::Ordering::Relaxed);
         Printer {
             quiet: global.quiet,
             stdout_color: color_wanted(global.color, std::io::stdout().is_terminal()),
@@ -71,6 +74,45 @@ impl Printer {
             eprintln!("error: {text}");
         }
     }
+}
+
+/// Whether progress lines may be drawn: stderr is a terminal and no --quiet. Set once by
+/// `Printer::new`, read from the collector's threads.
+static PROGRESS_ON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Milliseconds since the start of the process of the last progress line drawn.
+static PROGRESS_LAST_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn process_start() -> std::time::Instant {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *START.get_or_init(std::time::Instant::now)
+}
+
+/// A progress line on stderr (`reading prod: 3,512/7,028 files`), redrawn at most ten times a
+/// second, and only once the work has run for half a second: short runs stay quiet.
+pub fn progress(env: &str, done: usize, total: usize) {
+    use std::sync::atomic::Ordering;
+    if !PROGRESS_ON.load(Ordering::Relaxed) {
+        return;
+    }
+    let now = process_start().elapsed().as_millis() as u64;
+    let last = PROGRESS_LAST_MS.load(Ordering::Relaxed);
+    let finished = done == total;
+    if now < 500 || (!finished && now < last + 100) {
+        return;
+    }
+    if PROGRESS_LAST_MS
+        .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+        .is_err()
+        && !finished
+    {
+        return;
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "\r\x1b[2Kreading {env}: {done}/{total} files");
+    if finished {
+        let _ = writeln!(err);
+    }
+    let _ = err.flush();
 }
 
 pub fn is_broken_pipe(error: &anyhow::Error) -> bool {

@@ -96,6 +96,7 @@ impl Project {
             environment,
             rules: &self.manifest.rules,
             hasher,
+            progress: Some(&|done, total| crate::printer::progress(env, done, total)),
         });
         Ok(snapshot)
     }

@@ -30,7 +30,11 @@ pub fn build_report(config: Option<&Path>, sides: &[String]) -> anyhow::Result<R
     let compare_started = std::time::Instant::now();
     let report = envparity_core::compare(&snapshots, rules, today);
     if std::env::var_os("ENVPARITY_TIMINGS").is_some() {
-        eprintln!("timings: collect {:.2?}, compare {:.2?}", collected, compare_started.elapsed());
+        eprintln!(
+            "timings: collect {:.2?}, compare {:.2?}",
+            collected,
+            compare_started.elapsed()
+        );
     }
     Ok(report)
 }
