@@ -2,7 +2,7 @@
 //! snapshots into findings, and the parity score.
 //!
 //! This crate does no I/O. Collectors (in the facet crates) read the world into a
-//! [`Snapshot`]; [`compare`] is a pure function of snapshots, rules and today's date.
+//! [`Snapshot`]; [`compare()`] is a pure function of snapshots, rules and today's date.
 
 pub mod compare;
 pub mod date;

@@ -2,7 +2,7 @@
 //!
 //! Strict: no comments, no trailing commas, nothing after the value, no lone surrogates in
 //! `\u` escapes. A leading byte order mark is skipped. Nesting is limited to
-//! [`MAX_DEPTH`] levels so hostile input cannot overflow the stack. Numbers are canonical as
+//! `MAX_DEPTH` levels so hostile input cannot overflow the stack. Numbers are canonical as
 //! [`NodeKind::Number`] says; a duplicated object key keeps its first position and its last
 //! value.
 //!

@@ -15,7 +15,7 @@
 //!   Custom tags (`!Ref`, `!Sub`, `!`) are dropped: a tagged scalar becomes a string, a tagged
 //!   collection stays what it is.
 //! - An alias copies the anchored node, lines included (they point to where the value is
-//!   written). Aliases that would expand beyond [`ALIAS_BUDGET`] nodes are refused.
+//!   written). Aliases that would expand beyond `ALIAS_BUDGET` nodes are refused.
 //! - Merge keys: `<<: *a` and `<<: [*a, *b]` (or inline maps). Keys written in the map win over
 //!   merged ones, earlier merged maps win over later ones, and merged keys are inserted where
 //!   the `<<` entry stands. A quoted `"<<"` is an ordinary key.
