@@ -42,7 +42,7 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
 
     let mut findings = Vec::new();
     let mut compared = 0u64;
-    let mut notes = Vec::new();
+    let expect_used = std::cell::RefCell::new(vec![false; rules.expect.len()]);
     for (i, snapshot) in snapshots.iter().enumerate() {
         if i == reference {
             continue;
@@ -56,6 +56,7 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
             tokens: &tokens,
             today,
             uncomparable_secrets: std::cell::Cell::new(0),
+            expect_used: &expect_used,
         };
         compared += pair.run(&mut findings);
         let uncomparable = pair.uncomparable_secrets.get();
@@ -84,7 +85,19 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
             });
         }
     }
-    notes.dedup();
+    // A rule that matches nothing is stale (the drift was fixed) or mistyped.
+    let notes: Vec<String> = rules
+        .expect
+        .iter()
+        .zip(expect_used.borrow().iter())
+        .filter(|(_, used)| !**used)
+        .map(|(rule, _)| {
+            format!(
+                "rules.expect `{}` matched no difference: the drift it excused is gone, or the key is mistyped",
+                rule.key
+            )
+        })
+        .collect();
     for (i, snapshot) in snapshots.iter().enumerate() {
         for error in &snapshot.config.errors {
             findings.push(Finding {
@@ -402,6 +415,8 @@ struct Pair<'a, 's> {
     today: Date,
     /// Secret pairs that could not be compared because of different hashing keys.
     uncomparable_secrets: std::cell::Cell<u32>,
+    /// Which `rules.expect` entries matched a difference, to name the stale ones.
+    expect_used: &'a std::cell::RefCell<Vec<bool>>,
 }
 
 impl Pair<'_, '_> {
@@ -721,8 +736,9 @@ impl Pair<'_, '_> {
         keys.insert(0, finding.key.clone());
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
         if matches!(finding.class, Class::Drift | Class::Missing | Class::Extra)
-            && let Some(rule) = self.rules.expectation(&key_refs)
+            && let Some((rule_index, rule)) = self.rules.expectation(&key_refs)
         {
+            self.expect_used.borrow_mut()[rule_index] = true;
             let owner = rule
                 .owner
                 .as_deref()

@@ -175,10 +175,11 @@ impl Rules {
     }
 
     /// The first expect rule matching any of the keys, whether expired or not.
-    pub fn expectation(&self, keys: &[&str]) -> Option<&ExpectRule> {
+    pub fn expectation(&self, keys: &[&str]) -> Option<(usize, &ExpectRule)> {
         self.expect
             .iter()
-            .find(|rule| keys.iter().any(|k| rule.key.matches(k)))
+            .enumerate()
+            .find(|(_, rule)| keys.iter().any(|k| rule.key.matches(k)))
     }
 
     pub fn severity_override(&self, keys: &[&str]) -> Option<Severity> {

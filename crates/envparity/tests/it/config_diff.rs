@@ -215,7 +215,7 @@ fn identical_environments_are_in_parity() {
 fn expected_differences_need_a_live_rule() {
     let p = shop();
     let manifest = format!(
-        "{MANIFEST}\n[[rules.expect]]\nkey = \"k8s/deploy.yaml:Deployment/*/api:spec.replicas\"\nreason = \"Production runs more replicas\"\nowner = \"platform\"\nexpires = \"2027-06-30\"\n\n[[rules.expect]]\nkey = \"**:pool.max\"\nreason = \"load test pending\"\nexpires = 2025-01-31\n"
+        "{MANIFEST}\n[[rules.expect]]\nkey = \"k8s/deploy.yaml:Deployment/*/api:spec.replicas\"\nreason = \"Production runs more replicas\"\nowner = \"platform\"\nexpires = \"2027-06-30\"\n\n[[rules.expect]]\nkey = \"**:pool.max\"\nreason = \"load test pending\"\nexpires = 2025-01-31\n\n[[rules.expect]]\nkey = \"**:spec.replicaz\"\nreason = \"typo\"\n"
     );
     p.file("envparity.toml", &manifest);
     let mut p = p;
@@ -250,6 +250,16 @@ fn expected_differences_need_a_live_rule() {
     assert!(
         pool["reason"].as_str().unwrap().contains("expired"),
         "{pool}"
+    );
+
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("`**:spec.replicaz` matched no difference"),
+        "a stale rule is named: {notes}"
+    );
+    assert!(
+        !notes.contains("pool.max"),
+        "an expired rule that matched is not stale: {notes}"
     );
 
     // After the expiry date the replicas rule stops applying too.
