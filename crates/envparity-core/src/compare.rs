@@ -2,10 +2,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
-use std::hash::BuildHasher;
 use std::sync::Arc;
-
-use hashbrown::HashTable;
 
 use crate::date::Date;
 use crate::finding::{Class, Facet, Finding, Location, Severity, Side};
@@ -227,6 +224,9 @@ struct Unit<'s> {
     norm_file: String,
     resource: Option<(String, String, u32)>,
     keys: u32,
+    /// Where its leaves are in `EnvIndex::leaves` (more than one range when the same
+    /// object is declared twice).
+    ranges: Vec<std::ops::Range<usize>>,
 }
 
 impl Unit<'_> {
@@ -240,16 +240,18 @@ impl Unit<'_> {
 }
 
 /// What one environment's snapshot holds, indexed for pairing.
+///
+/// Leaves are grouped by unit (a file's plain entries, or one Kubernetes object) and
+/// paired unit by unit with a small map per unit: a million keys never go through one
+/// big hash table, so pairing stays in cache.
 struct EnvIndex<'s> {
-    /// Pair key → leaf, in document order.
-    /// The path within the unit (identity values normalized), borrowed from the snapshot
-    /// unless normalizing changed it; a leaf pairs by its unit and this path.
+    /// The path within the unit (identity values normalized, borrowed from the snapshot
+    /// unless normalizing changed it), and the leaf; in document order.
     leaves: Vec<(Cow<'s, str>, Leaf<'s>)>,
-    /// Positions in `leaves`, hashed by (unit, path).
-    by_key: HashTable<u32>,
-    hasher: hashbrown::DefaultHashBuilder,
     /// File-level and object-level units, by their pair key.
     units: BTreeMap<String, Unit<'s>>,
+    /// Unit keys in the order they first appear.
+    order: Vec<String>,
 }
 
 /// `path` with env tokens in identity values (`[name=api-qa]`) normalized: only those
@@ -286,9 +288,8 @@ impl<'s> EnvIndex<'s> {
             .sum();
         let mut index = EnvIndex {
             leaves: Vec::with_capacity(leaf_count),
-            by_key: HashTable::with_capacity(leaf_count),
-            hasher: hashbrown::DefaultHashBuilder::default(),
             units: BTreeMap::new(),
+            order: Vec::new(),
         };
         let mut scratch = String::new();
         let ignore = PatternSet::new(&rules.ignore);
@@ -301,18 +302,18 @@ impl<'s> EnvIndex<'s> {
                 resource: None,
                 unit: format!("F|{norm_file}"),
             });
+            let start = index.leaves.len();
             let plain_keys =
                 index.add_leaves(&plain, &file.entries, tokens, env, &ignore, &mut scratch);
             if plain_keys > 0 || file.resources.is_empty() {
-                index.units.insert(
-                    plain.unit.clone(),
-                    Unit {
-                        file,
-                        norm_file: norm_file.clone(),
-                        resource: None,
-                        keys: plain_keys.max(1),
-                    },
-                );
+                let unit = Unit {
+                    file,
+                    norm_file: norm_file.clone(),
+                    resource: None,
+                    keys: plain_keys,
+                    ranges: std::iter::once(start..index.leaves.len()).collect(),
+                };
+                index.add_unit(plain.unit.clone(), unit);
             }
             for resource in &file.resources {
                 let raw_id = resource.id();
@@ -324,17 +325,17 @@ impl<'s> EnvIndex<'s> {
                     resource: Some((norm_id.clone(), raw_id.clone())),
                     unit: format!("R|{norm_id}"),
                 });
+                let start = index.leaves.len();
                 let keys =
                     index.add_leaves(&ctx, &resource.entries, tokens, env, &ignore, &mut scratch);
-                index.units.insert(
-                    ctx.unit.clone(),
-                    Unit {
-                        file,
-                        norm_file: norm_file.clone(),
-                        resource: Some((norm_id, raw_id, resource.line)),
-                        keys: keys.max(1),
-                    },
-                );
+                let unit = Unit {
+                    file,
+                    norm_file: norm_file.clone(),
+                    resource: Some((norm_id, raw_id, resource.line)),
+                    keys,
+                    ranges: std::iter::once(start..index.leaves.len()).collect(),
+                };
+                index.add_unit(ctx.unit.clone(), unit);
             }
         }
         index
@@ -362,46 +363,52 @@ impl<'s> EnvIndex<'s> {
             }
             kept += 1;
             let path = normalized_path(tokens, env, &entry.path);
-            self.push(path, leaf);
+            self.leaves.push((path, leaf));
         }
         kept
     }
 
-    fn hash(&self, unit: &str, path: &str) -> u64 {
-        self.hasher.hash_one((unit, path))
-    }
-
-    fn push(&mut self, path: Cow<'s, str>, leaf: Leaf<'s>) {
-        // A key seen twice in one environment (a duplicated object): the later one wins,
-        // as it would when applied.
-        let hash = self.hash(&leaf.ctx.unit, &path);
-        let leaves = &self.leaves;
-        let same = |&i: &u32| {
-            let (p, l) = &leaves[i as usize];
-            *p == path && l.ctx.unit == leaf.ctx.unit
-        };
-        if let Some(&i) = self.by_key.find(hash, same) {
-            self.leaves[i as usize].1 = leaf;
-        } else {
-            let at = self.leaves.len() as u32;
-            let leaves = &self.leaves;
-            let hasher = &self.hasher;
-            self.by_key.insert_unique(hash, at, |&i| {
-                let (p, l) = &leaves[i as usize];
-                hasher.hash_one((l.ctx.unit.as_str(), p.as_ref()))
-            });
-            self.leaves.push((path, leaf));
+    fn add_unit(&mut self, key: String, unit: Unit<'s>) {
+        match self.units.get_mut(&key) {
+            // The same object declared twice: both declarations' leaves, the later winning.
+            Some(existing) => {
+                existing.keys += unit.keys;
+                existing.ranges.extend(unit.ranges);
+            }
+            None => {
+                self.order.push(key.clone());
+                self.units.insert(key, unit);
+            }
         }
     }
 
-    fn get(&self, unit: &str, path: &str) -> Option<&Leaf<'s>> {
-        let hash = self.hash(unit, path);
-        self.by_key
-            .find(hash, |&i| {
-                let (p, l) = &self.leaves[i as usize];
-                p == path && l.ctx.unit == unit
+    /// A unit's leaves by path, the later declaration winning, as it would when applied.
+    fn unit_leaves<'i>(&'i self, unit: &Unit) -> hashbrown::HashMap<&'i str, &'i Leaf<'s>> {
+        let mut map = hashbrown::HashMap::with_capacity(unit.ranges.iter().map(|r| r.len()).sum());
+        for range in &unit.ranges {
+            for (path, leaf) in &self.leaves[range.clone()] {
+                map.insert(path.as_ref(), leaf);
+            }
+        }
+        map
+    }
+
+    /// A unit's leaves in document order, each path once (its winning declaration).
+    fn unit_leaves_in_order<'i>(
+        &'i self,
+        unit: &Unit,
+        by_path: &hashbrown::HashMap<&'i str, &'i Leaf<'s>>,
+    ) -> impl Iterator<Item = (&'i str, &'i Leaf<'s>)> {
+        unit.ranges
+            .clone()
+            .into_iter()
+            .flat_map(move |range| self.leaves[range].iter())
+            .filter(move |(path, leaf)| {
+                by_path
+                    .get(path.as_ref())
+                    .is_some_and(|w| std::ptr::eq(*w, leaf))
             })
-            .map(|&i| &self.leaves[i as usize].1)
+            .map(|(path, leaf)| (path.as_ref(), leaf))
     }
 }
 
@@ -440,52 +447,47 @@ impl Pair<'_, '_> {
             .collect();
         for key in &only_b {
             let unit = &self.ib.units[*key];
-            compared += u64::from(unit.keys);
+            compared += u64::from(unit.keys.max(1));
             let finding = self.unit_finding(unit, Class::Missing);
             findings.push(self.with_rules(finding, vec![unit.raw_key()]));
         }
         for key in &only_a {
             let unit = &self.ia.units[*key];
-            compared += u64::from(unit.keys);
+            compared += u64::from(unit.keys.max(1));
             let finding = self.unit_finding(unit, Class::Extra);
             findings.push(self.with_rules(finding, vec![unit.raw_key()]));
         }
-        let mut last_b: (*const Context, bool) = (std::ptr::null(), false);
-        let mut last_a: (*const Context, bool) = (std::ptr::null(), false);
-        // Keys in reference order, then the other side's extras in its order.
-        for (path, leaf_b) in &self.ib.leaves {
-            // Leaves of one unit are adjacent: look the unit up once per run of them.
-            let ctx = Arc::as_ptr(&leaf_b.ctx);
-            if ctx != last_b.0 {
-                last_b = (ctx, only_b.contains(leaf_b.ctx.unit.as_str()));
-            }
-            if last_b.1 {
+        // Units on both sides, in the reference's order: pair their leaves by path.
+        for key in &self.ib.order {
+            let (Some(unit_b), Some(unit_a)) = (self.ib.units.get(key), self.ia.units.get(key))
+            else {
                 continue;
-            }
-            compared += 1;
-            match self.ia.get(&leaf_b.ctx.unit, path) {
-                Some(leaf_a) => {
-                    if let Some(f) = self.compare_values(leaf_a, leaf_b) {
-                        findings.push(self.with_rules(f, vec![leaf_a.raw_key(), leaf_b.raw_key()]));
+            };
+            let a_by_path = self.ia.unit_leaves(unit_a);
+            let b_by_path = self.ib.unit_leaves(unit_b);
+            for (path, leaf_b) in self.ib.unit_leaves_in_order(unit_b, &b_by_path) {
+                compared += 1;
+                match a_by_path.get(path) {
+                    Some(leaf_a) => {
+                        if let Some(f) = self.compare_values(leaf_a, leaf_b) {
+                            findings
+                                .push(self.with_rules(f, vec![leaf_a.raw_key(), leaf_b.raw_key()]));
+                        }
+                    }
+                    None => {
+                        let f = self.leaf_finding(None, Some(leaf_b), Class::Missing);
+                        findings.push(self.with_rules(f, vec![leaf_b.raw_key()]));
                     }
                 }
-                None => {
-                    let f = self.leaf_finding(None, Some(leaf_b), Class::Missing);
-                    findings.push(self.with_rules(f, vec![leaf_b.raw_key()]));
+            }
+            for (path, leaf_a) in self.ia.unit_leaves_in_order(unit_a, &a_by_path) {
+                if b_by_path.contains_key(path) {
+                    continue;
                 }
+                compared += 1;
+                let f = self.leaf_finding(Some(leaf_a), None, Class::Extra);
+                findings.push(self.with_rules(f, vec![leaf_a.raw_key()]));
             }
-        }
-        for (path, leaf_a) in &self.ia.leaves {
-            let ctx = Arc::as_ptr(&leaf_a.ctx);
-            if ctx != last_a.0 {
-                last_a = (ctx, only_a.contains(leaf_a.ctx.unit.as_str()));
-            }
-            if last_a.1 || self.ib.get(&leaf_a.ctx.unit, path).is_some() {
-                continue;
-            }
-            compared += 1;
-            let f = self.leaf_finding(Some(leaf_a), None, Class::Extra);
-            findings.push(self.with_rules(f, vec![leaf_a.raw_key()]));
         }
         compared
     }
@@ -524,8 +526,8 @@ impl Pair<'_, '_> {
             env: present.environment.clone(),
             value: Some(format!(
                 "({what_present} with {} key{})",
-                unit.keys,
-                if unit.keys == 1 { "" } else { "s" }
+                unit.keys.max(1),
+                if unit.keys <= 1 { "" } else { "s" }
             )),
             location,
         };
@@ -547,8 +549,8 @@ impl Pair<'_, '_> {
                 "{what} exists in {} but not in {} ({} key{})",
                 present.environment,
                 absent.environment,
-                unit.keys,
-                if unit.keys == 1 { "" } else { "s" }
+                unit.keys.max(1),
+                if unit.keys <= 1 { "" } else { "s" }
             ),
             group: unit.norm_file.clone(),
             resource: unit.resource.as_ref().map(|r| r.0.clone()),
@@ -556,7 +558,7 @@ impl Pair<'_, '_> {
             a,
             b,
             reason: None,
-            covers: unit.keys,
+            covers: unit.keys.max(1),
         }
     }
 

@@ -459,3 +459,28 @@ fn every_format_renders_and_keeps_the_exit_code() {
     assert!(out.stdout.is_empty());
     assert!(p.read("report.html").contains("server.timeout"));
 }
+
+#[test]
+fn an_object_declared_twice_counts_as_its_last_declaration() {
+    let p = Project::new();
+    let deploy = |replicas: u32, image: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  replicas: {replicas}\n  image: {image}\n"
+        )
+    };
+    p.file("envparity.toml", MANIFEST)
+        .file("qa/a.yaml", &deploy(1, "api:1"))
+        .file("qa/b.yaml", &deploy(3, "api:2"))
+        .file("prod/a.yaml", &deploy(3, "api:1"));
+    let report = p.run(&["diff", "qa", "prod", "--format", "json"]).json();
+    assert_eq!(
+        class_of(&report, "a.yaml:Deployment/api:spec.replicas"),
+        None,
+        "{report:#}"
+    );
+    assert_eq!(
+        class_of(&report, "a.yaml:Deployment/api:spec.image").as_deref(),
+        Some("drift")
+    );
+    assert_eq!(classes(&report).len(), 1, "{report:#}");
+}
