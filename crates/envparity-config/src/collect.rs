@@ -81,10 +81,7 @@ pub fn collect(options: &CollectOptions) -> ConfigSnapshot {
     }
     candidates.sort_by(|a, b| a.source.cmp(&b.source));
 
-    let flattener = Flattener {
-        rules: options.rules,
-        hasher: options.hasher,
-    };
+    let flattener = Flattener::new(options.rules, options.hasher);
     let done = std::sync::atomic::AtomicUsize::new(0);
     let total = candidates.len();
     let results: Vec<Result<ConfigFile, SourceError>> = candidates

@@ -22,8 +22,24 @@ enum Secrecy {
 }
 
 pub struct Flattener<'a> {
-    pub rules: &'a Rules,
-    pub hasher: &'a SecretHasher,
+    rules: &'a Rules,
+    hasher: &'a SecretHasher,
+    /// Identifies this flattener's name cache (see `NAME_CACHE`): unique per flattener, so
+    /// a cache never outlives the rules it was filled under.
+    cache_id: u64,
+}
+
+static NEXT_CACHE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+impl<'a> Flattener<'a> {
+    pub fn new(rules: &'a Rules, hasher: &'a SecretHasher) -> Flattener<'a> {
+        let cache_id = NEXT_CACHE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Flattener {
+            rules,
+            hasher,
+            cache_id,
+        }
+    }
 }
 
 /// What one file flattens into.
@@ -33,7 +49,47 @@ pub struct Flat {
     pub resources: Vec<Resource>,
 }
 
+/// (is a secret name, is a reference name) by key name.
+type NameClasses = hashbrown::HashMap<Box<str>, (bool, bool)>;
+
+thread_local! {
+    /// Per thread: the flattener a cache was filled for, and (secret?, reference?) by key
+    /// name. Estates repeat the same few thousand key names millions of times.
+    static NAME_CACHE: std::cell::RefCell<(u64, NameClasses)> =
+        std::cell::RefCell::new((0, hashbrown::HashMap::new()));
+}
+
+/// Names cached at most, per thread, before the cache starts over.
+const NAME_CACHE_LIMIT: usize = 200_000;
+
 impl Flattener<'_> {
+    /// `(is a secret name, is a reference name)`, cached.
+    fn name_class(&self, name: &str) -> (bool, bool) {
+        NAME_CACHE.with_borrow_mut(|(owner, cache)| {
+            if *owner != self.cache_id || cache.len() > NAME_CACHE_LIMIT {
+                *owner = self.cache_id;
+                cache.clear();
+            }
+            if let Some(&class) = cache.get(name) {
+                return class;
+            }
+            let class = (
+                self.rules.is_secret_name(name),
+                self.rules.is_reference_name(name),
+            );
+            cache.insert(name.into(), class);
+            class
+        })
+    }
+
+    fn secret_name(&self, name: &str) -> bool {
+        self.name_class(name).0
+    }
+
+    fn reference_name(&self, name: &str) -> bool {
+        self.name_class(name).1
+    }
+
     pub fn flatten(&self, format: Format, documents: &[Node]) -> Flat {
         let mut flat = Flat::default();
         // .env, properties and INI keys are already flat names: keep them whole.
@@ -89,7 +145,7 @@ impl Flattener<'_> {
                         }
                         let secret = if secret_data && (key == "data" || key == "stringData") {
                             Secrecy::Always
-                        } else if self.rules.is_secret_name(key) {
+                        } else if self.secret_name(key) {
                             Secrecy::Inherited
                         } else {
                             Secrecy::No
@@ -143,17 +199,16 @@ impl Flattener<'_> {
                 let named_secret = ["name", "key"]
                     .iter()
                     .filter_map(|k| node.get(k).and_then(Node::as_str))
-                    .any(|name| self.rules.is_secret_name(name));
+                    .any(|name| self.secret_name(name));
                 for (key, value) in fields {
                     let len = path.len();
                     push_segment(path, key, raw_keys);
                     let child_secret = match secret {
                         Secrecy::Always => Secrecy::Always,
-                        _ if self.rules.is_reference_name(key) => Secrecy::No,
+                        _ if self.reference_name(key) => Secrecy::No,
                         Secrecy::Inherited => Secrecy::Inherited,
                         Secrecy::No
-                            if self.rules.is_secret_name(key)
-                                || (named_secret && key == "value") =>
+                            if self.secret_name(key) || (named_secret && key == "value") =>
                         {
                             Secrecy::Inherited
                         }
@@ -217,7 +272,7 @@ impl Flattener<'_> {
             NodeKind::Number(n) => Value::Number(n.clone()),
             NodeKind::String(s) if secret && !s.is_empty() => self.hasher.secret(s),
             NodeKind::String(s) => {
-                let is_secret_name = |name: &str| self.rules.is_secret_name(name);
+                let is_secret_name = |name: &str| self.secret_name(name);
                 self.hasher
                     .scrub_embedded(s, &is_secret_name)
                     .unwrap_or_else(|| Value::String(s.clone()))
@@ -341,11 +396,7 @@ mod tests {
     fn flatten(format: Format, docs: &[Node]) -> Flat {
         let rules = Rules::default();
         let hasher = SecretHasher::new(b"test".to_vec(), KeySource::Ephemeral);
-        Flattener {
-            rules: &rules,
-            hasher: &hasher,
-        }
-        .flatten(format, docs)
+        Flattener::new(&rules, &hasher).flatten(format, docs)
     }
 
     fn paths(entries: &[Entry]) -> Vec<String> {

@@ -2,7 +2,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::printer::{Printer, write_atomic};
+use crate::printer::{Printer, write_atomic_with};
 use crate::{exit, key, project};
 
 pub fn run(
@@ -20,14 +20,15 @@ pub fn run(
         );
     }
     let snapshot = project.snapshot(env, &hasher)?;
-    let json = serde_json::to_string(&snapshot)?;
     for error in &snapshot.config.errors {
         printer.warn(&error.to_string());
     }
     match output {
         Some(path) => {
-            write_atomic(path, json.as_bytes())
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            write_atomic_with(path, |out| {
+                serde_json::to_writer(out, &snapshot).map_err(Into::into)
+            })
+            .with_context(|| format!("cannot write {}", path.display()))?;
             let keys: usize = snapshot
                 .config
                 .files
@@ -43,7 +44,12 @@ pub fn run(
                 path.display()
             ));
         }
-        None => printer.data(&json)?,
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            serde_json::to_writer(&mut out, &snapshot).map_err(std::io::Error::from)?;
+            std::io::Write::write_all(&mut out, b"\n")?;
+            std::io::Write::flush(&mut out)?;
+        }
     }
     Ok(if snapshot.config.errors.is_empty() {
         exit::OK
