@@ -232,6 +232,9 @@ impl Baseline {
         values: [Option<&str>; 2],
         today: Date,
     ) -> Option<&BaselineEntry> {
+        if self.entries.is_empty() {
+            return None;
+        }
         let hashes = [value_fingerprint(values[0]), value_fingerprint(values[1])];
         self.entries.iter().find(|e| {
             e.key == key
