@@ -643,6 +643,34 @@ impl Pair<'_, '_> {
                     )
                 }
             }
+            (Value::List(xa), Value::List(xb)) if va.is_secret() || vb.is_secret() => {
+                match self.compare_secret_lists(xa, xb, ordered) {
+                    Some(SecretListVerdict::Same) => return None,
+                    Some(SecretListVerdict::Shared) => (
+                        Class::SharedSecret,
+                        format!(
+                            "`{}` holds the same secret in {ea} and {eb}: {ea} must not hold {eb}'s credential",
+                            lb.entry.path
+                        ),
+                    ),
+                    Some(SecretListVerdict::Different) => (
+                        Class::Expected,
+                        format!(
+                            "`{}` holds secrets that differ between {ea} and {eb}, as they should",
+                            lb.entry.path
+                        ),
+                    ),
+                    None => (
+                        Class::Drift,
+                        format!(
+                            "`{}` is {} in {ea} but {} in {eb}",
+                            lb.entry.path,
+                            clip(&va.display()),
+                            clip(&vb.display())
+                        ),
+                    ),
+                }
+            }
             _ if values_equal(va, vb, ordered) => return None,
             _ => {
                 let (da, db) = (va.display(), vb.display());
@@ -698,6 +726,64 @@ impl Pair<'_, '_> {
             reason: None,
             covers: 1,
         })
+    }
+
+    /// Lists holding secrets (`args: ["--password=…"]`): the items are compared with each
+    /// secret as a placeholder, then the secrets by their hashes. `None` when the lists
+    /// differ apart from their secrets.
+    fn compare_secret_lists(
+        &self,
+        xa: &[Value],
+        xb: &[Value],
+        ordered: bool,
+    ) -> Option<SecretListVerdict> {
+        let (ea, eb) = (self.a.environment.as_str(), self.b.environment.as_str());
+        let shape = |env: &str, items: &[Value]| -> Vec<(String, Option<String>)> {
+            let mut shaped: Vec<(String, Option<String>)> = items
+                .iter()
+                .map(|item| match item {
+                    Value::Secret(secret) => (
+                        self.tokens
+                            .normalize(env, secret.around.as_deref().unwrap_or("{secret}"))
+                            .into_owned(),
+                        Some(secret.hmac.clone()),
+                    ),
+                    other => (
+                        self.tokens.normalize(env, &other.display()).into_owned(),
+                        None,
+                    ),
+                })
+                .collect();
+            if !ordered {
+                shaped.sort_by(|x, y| x.0.cmp(&y.0));
+            }
+            shaped
+        };
+        let (sa, sb) = (shape(ea, xa), shape(eb, xb));
+        if sa.len() != sb.len()
+            || sa
+                .iter()
+                .zip(&sb)
+                .any(|(x, y)| x.0 != y.0 || x.1.is_some() != y.1.is_some())
+        {
+            return None;
+        }
+        if self.a.secret_key_id != self.b.secret_key_id {
+            self.uncomparable_secrets
+                .set(self.uncomparable_secrets.get() + 1);
+            return Some(SecretListVerdict::Same);
+        }
+        // Any secret of one side found among the other's, wherever it sits in the list.
+        let hashes_b: BTreeSet<&String> = sb.iter().filter_map(|y| y.1.as_ref()).collect();
+        if sa
+            .iter()
+            .filter_map(|x| x.1.as_ref())
+            .any(|h| hashes_b.contains(h))
+        {
+            Some(SecretListVerdict::Shared)
+        } else {
+            Some(SecretListVerdict::Different)
+        }
     }
 
     /// Equal once environment tokens are replaced (lists as sets unless ordered).
@@ -787,6 +873,16 @@ impl Pair<'_, '_> {
             .severity_override(&key_refs)
             .unwrap_or(finding.class.default_severity());
     }
+}
+
+/// How two lists holding secrets compare, apart from differences outside the secrets.
+enum SecretListVerdict {
+    /// Nothing to report (the secrets could not be compared: counted separately).
+    Same,
+    /// At least one secret is the same on both sides.
+    Shared,
+    /// Every secret differs.
+    Different,
 }
 
 fn values_equal(a: &Value, b: &Value, ordered: bool) -> bool {

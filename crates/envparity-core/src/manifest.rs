@@ -403,6 +403,26 @@ expires = "2027-06-30"
         );
         assert!(m.rules.is_secret_name("STRIPE_API_KEY"));
         assert!(!m.rules.is_secret_name("LOG_LEVEL"));
+        for name in [
+            "api-key",
+            "x-api-key",
+            "master.key",
+            "encryptionKey",
+            "signingKey",
+            "privateKey",
+            "access_key_id",
+            "passphrase",
+            "Authorization",
+            "pwd",
+            "accessKey",
+            "jwt.signing-key",
+            "SENTRY_DSN",
+        ] {
+            assert!(Rules::default().is_secret_name(name), "{name}");
+        }
+        for plain in ["keys", "monkey", "log_level", "authors", "cache_key_prefix"] {
+            assert!(!Rules::default().is_secret_name(plain), "{plain}");
+        }
         for reference in [
             "secretKeyRef",
             "secretName",

@@ -21,6 +21,16 @@ pub const DEFAULT_SECRET_PATTERNS: &[&str] = &[
     "*apikey*",
     "*credential*",
     "*private_key*",
+    "*access_key*",
+    "*passphrase*",
+    "*salt*",
+    "pwd",
+    "*_pwd",
+    "auth",
+    "authorization",
+    "*_auth",
+    "*dsn*",
+    "*webhook*",
 ];
 
 /// Name endings that mark a reference to a secret, or a setting about one, rather than the
@@ -74,6 +84,10 @@ pub const DEFAULT_IGNORE: &[&str] = &[
     "**:metadata.annotations[\"kubectl.kubernetes.io/last-applied-configuration\"]",
     "**:metadata.annotations[\"deployment.kubernetes.io/revision\"]",
     "**:status",
+    "**:spec.clusterIP",
+    "**:spec.clusterIPs",
+    "**:metadata.annotations[\"kubectl.kubernetes.io/restartedAt\"]",
+    "**:spec.template.metadata.annotations[\"kubectl.kubernetes.io/restartedAt\"]",
     "**:status.**",
     "**:status[**",
 ];
@@ -136,12 +150,15 @@ impl Default for Rules {
 
 impl Rules {
     /// Whether a key name (the last segment of a key, or a whole `.env` name) names a secret.
+    /// Names are matched as written (lower-cased) and in snake case, so `*_key` also
+    /// catches `api-key`, `master.key`, `signingKey` and `jwt.signing-key`.
     pub fn is_secret_name(&self, name: &str) -> bool {
         let lower = name.to_lowercase();
+        let snake = snake_case(name);
         if !self
             .secrets
             .iter()
-            .any(|p| p.matches_lowercase_name(&lower))
+            .any(|p| p.matches_lowercase_name(&lower) || p.matches_lowercase_name(&snake))
         {
             return false;
         }
@@ -188,6 +205,28 @@ impl Rules {
             .find(|rule| keys.iter().any(|k| rule.key.matches(k)))
             .map(|r| r.severity)
     }
+}
+
+/// `signingKey`, `api-key`, `master.key` → `signing_key`, `api_key`, `master_key`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if c == '-' || c == '.' || c == ' ' {
+            out.push('_');
+            previous_lower = false;
+        } else if c.is_uppercase() {
+            if previous_lower {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+            previous_lower = false;
+        } else {
+            out.push(c);
+            previous_lower = c.is_lowercase() || c.is_ascii_digit();
+        }
+    }
+    out
 }
 
 /// The baseline file: drift a team has accepted for now, value by value.

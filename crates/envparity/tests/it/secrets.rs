@@ -200,3 +200,41 @@ fn references_to_secrets_are_shown_but_secret_data_never() {
         Some("expected")
     );
 }
+
+#[test]
+fn secrets_inside_lists_and_odd_names_are_hashed_and_compared() {
+    let p = Project::new();
+    p.file("envparity.toml", "[environments.qa]\nconfig = [\"qa/**\"]\n[environments.prod]\nconfig = [\"prod/**\"]\nproduction = true\n")
+        .file(
+            "qa/c.toml",
+            "flags = [\"--password=CANARY-a\", \"--verbose\"]\nsame = [\"--password=CANARY-same\"]\n[keys]\napi-key = \"CANARY-1-qa\"\nsigningKey = \"CANARY-2-qa\"\n\"master.key\" = \"CANARY-3-qa\"\npassphrase = \"CANARY-4-qa\"\n",
+        )
+        .file(
+            "prod/c.toml",
+            "flags = [\"--verbose\", \"--password=CANARY-b\"]\nsame = [\"--password=CANARY-same\"]\n[keys]\napi-key = \"CANARY-1-prod\"\nsigningKey = \"CANARY-2-prod\"\n\"master.key\" = \"CANARY-3-prod\"\npassphrase = \"CANARY-4-prod\"\n",
+        );
+    let run = p.run(&["diff", "qa", "prod", "--format", "json", "--verbose"]);
+    assert_clean("report", &run.stdout);
+    let report = run.json();
+    assert_eq!(
+        class_of(&report, "c.toml:flags").as_deref(),
+        Some("expected"),
+        "{report:#}"
+    );
+    assert_eq!(
+        class_of(&report, "c.toml:same").as_deref(),
+        Some("shared-secret")
+    );
+    for key in [
+        "keys.api-key",
+        "keys.signingKey",
+        "keys[\"master.key\"]",
+        "keys.passphrase",
+    ] {
+        assert_eq!(
+            class_of(&report, &format!("c.toml:{key}")).as_deref(),
+            Some("expected"),
+            "{key}"
+        );
+    }
+}
