@@ -113,6 +113,7 @@ fn read_one(candidate: &Candidate, flattener: &Flattener) -> Result<ConfigFile, 
         line,
         column,
         message,
+        path: Some(candidate.paired.clone()),
     };
     let bytes = std::fs::read(&candidate.absolute)
         .map_err(|e| error(None, None, format!("cannot read: {}", io_reason(&e))))?;
@@ -163,6 +164,7 @@ fn expand(root: &Path, glob: &SourceGlob) -> Result<Vec<Candidate>, SourceError>
         line: Some(glob.line),
         column: Some(glob.column),
         message,
+        path: None,
     };
     let pattern = glob.glob.trim_start_matches("./");
     let matcher = GlobBuilder::new(pattern)

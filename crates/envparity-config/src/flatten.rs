@@ -190,6 +190,8 @@ impl Flattener<'_> {
         out: &mut Vec<Entry>,
     ) {
         match &node.kind {
+            // An empty document (`{}`, a comment-only .env) has no keys, not a key `$`.
+            NodeKind::Map(fields) if fields.is_empty() && path.is_empty() => {}
             NodeKind::Map(fields) if fields.is_empty() => {
                 self.leaf(path, node.line, Value::EmptyMap, out)
             }

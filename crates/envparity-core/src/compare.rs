@@ -445,14 +445,33 @@ impl Pair<'_, '_> {
             .filter(|k| !self.ib.units.contains_key(*k))
             .map(String::as_str)
             .collect();
+        // A file that exists on the other side but could not be read there is reported as
+        // unreadable, not also as missing or extra.
+        let unreadable = |snapshot: &Snapshot| -> BTreeSet<String> {
+            let env = snapshot.environment.as_str();
+            snapshot
+                .config
+                .errors
+                .iter()
+                .filter_map(|e| e.path.as_deref())
+                .map(|p| self.tokens.normalize(env, p).into_owned())
+                .collect()
+        };
+        let (unreadable_a, unreadable_b) = (unreadable(self.a), unreadable(self.b));
         for key in &only_b {
             let unit = &self.ib.units[*key];
+            if unreadable_a.contains(&unit.norm_file) {
+                continue;
+            }
             compared += u64::from(unit.keys.max(1));
             let finding = self.unit_finding(unit, Class::Missing);
             findings.push(self.with_rules(finding, vec![unit.raw_key()]));
         }
         for key in &only_a {
             let unit = &self.ia.units[*key];
+            if unreadable_b.contains(&unit.norm_file) {
+                continue;
+            }
             compared += u64::from(unit.keys.max(1));
             let finding = self.unit_finding(unit, Class::Extra);
             findings.push(self.with_rules(finding, vec![unit.raw_key()]));
@@ -474,6 +493,10 @@ impl Pair<'_, '_> {
                                 .push(self.with_rules(f, vec![leaf_a.raw_key(), leaf_b.raw_key()]));
                         }
                     }
+                    // `labels: {}` on one side, labels with keys on the other: the keys are
+                    // the findings, the empty map is not one more.
+                    None if matches!(leaf_b.entry.value, Value::EmptyMap)
+                        && has_children(&a_by_path, path) => {}
                     None => {
                         let f = self.leaf_finding(None, Some(leaf_b), Class::Missing);
                         findings.push(self.with_rules(f, vec![leaf_b.raw_key()]));
@@ -481,7 +504,10 @@ impl Pair<'_, '_> {
                 }
             }
             for (path, leaf_a) in self.ia.unit_leaves_in_order(unit_a, &a_by_path) {
-                if b_by_path.contains_key(path) {
+                if b_by_path.contains_key(path)
+                    || (matches!(leaf_a.entry.value, Value::EmptyMap)
+                        && has_children(&b_by_path, path))
+                {
                     continue;
                 }
                 compared += 1;
@@ -872,7 +898,20 @@ impl Pair<'_, '_> {
             .rules
             .severity_override(&key_refs)
             .unwrap_or(finding.class.default_severity());
+        // A shared secret is a security finding: no override makes it pass an error gate.
+        if finding.class == Class::SharedSecret {
+            finding.severity = Severity::Error;
+        }
     }
+}
+
+/// Whether a unit's leaves include something below `path` (`path.x` or `path[…]`).
+fn has_children<V>(by_path: &hashbrown::HashMap<&str, V>, path: &str) -> bool {
+    by_path.keys().any(|p| {
+        p.len() > path.len()
+            && p.starts_with(path)
+            && matches!(p.as_bytes()[path.len()], b'.' | b'[')
+    })
 }
 
 /// How two lists holding secrets compare, apart from differences outside the secrets.

@@ -310,6 +310,10 @@ pub struct SourceError {
     pub column: Option<u32>,
     /// What was wrong. Never contains a value that could be a secret.
     pub message: String,
+    /// For a config file: its path below the glob's fixed prefix, so the comparison knows
+    /// the file exists on this side (and does not also call it missing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 impl std::fmt::Display for SourceError {

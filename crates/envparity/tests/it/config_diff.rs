@@ -301,6 +301,8 @@ fn a_malformed_file_is_named_and_the_rest_still_compared() {
         message.contains("prod/features.json:3:"),
         "names file:line:col: {message}"
     );
+    // The file exists in prod: it is unreadable there, not also "extra" in qa.
+    assert_eq!(class_of(&report, "features.json"), None, "{report:#}");
     // Every other file is still compared.
     assert_eq!(
         class_of(&report, "app.yaml:server.timeout").as_deref(),
@@ -483,4 +485,24 @@ fn an_object_declared_twice_counts_as_its_last_declaration() {
         Some("drift")
     );
     assert_eq!(classes(&report).len(), 1, "{report:#}");
+}
+
+#[test]
+fn empty_maps_and_empty_files_are_not_extra_keys() {
+    let p = Project::new();
+    p.file("envparity.toml", MANIFEST)
+        .file("qa/m.yaml", "x:\n  labels: {}\n")
+        .file("prod/m.yaml", "x:\n  labels:\n    team: a\n")
+        .file("qa/c.env", "# nothing yet\n")
+        .file("prod/c.env", "A=1\n");
+    let report = p.run(&["diff", "qa", "prod", "--format", "json"]).json();
+    let mut found = classes(&report);
+    found.sort();
+    let expected = [("missing", "c.env:A"), ("missing", "m.yaml:x.labels.team")];
+    assert_eq!(
+        found,
+        expected.map(|(c, k)| (c.to_string(), k.to_string())),
+        "{found:#?}"
+    );
+    assert_eq!(found.len(), 2, "{found:#?}");
 }
