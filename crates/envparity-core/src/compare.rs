@@ -118,10 +118,7 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
                     value: None,
                     location: None,
                 },
-                message: format!(
-                    "{} could not be read in {}: {}",
-                    error.source, snapshot.environment, error
-                ),
+                message: format!("{error} (collecting {})", snapshot.environment),
                 reason: None,
                 covers: 1,
             });

@@ -290,6 +290,16 @@ fn validate(text: &str, file: ManifestFile) -> Result<Manifest, ManifestError> {
             ));
         }
     }
+    for (env, tokens) in &rules.env_tokens {
+        if tokens.iter().any(|t| t.trim().is_empty()) {
+            let offset = text.find("env_tokens").unwrap_or(0);
+            return Err(error_at(
+                text,
+                offset,
+                format!("env_tokens for `{env}` holds an empty token"),
+            ));
+        }
+    }
     if let Some(secrets) = &decl.secrets {
         rules.secrets = secrets
             .iter()
@@ -460,6 +470,9 @@ expires = "2027-06-30"
 
         let e = error_of("[environments.qa]\nconfig = [\"../etc/**\"]\n");
         assert_eq!((e.line, e.column), (2, 12), "{e}");
+
+        let e = error_of("[environments.qa]\n[rules]\nenv_tokens = { qa = [\"\"] }\n");
+        assert!(e.message.contains("empty token"), "{e}");
 
         let e = error_of("[environments.qa]\n[rules]\nenv_tokens = { prd = [\"p\"] }\n");
         assert!(e.message.contains("`prd`"), "{e}");

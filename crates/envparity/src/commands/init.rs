@@ -124,7 +124,7 @@ fn template(found: &[Found]) -> String {
         if env.production {
             let _ = writeln!(
                 t,
-                "production = true   # stricter rules; never a target for writes or load"
+                "production = true   # the reference the others are compared with"
             );
         }
         t.push('\n');
