@@ -430,7 +430,15 @@ expires = "2027-06-30"
         ] {
             assert!(Rules::default().is_secret_name(name), "{name}");
         }
-        for plain in ["keys", "monkey", "log_level", "authors", "cache_key_prefix"] {
+        for plain in [
+            "keys",
+            "monkey",
+            "log_level",
+            "authors",
+            "cache_key_prefix",
+            "topologyKey",
+            "routingKey",
+        ] {
             assert!(!Rules::default().is_secret_name(plain), "{plain}");
         }
         for reference in [

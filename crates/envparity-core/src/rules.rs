@@ -22,6 +22,10 @@ pub const DEFAULT_SECRET_PATTERNS: &[&str] = &[
     "*credential*",
     "*private_key*",
     "*access_key*",
+    "*signing_key*",
+    "*encryption_key*",
+    "*master_key*",
+    "*secret_key*",
     "*passphrase*",
     "*salt*",
     "pwd",
@@ -150,16 +154,22 @@ impl Default for Rules {
 
 impl Rules {
     /// Whether a key name (the last segment of a key, or a whole `.env` name) names a secret.
-    /// Names are matched as written (lower-cased) and in snake case, so `*_key` also
-    /// catches `api-key`, `master.key`, `signingKey` and `jwt.signing-key`.
+    /// Names are matched as written (lower-cased) and with `-`/`.` read as `_`, so `*_key`
+    /// also catches `api-key` and `master.key`. camelCase names are split too
+    /// (`signingKey` → `signing_key`), but not for the bare `*_key` pattern: Kubernetes is
+    /// full of `topologyKey`, `routingKey`, `sortKey` that are no secrets.
     pub fn is_secret_name(&self, name: &str) -> bool {
         let lower = name.to_lowercase();
-        let snake = snake_case(name);
-        if !self
-            .secrets
-            .iter()
-            .any(|p| p.matches_lowercase_name(&lower) || p.matches_lowercase_name(&snake))
-        {
+        let separated: String = lower
+            .chars()
+            .map(|c| if matches!(c, '-' | '.' | ' ') { '_' } else { c })
+            .collect();
+        let camel = snake_case(name);
+        if !self.secrets.iter().any(|p| {
+            p.matches_lowercase_name(&lower)
+                || p.matches_lowercase_name(&separated)
+                || (!p.as_str().eq_ignore_ascii_case("*_key") && p.matches_lowercase_name(&camel))
+        }) {
             return false;
         }
         !self.is_reference_name_lower(&lower)
