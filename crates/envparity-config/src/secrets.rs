@@ -118,6 +118,7 @@ pub fn find_credentials(text: &str, is_secret_name: &dyn Fn(&str) -> bool) -> Ve
     }
     url_passwords(text, &mut spans);
     named_parameters(text, is_secret_name, &mut spans);
+    go_dsn_passwords(text, &mut spans);
     token_shapes(text, &mut spans);
     spans.sort_unstable();
     spans.dedup();
@@ -181,12 +182,56 @@ fn named_parameters(
         if name.is_empty() || !is_secret_name(name) {
             continue;
         }
-        let value_start = eq + 1;
-        let value_end = text[value_start..]
-            .find([';', '&', ' ', '"', '\'', ',', '\n'])
-            .map_or(text.len(), |i| value_start + i);
-        if value_end > value_start {
-            spans.push((value_start, value_end));
+        push_value_span(text, eq + 1, &[';', '&', ' ', '"', '\'', ',', '\n'], spans);
+    }
+    // Config files embedded in a value (a ConfigMap's `application.yaml`, an `app.env`):
+    // `password: …` lines.
+    if text.contains('\n') {
+        let mut line_start = 0;
+        for line in text.split_inclusive('\n') {
+            let trimmed = line.trim_start();
+            let indent = line.len() - trimmed.len();
+            if let Some(colon) = trimmed.find(": ") {
+                let name = trimmed[..colon].trim_matches(['"', '\'']);
+                if !name.is_empty() && !name.contains(' ') && is_secret_name(name) {
+                    let value_start = line_start + indent + colon + 2;
+                    push_value_span(text, value_start, &['\n', '\r', ' ', '#'], spans);
+                }
+            }
+            line_start += line.len();
+        }
+    }
+}
+
+/// The value starting at `start`, up to one of `ends` (or its closing quote, when quoted).
+fn push_value_span(text: &str, start: usize, ends: &[char], spans: &mut Vec<(usize, usize)>) {
+    let rest = &text[start..];
+    let (start, end) = match rest.chars().next() {
+        Some(quote @ ('\'' | '"')) => match rest[1..].find(quote) {
+            Some(close) => (start + 1, start + 1 + close),
+            None => (start + 1, text.len()),
+        },
+        _ => (start, rest.find(ends).map_or(text.len(), |i| start + i)),
+    };
+    if end > start {
+        spans.push((start, end));
+    }
+}
+
+/// Go MySQL DSNs: `user:password@tcp(host:3306)/db`.
+fn go_dsn_passwords(text: &str, spans: &mut Vec<(usize, usize)>) {
+    for marker in ["@tcp(", "@unix("] {
+        let Some(at) = text.find(marker) else {
+            continue;
+        };
+        let userinfo_start = text[..at]
+            .rfind([' ', '"', '\'', '=', '/'])
+            .map_or(0, |i| i + 1);
+        if let Some(colon) = text[userinfo_start..at].find(':') {
+            let start = userinfo_start + colon + 1;
+            if at > start {
+                spans.push((start, at));
+            }
         }
     }
 }
@@ -213,6 +258,7 @@ fn token_shapes(text: &str, spans: &mut Vec<(usize, usize)>) {
         ("AIza", 35),
         ("npm_", 30),
         ("SG.", 40),
+        ("hooks.slack.com/services/", 20),
     ];
     // Shorter than any token shape: nothing to find.
     if text.len() < 15 {
@@ -224,7 +270,7 @@ fn token_shapes(text: &str, spans: &mut Vec<(usize, usize)>) {
     // One pass over the text, trying only the prefixes that start with the byte at hand.
     for start in 0..bytes.len() {
         let first = bytes[start];
-        if !matches!(first, b'A' | b'g' | b'x' | b's' | b'r' | b'n' | b'S') {
+        if !matches!(first, b'A' | b'g' | b'x' | b's' | b'r' | b'n' | b'S' | b'h') {
             continue;
         }
         if start > 0 && bytes[start - 1].is_ascii_alphanumeric() {
@@ -320,6 +366,10 @@ mod tests {
             "Authorization: Bearer CANARY-bearer-token-5",
             "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJDQU5BUlkifQ.c2lnbmF0dXJlLWNhbmFyeQ",
             "sk_live_CANARY0123456789abcdef",
+            "Data Source=db;Password='CANARY pw with spaces';",
+            "app:CANARY-go-dsn@tcp(db:3306)/shop?parseTime=true",
+            "https://hooks.slack.com/services/T000/B000/CANARYxxxxxxxxxxxx",
+            "spring:\n  datasource:\n    password: CANARY-embedded\n    url: jdbc:x\n",
             "-----BEGIN RSA PRIVATE KEY-----\nCANARY\n-----END RSA PRIVATE KEY-----",
         ] {
             let shown = scrub(text).unwrap_or_else(|| panic!("not detected: {text}"));

@@ -25,6 +25,14 @@ fn project_with_canaries() -> Project {
             "prod/k8s.yaml",
             "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\nstringData:\n  anything: CANARY-k8s-secret-prod\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          env:\n            - name: SESSION_SECRET\n              value: CANARY-env-var-prod\n          args: [\"--token=CANARY-arg-token-prod\"]\n",
         )
+        .file(
+            "qa/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  application.yaml: |\n    spring:\n      datasource:\n        password: CANARY-embedded-qa\n  dsn: \"app:CANARY-dsn-qa@tcp(db:3306)/shop\"\n  hook: https://hooks.slack.com/services/T000/B000/CANARYqaqaqaqaqaqaqa\n",
+        )
+        .file(
+            "prod/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  application.yaml: |\n    spring:\n      datasource:\n        password: CANARY-embedded-prod\n  dsn: \"app:CANARY-dsn-prod@tcp(db:3306)/shop\"\n  hook: https://hooks.slack.com/services/T000/B000/CANARYprodprodprodpr\n",
+        )
         .file("qa/s.json", r#"{"client_secret": "CANARY-json-qa", "only_qa_token": "CANARY-json-extra"}"#)
         .file("prod/s.json", r#"{"client_secret": "CANARY-json-prod"}"#)
         .file("qa/s.toml", "[auth]\ntoken = \"CANARY-toml-qa\"\n")
