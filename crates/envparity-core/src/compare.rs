@@ -846,6 +846,16 @@ impl Pair<'_, '_> {
         let mut keys = raw_keys;
         keys.insert(0, finding.key.clone());
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        if finding.class == Class::SharedSecret
+            && let Some((rule_index, rule)) = self.rules.expectation(&key_refs)
+        {
+            // Matched, so not stale; but QA holding Production's credential is never expected.
+            self.expect_used.borrow_mut()[rule_index] = true;
+            finding.reason = Some(format!(
+                "rules.expect `{}` cannot excuse a shared secret: give {} its own credential",
+                rule.key, finding.a.env
+            ));
+        }
         if matches!(finding.class, Class::Drift | Class::Missing | Class::Extra)
             && let Some((rule_index, rule)) = self.rules.expectation(&key_refs)
         {
