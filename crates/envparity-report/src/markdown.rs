@@ -270,7 +270,15 @@ pub fn render(report: &Report, options: &RenderOptions) -> String {
             };
             table.row(&[
                 format!("{} {}", severity_mark(f.severity), f.class.name()),
-                code(&f.key, KEY_CHARS),
+                // An expired rule or a refused one says so under the key.
+                match f.reason.as_deref() {
+                    Some(reason) => format!(
+                        "{}<br><sub>{}</sub>",
+                        code(&f.key, KEY_CHARS),
+                        plain(reason, TEXT_CHARS)
+                    ),
+                    None => code(&f.key, KEY_CHARS),
+                },
                 a,
                 b,
                 locations(f),

@@ -262,6 +262,14 @@ fn expected_differences_need_a_live_rule() {
         "an expired rule that matched is not stale: {notes}"
     );
 
+    let markdown = p
+        .run(&["diff", "qa", "prod", "--format", "markdown"])
+        .stdout;
+    assert!(
+        markdown.contains("now expired: load test pending"),
+        "markdown keeps the expired reason"
+    );
+
     // After the expiry date the replicas rule stops applying too.
     p.set_env("ENVPARITY_TODAY", "2027-07-01");
     let later = p.run(&["diff", "qa", "prod", "--format", "json"]).json();
