@@ -117,15 +117,24 @@ fn read_one(candidate: &Candidate, flattener: &Flattener) -> Result<ConfigFile, 
     };
     let bytes = std::fs::read(&candidate.absolute)
         .map_err(|e| error(None, None, format!("cannot read: {}", io_reason(&e))))?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| {
-        let offset = e.valid_up_to();
-        let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-        error(
-            Some(line),
-            None,
-            format!("not UTF-8 text (invalid byte at offset {offset})"),
-        )
-    })?;
+    let latin1: String;
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(text) => text,
+        // Java reads .properties as ISO-8859-1: every byte is a character.
+        Err(_) if candidate.format == Format::Properties => {
+            latin1 = bytes.iter().map(|&b| char::from(b)).collect();
+            &latin1
+        }
+        Err(e) => {
+            let offset = e.valid_up_to();
+            let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+            return Err(error(
+                Some(line),
+                None,
+                format!("not UTF-8 text (invalid byte at offset {offset})"),
+            ));
+        }
+    };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let documents = read::parse(candidate.format, text).map_err(|e| {
         error(
@@ -276,6 +285,22 @@ fn relative(root: &Path, path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn latin1_properties_are_read_as_java_reads_them() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("l.properties"), b"greeting=Gr\xfc\xdfe\n").unwrap();
+        let candidate = Candidate {
+            absolute: dir.path().join("l.properties"),
+            source: "l.properties".into(),
+            paired: "l.properties".into(),
+            format: Format::Properties,
+        };
+        let rules = Rules::default();
+        let hasher = SecretHasher::new(b"k".to_vec(), crate::KeySource::Ephemeral);
+        let file = read_one(&candidate, &Flattener::new(&rules, &hasher)).unwrap();
+        assert_eq!(file.entries[0].value.display(), "Grüße");
+    }
 
     #[test]
     fn detects_formats_by_name() {
