@@ -83,7 +83,7 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
         }
     }
     // A rule that matches nothing is stale (the drift was fixed) or mistyped.
-    let notes: Vec<String> = rules
+    let mut notes: Vec<String> = rules
         .expect
         .iter()
         .zip(expect_used.borrow().iter())
@@ -95,6 +95,18 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
             )
         })
         .collect();
+    let production: Vec<&str> = snapshots
+        .iter()
+        .filter(|s| s.production)
+        .map(|s| s.environment.as_str())
+        .collect();
+    if production.len() > 1 {
+        notes.push(format!(
+            "{} are all marked `production = true`; {} (the last named) is the reference the others are compared with",
+            production.join(", "),
+            names[reference]
+        ));
+    }
     for (i, snapshot) in snapshots.iter().enumerate() {
         for error in &snapshot.config.errors {
             findings.push(Finding {

@@ -514,3 +514,24 @@ fn empty_maps_and_empty_files_are_not_extra_keys() {
     );
     assert_eq!(found.len(), 2, "{found:#?}");
 }
+
+#[test]
+fn two_production_environments_are_pointed_out() {
+    let p = Project::new();
+    p.file(
+        "envparity.toml",
+        "[environments.eu]\nconfig = [\"eu/**\"]\nproduction = true\n[environments.us]\nconfig = [\"us/**\"]\nproduction = true\n",
+    )
+    .file("eu/a.yaml", "x: 1\n")
+    .file("us/a.yaml", "x: 1\n");
+    let run = p.run(&["diff", "eu", "us", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["reference"], "us");
+    assert!(
+        report["notes"]
+            .to_string()
+            .contains("eu, us are all marked `production = true`"),
+        "{report:#}"
+    );
+}
