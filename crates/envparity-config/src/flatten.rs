@@ -240,7 +240,27 @@ impl Flattener<'_> {
             .iter()
             .all(|i| !matches!(i.kind, NodeKind::Map(_) | NodeKind::List(_)));
         if all_scalars {
-            let values = items.iter().map(|i| self.scalar(i, secret)).collect();
+            // `["--db-password", "…"]`: a flag naming a secret makes the next item one.
+            let values = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let after_secret_flag = i > 0
+                        && items[i - 1].as_str().is_some_and(|flag| {
+                            flag.starts_with('-')
+                                && !flag.contains('=')
+                                && self.secret_name(flag.trim_start_matches('-'))
+                        });
+                    self.scalar(
+                        item,
+                        if after_secret_flag {
+                            Secrecy::Inherited
+                        } else {
+                            secret
+                        },
+                    )
+                })
+                .collect();
             return self.leaf(path, node.line, Value::List(values), out);
         }
         let identity = identity_key(items, &self.rules.identity_keys);
@@ -524,6 +544,30 @@ mod tests {
         assert!(
             secret.contains("‹secret ") && !secret.contains("CANARY"),
             "{secret}"
+        );
+    }
+
+    #[test]
+    fn a_flag_naming_a_secret_hides_the_next_argument() {
+        let doc = map(
+            1,
+            vec![(
+                "args",
+                n(
+                    1,
+                    NodeKind::List(vec![
+                        s(1, "--db-password"),
+                        s(1, "CANARY-split"),
+                        s(1, "--port"),
+                        s(1, "8080"),
+                    ]),
+                ),
+            )],
+        );
+        let shown = paths(&flatten(Format::Yaml, &[doc]).entries);
+        assert!(
+            !shown[0].contains("CANARY") && shown[0].contains("--port, 8080"),
+            "{shown:?}"
         );
     }
 
