@@ -236,6 +236,24 @@ impl Flattener<'_> {
         secret: Secrecy,
         out: &mut Vec<Entry>,
     ) {
+        if let Some(pairs) = assignment_list(path, items) {
+            // Compose `environment: ["A=1"]` and Kustomize `literals:` mean the same as the
+            // map form `environment: {A: "1"}`, and compare like it, variable by variable.
+            for (name, value, line) in pairs {
+                let len = path.len();
+                push_segment(path, name, true);
+                let secrecy = if secret == Secrecy::No && self.secret_name(name) {
+                    Secrecy::Inherited
+                } else {
+                    secret
+                };
+                let node = Node::new(line, NodeKind::String(value.to_string()));
+                let value = self.scalar(&node, secrecy);
+                self.leaf(path, line, value, out);
+                path.truncate(len);
+            }
+            return;
+        }
         let all_scalars = items
             .iter()
             .all(|i| !matches!(i.kind, NodeKind::Map(_) | NodeKind::List(_)));
@@ -311,6 +329,30 @@ impl Flattener<'_> {
         };
         out.push(Entry { path, line, value });
     }
+}
+
+/// `NAME=value` items of a list under `environment` or `literals`, when every item is one
+/// and no name repeats.
+fn assignment_list<'n>(path: &str, items: &'n [Node]) -> Option<Vec<(&'n str, &'n str, u32)>> {
+    let last = path.rsplit(['.', ']']).next().unwrap_or(path);
+    if items.is_empty() || !matches!(last, "environment" | "literals") {
+        return None;
+    }
+    let mut seen = std::collections::HashSet::new();
+    items
+        .iter()
+        .map(|item| {
+            let (name, value) = item.as_str()?.split_once('=')?;
+            let valid = name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+            (valid && seen.insert(name)).then_some((name, value, item.line))
+        })
+        .collect()
 }
 
 /// A map key as a path segment: bare when it is a plain word, `["…"]` when it holds a
@@ -568,6 +610,46 @@ mod tests {
         assert!(
             !shown[0].contains("CANARY") && shown[0].contains("--port, 8080"),
             "{shown:?}"
+        );
+    }
+
+    #[test]
+    fn compose_environment_lists_compare_like_maps() {
+        let list = map(
+            1,
+            vec![(
+                "environment",
+                n(
+                    1,
+                    NodeKind::List(vec![
+                        s(2, "LOG_LEVEL=debug"),
+                        s(3, "DB_PASSWORD=CANARY-compose"),
+                    ]),
+                ),
+            )],
+        );
+        let as_map = map(
+            1,
+            vec![(
+                "environment",
+                map(
+                    1,
+                    vec![
+                        ("LOG_LEVEL", s(2, "debug")),
+                        ("DB_PASSWORD", s(3, "CANARY-compose")),
+                    ],
+                ),
+            )],
+        );
+        let (from_list, from_map) = (
+            flatten(Format::Yaml, &[list]),
+            flatten(Format::Yaml, &[as_map]),
+        );
+        assert_eq!(paths(&from_list.entries), paths(&from_map.entries));
+        assert!(
+            paths(&from_list.entries)[1].starts_with("environment.DB_PASSWORD@3=‹secret "),
+            "{:?}",
+            paths(&from_list.entries)
         );
     }
 
