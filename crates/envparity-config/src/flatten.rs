@@ -111,10 +111,11 @@ impl Flattener<'_> {
         }
         let several = plain_docs.len() > 1;
         for (index, doc) in plain_docs {
-            let mut path = if several {
-                format!("[doc={}]", index + 1)
-            } else {
-                String::new()
+            // Spring profile documents pair by profile, whatever their order.
+            let mut path = match (several, spring_profile(doc)) {
+                (true, Some(profile)) => format!("[profile={profile}]"),
+                (true, None) => format!("[doc={}]", index + 1),
+                (false, _) => String::new(),
             };
             self.walk(doc, &mut path, Secrecy::No, raw_keys, &mut flat.entries);
         }
@@ -329,6 +330,21 @@ impl Flattener<'_> {
         };
         out.push(Entry { path, line, value });
     }
+}
+
+/// The profile a Spring Boot document applies to: `spring.config.activate.on-profile`
+/// (nested or as one dotted key) or the older `spring.profiles`.
+fn spring_profile(doc: &Node) -> Option<String> {
+    let nested = |path: &[&str]| {
+        path.iter()
+            .try_fold(doc, |node, key| node.get(key))
+            .and_then(|n| n.as_str())
+    };
+    nested(&["spring", "config", "activate", "on-profile"])
+        .or_else(|| nested(&["spring.config.activate.on-profile"]))
+        .or_else(|| nested(&["spring", "profiles"]))
+        .or_else(|| nested(&["spring.profiles"]))
+        .map(str::to_string)
 }
 
 /// `NAME=value` items of a list under `environment` or `literals`, when every item is one
@@ -651,6 +667,48 @@ mod tests {
             "{:?}",
             paths(&from_list.entries)
         );
+    }
+
+    #[test]
+    fn spring_profile_documents_pair_by_profile() {
+        let profile = |line: u32, name: &str| {
+            map(
+                line,
+                vec![
+                    (
+                        "spring",
+                        map(
+                            line,
+                            vec![(
+                                "config",
+                                map(
+                                    line,
+                                    vec![(
+                                        "activate",
+                                        map(line, vec![("on-profile", s(line, name))]),
+                                    )],
+                                ),
+                            )],
+                        ),
+                    ),
+                    ("x", s(line, "1")),
+                ],
+            )
+        };
+        let flat = flatten(
+            Format::Yaml,
+            &[
+                map(1, vec![("a", s(1, "b"))]),
+                profile(5, "cloud"),
+                profile(9, "metrics"),
+            ],
+        );
+        let shown = paths(&flat.entries);
+        assert!(
+            shown.contains(&"[profile=metrics].x@9=1".to_string()),
+            "{shown:?}"
+        );
+        assert!(shown.contains(&"[doc=1].a@1=b".to_string()), "{shown:?}");
     }
 
     #[test]
