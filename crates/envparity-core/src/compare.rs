@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use crate::date::Date;
 use crate::finding::{Class, Facet, Finding, Location, Severity, Side};
@@ -39,7 +40,11 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
 
     let mut findings = Vec::new();
     let mut compared = 0u64;
-    let expect_used = std::cell::RefCell::new(vec![false; rules.expect.len()]);
+    let expect_used: Vec<AtomicBool> = rules
+        .expect
+        .iter()
+        .map(|_| AtomicBool::new(false))
+        .collect();
     for (i, snapshot) in snapshots.iter().enumerate() {
         if i == reference {
             continue;
@@ -52,11 +57,11 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
             rules,
             tokens: &tokens,
             today,
-            uncomparable_secrets: std::cell::Cell::new(0),
+            uncomparable_secrets: AtomicU32::new(0),
             expect_used: &expect_used,
         };
         compared += pair.run(&mut findings);
-        let uncomparable = pair.uncomparable_secrets.get();
+        let uncomparable = pair.uncomparable_secrets.load(Ordering::Relaxed);
         if uncomparable > 0 {
             // The shared-secret check could not run: a security check that silently did
             // nothing would be worse than a failed run.
@@ -86,8 +91,8 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
     let mut notes: Vec<String> = rules
         .expect
         .iter()
-        .zip(expect_used.borrow().iter())
-        .filter(|(_, used)| !**used)
+        .zip(expect_used.iter())
+        .filter(|(_, used)| !used.load(Ordering::Relaxed))
         .map(|(rule, _)| {
             format!(
                 "rules.expect `{}` matched no difference: the drift it excused is gone, or the key is mistyped",
@@ -430,9 +435,9 @@ struct Pair<'a, 's> {
     tokens: &'a EnvTokens,
     today: Date,
     /// Secret pairs that could not be compared because of different hashing keys.
-    uncomparable_secrets: std::cell::Cell<u32>,
+    uncomparable_secrets: AtomicU32,
     /// Which `rules.expect` entries matched a difference, to name the stale ones.
-    expect_used: &'a std::cell::RefCell<Vec<bool>>,
+    expect_used: &'a [AtomicBool],
 }
 
 impl Pair<'_, '_> {
@@ -485,8 +490,29 @@ impl Pair<'_, '_> {
             let finding = self.unit_finding(unit, Class::Extra);
             findings.push(self.with_rules(finding, vec![unit.raw_key()]));
         }
-        // Units on both sides, in the reference's order: pair their leaves by path.
-        for key in &self.ib.order {
+        // Units on both sides, in the reference's order, split over two threads: units
+        // pair independently, and the halves' findings are joined in order.
+        let order = &self.ib.order;
+        let (first, second) = order.split_at(order.len() / 2);
+        let (one, two) = std::thread::scope(|scope| {
+            let other = scope.spawn(|| self.pair_units(second));
+            (
+                self.pair_units(first),
+                other.join().expect("pairing does not panic"),
+            )
+        });
+        for (mut part, count) in [one, two] {
+            findings.append(&mut part);
+            compared += count;
+        }
+        compared
+    }
+
+    /// Pairs the leaves of the given units (present on both sides) by path.
+    fn pair_units(&self, keys: &[String]) -> (Vec<Finding>, u64) {
+        let mut findings = Vec::new();
+        let mut compared = 0u64;
+        for key in keys {
             let (Some(unit_b), Some(unit_a)) = (self.ib.units.get(key), self.ia.units.get(key))
             else {
                 continue;
@@ -524,7 +550,7 @@ impl Pair<'_, '_> {
                 findings.push(self.with_rules(f, vec![leaf_a.raw_key()]));
             }
         }
-        compared
+        (findings, compared)
     }
 
     fn side(&self, snapshot: &Snapshot, leaf: Option<&Leaf>) -> Side {
@@ -656,8 +682,7 @@ impl Pair<'_, '_> {
                         ),
                     )
                 } else if self.a.secret_key_id != self.b.secret_key_id {
-                    self.uncomparable_secrets
-                        .set(self.uncomparable_secrets.get() + 1);
+                    self.uncomparable_secrets.fetch_add(1, Ordering::Relaxed);
                     return None;
                 } else if sa.hmac == sb.hmac {
                     (
@@ -804,8 +829,7 @@ impl Pair<'_, '_> {
             return None;
         }
         if self.a.secret_key_id != self.b.secret_key_id {
-            self.uncomparable_secrets
-                .set(self.uncomparable_secrets.get() + 1);
+            self.uncomparable_secrets.fetch_add(1, Ordering::Relaxed);
             return Some(SecretListVerdict::Same);
         }
         // Any secret of one side found among the other's, wherever it sits in the list.
@@ -862,7 +886,7 @@ impl Pair<'_, '_> {
             && let Some((rule_index, rule)) = self.rules.expectation(&key_refs)
         {
             // Matched, so not stale; but QA holding Production's credential is never expected.
-            self.expect_used.borrow_mut()[rule_index] = true;
+            self.expect_used[rule_index].store(true, Ordering::Relaxed);
             finding.reason = Some(format!(
                 "rules.expect `{}` cannot excuse a shared secret: give {} its own credential",
                 rule.key, finding.a.env
@@ -871,7 +895,7 @@ impl Pair<'_, '_> {
         if matches!(finding.class, Class::Drift | Class::Missing | Class::Extra)
             && let Some((rule_index, rule)) = self.rules.expectation(&key_refs)
         {
-            self.expect_used.borrow_mut()[rule_index] = true;
+            self.expect_used[rule_index].store(true, Ordering::Relaxed);
             let owner = rule
                 .owner
                 .as_deref()
