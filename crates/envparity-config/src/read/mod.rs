@@ -28,6 +28,43 @@ pub fn parse(format: Format, text: &str) -> Result<Vec<Node>, ReadError> {
     }
 }
 
+/// The `check`, `check_lines` and `check_err` helpers every reader's tests use, for the
+/// `parse(&str) -> Result<Node, ReadError>` in scope.
+#[cfg(test)]
+macro_rules! reader_checks {
+    () => {
+        #[track_caller]
+        fn check(input: &str, expected: &str) {
+            let node = parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+            assert_eq!(
+                crate::read::json::render(&node, false),
+                expected,
+                "input: {input:?}"
+            );
+        }
+
+        #[track_caller]
+        #[allow(dead_code)]
+        fn check_lines(input: &str, expected: &str) {
+            let node = parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+            assert_eq!(
+                crate::read::json::render(&node, true),
+                expected,
+                "input: {input:?}"
+            );
+        }
+
+        #[track_caller]
+        fn check_err(input: &str, line: u32, column: u32, message: &str) {
+            let err = parse(input).expect_err(input);
+            assert_eq!((err.line, err.column), (line, column), "{input:?}: {err}");
+            assert!(err.message.contains(message), "{input:?}: {err}");
+        }
+    };
+}
+#[cfg(test)]
+pub(crate) use reader_checks;
+
 pub mod dotenv;
 pub mod ini;
 pub mod json;

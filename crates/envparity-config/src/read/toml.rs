@@ -120,27 +120,9 @@ fn inline_table(t: &InlineTable, line: u32, lines: &Lines) -> Node {
 
 #[cfg(test)]
 mod tests {
-    use super::super::json::render;
     use super::*;
 
-    #[track_caller]
-    fn check(input: &str, expected: &str) {
-        let node = parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
-        assert_eq!(render(&node, false), expected, "input: {input:?}");
-    }
-
-    #[track_caller]
-    fn check_lines(input: &str, expected: &str) {
-        let node = parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
-        assert_eq!(render(&node, true), expected, "input: {input:?}");
-    }
-
-    #[track_caller]
-    fn check_err(input: &str, line: u32, column: u32, message: &str) {
-        let err = parse(input).expect_err(input);
-        assert_eq!((err.line, err.column), (line, column), "{input:?}: {err}");
-        assert!(err.message.contains(message), "{input:?}: {err}");
-    }
+    crate::read::reader_checks!();
 
     #[test]
     fn values() {
