@@ -13,7 +13,7 @@ use crate::report::{
 };
 use crate::rules::Rules;
 use crate::score;
-use crate::snapshot::{ConfigFile, Entry, Snapshot, Value, secret_display};
+use crate::snapshot::{Entry, Snapshot, Value, secret_display};
 use crate::tokens::EnvTokens;
 
 /// Longest value text quoted inside a finding's message.
@@ -26,11 +26,13 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
     let names: Vec<String> = snapshots.iter().map(|s| s.environment.clone()).collect();
     let tokens = EnvTokens::new(&rules.env_tokens, &names);
     let reference = reference_index(snapshots);
+    // The ignore list runs on every key of every environment: compiled once.
+    let ignore = PatternSet::new(&rules.ignore);
     // Each environment is indexed on its own thread: the indexes are independent.
     let indexes: Vec<EnvIndex> = std::thread::scope(|scope| {
         let handles: Vec<_> = snapshots
             .iter()
-            .map(|s| scope.spawn(|| EnvIndex::build(s, &tokens, rules)))
+            .map(|s| scope.spawn(|| EnvIndex::build(s, &tokens, &ignore)))
             .collect();
         handles
             .into_iter()
@@ -232,11 +234,11 @@ impl Leaf<'_> {
     }
 }
 
-/// A unit present on one side only: a whole file or a whole Kubernetes object.
+/// A unit: a file's plain entries, or one Kubernetes object.
 struct Unit<'s> {
-    file: &'s ConfigFile,
-    norm_file: String,
-    resource: Option<(String, String, u32)>,
+    ctx: Arc<Context<'s>>,
+    /// Where it starts in its file (the object's first line, or 1).
+    line: u32,
     keys: u32,
     /// Where its leaves are in `EnvIndex::leaves` (more than one range when the same
     /// object is declared twice).
@@ -246,10 +248,15 @@ struct Unit<'s> {
 impl Unit<'_> {
     /// The unit's key as its own environment spells it.
     fn raw_key(&self) -> String {
-        match &self.resource {
-            Some((_, raw, _)) => format!("{}:{}", self.file.path, raw),
-            None => self.file.path.clone(),
+        match &self.ctx.resource {
+            Some((_, raw)) => format!("{}:{}", self.ctx.raw_file, raw),
+            None => self.ctx.raw_file.to_string(),
         }
+    }
+
+    /// The keys a finding about the whole unit stands for (an empty file still counts).
+    fn covers(&self) -> u32 {
+        self.keys.max(1)
     }
 }
 
@@ -292,7 +299,7 @@ fn normalized_path<'p>(tokens: &EnvTokens, env: &str, path: &'p str) -> Cow<'p, 
 }
 
 impl<'s> EnvIndex<'s> {
-    fn build(snapshot: &'s Snapshot, tokens: &EnvTokens, rules: &Rules) -> EnvIndex<'s> {
+    fn build(snapshot: &'s Snapshot, tokens: &EnvTokens, ignore: &PatternSet) -> EnvIndex<'s> {
         let env = snapshot.environment.as_str();
         let leaf_count: usize = snapshot
             .config
@@ -306,7 +313,6 @@ impl<'s> EnvIndex<'s> {
             order: Vec::new(),
         };
         let mut scratch = String::new();
-        let ignore = PatternSet::new(&rules.ignore);
         for file in &snapshot.config.files {
             let norm_file = tokens.normalize(env, &file.path).into_owned();
             let plain = Arc::new(Context {
@@ -318,12 +324,11 @@ impl<'s> EnvIndex<'s> {
             });
             let start = index.leaves.len();
             let plain_keys =
-                index.add_leaves(&plain, &file.entries, tokens, env, &ignore, &mut scratch);
+                index.add_leaves(&plain, &file.entries, tokens, env, ignore, &mut scratch);
             if plain_keys > 0 || file.resources.is_empty() {
                 let unit = Unit {
-                    file,
-                    norm_file: norm_file.clone(),
-                    resource: None,
+                    ctx: Arc::clone(&plain),
+                    line: 1,
                     keys: plain_keys,
                     ranges: std::iter::once(start..index.leaves.len()).collect(),
                 };
@@ -341,11 +346,10 @@ impl<'s> EnvIndex<'s> {
                 });
                 let start = index.leaves.len();
                 let keys =
-                    index.add_leaves(&ctx, &resource.entries, tokens, env, &ignore, &mut scratch);
+                    index.add_leaves(&ctx, &resource.entries, tokens, env, ignore, &mut scratch);
                 let unit = Unit {
-                    file,
-                    norm_file: norm_file.clone(),
-                    resource: Some((norm_id, raw_id, resource.line)),
+                    ctx: Arc::clone(&ctx),
+                    line: resource.line,
                     keys,
                     ranges: std::iter::once(start..index.leaves.len()).collect(),
                 };
@@ -474,19 +478,19 @@ impl Pair<'_, '_> {
         let (unreadable_a, unreadable_b) = (unreadable(self.a), unreadable(self.b));
         for key in &only_b {
             let unit = &self.ib.units[*key];
-            if unreadable_a.contains(&unit.norm_file) {
+            if unreadable_a.contains(&unit.ctx.file) {
                 continue;
             }
-            compared += u64::from(unit.keys.max(1));
+            compared += u64::from(unit.covers());
             let finding = self.unit_finding(unit, Class::Missing);
             findings.push(self.with_rules(finding, vec![unit.raw_key()]));
         }
         for key in &only_a {
             let unit = &self.ia.units[*key];
-            if unreadable_b.contains(&unit.norm_file) {
+            if unreadable_b.contains(&unit.ctx.file) {
                 continue;
             }
-            compared += u64::from(unit.keys.max(1));
+            compared += u64::from(unit.covers());
             let finding = self.unit_finding(unit, Class::Extra);
             findings.push(self.with_rules(finding, vec![unit.raw_key()]));
         }
@@ -567,30 +571,27 @@ impl Pair<'_, '_> {
         } else {
             (self.a, self.b)
         };
-        let location = Some(Location {
-            file: unit.file.source.clone(),
-            line: unit.resource.as_ref().map_or(1, |r| r.2),
-        });
-        let (key, what) = match &unit.resource {
-            Some((norm_id, _, _)) => (
-                format!("{}:{}", unit.norm_file, norm_id),
-                format!("{norm_id} (in {})", unit.norm_file),
+        let ctx = &unit.ctx;
+        let (key, what, kind) = match &ctx.resource {
+            Some((norm_id, _)) => (
+                format!("{}:{norm_id}", ctx.file),
+                format!("{norm_id} (in {})", ctx.file),
+                "object",
             ),
-            None => (unit.norm_file.clone(), format!("file {}", unit.norm_file)),
+            None => (ctx.file.clone(), format!("file {}", ctx.file), "file"),
         };
-        let what_present = if unit.resource.is_some() {
-            "object"
-        } else {
-            "file"
-        };
+        let keys = format!(
+            "{} key{}",
+            unit.covers(),
+            if unit.covers() == 1 { "" } else { "s" }
+        );
         let present_side = Side {
             env: present.environment.clone(),
-            value: Some(format!(
-                "({what_present} with {} key{})",
-                unit.keys.max(1),
-                if unit.keys <= 1 { "" } else { "s" }
-            )),
-            location,
+            value: Some(format!("({kind} with {keys})")),
+            location: Some(Location {
+                file: ctx.source.to_string(),
+                line: unit.line,
+            }),
         };
         let absent_side = Side {
             env: absent.environment.clone(),
@@ -607,19 +608,16 @@ impl Pair<'_, '_> {
             class,
             severity: class.default_severity(),
             message: format!(
-                "{what} exists in {} but not in {} ({} key{})",
-                present.environment,
-                absent.environment,
-                unit.keys.max(1),
-                if unit.keys <= 1 { "" } else { "s" }
+                "{what} exists in {} but not in {} ({keys})",
+                present.environment, absent.environment
             ),
-            group: unit.norm_file.clone(),
-            resource: unit.resource.as_ref().map(|r| r.0.clone()),
+            group: ctx.file.clone(),
+            resource: ctx.resource.as_ref().map(|r| r.0.clone()),
             key,
             a,
             b,
             reason: None,
-            covers: unit.keys.max(1),
+            covers: unit.covers(),
         }
     }
 

@@ -193,10 +193,6 @@ impl Rules {
                 .any(|p| p.matches_lowercase_name(lower))
     }
 
-    pub fn is_ignored(&self, key: &str) -> bool {
-        self.ignore.iter().any(|p| p.matches(key))
-    }
-
     pub fn is_ordered_list(&self, key: &str) -> bool {
         self.ordered_lists.iter().any(|p| p.matches(key))
     }

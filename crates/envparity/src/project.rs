@@ -135,7 +135,7 @@ pub fn read_snapshot(path: &Path) -> anyhow::Result<Snapshot> {
             path.display(),
             e.line(),
             e.column(),
-            e.classify_message()
+            json_error_kind(&e)
         )
     })?;
     if header.format.as_deref() != Some(SNAPSHOT_FORMAT) {
@@ -157,24 +157,18 @@ pub fn read_snapshot(path: &Path) -> anyhow::Result<Snapshot> {
             path.display(),
             e.line(),
             e.column(),
-            e.classify_message()
+            json_error_kind(&e)
         )
     })
 }
 
-trait ClassifyMessage {
-    fn classify_message(&self) -> &'static str;
-}
-
-impl ClassifyMessage for serde_json::Error {
-    /// The kind of JSON error without serde's echo of the offending input.
-    fn classify_message(&self) -> &'static str {
-        match self.classify() {
-            serde_json::error::Category::Io => "I/O error",
-            serde_json::error::Category::Syntax => "JSON syntax error",
-            serde_json::error::Category::Data => "unexpected data",
-            serde_json::error::Category::Eof => "unexpected end of file",
-        }
+/// The kind of JSON error without serde's echo of the offending input.
+fn json_error_kind(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "I/O error",
+        serde_json::error::Category::Syntax => "JSON syntax error",
+        serde_json::error::Category::Data => "unexpected data",
+        serde_json::error::Category::Eof => "unexpected end of file",
     }
 }
 

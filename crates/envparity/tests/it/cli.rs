@@ -105,3 +105,31 @@ fn schema_describes_the_manifest() {
         assert!(text.contains(field), "schema lacks {field}");
     }
 }
+
+#[test]
+fn a_bad_snapshot_file_is_named_without_echoing_it() {
+    let p = Project::new();
+    p.file(
+        "broken.json",
+        "{\"format\": \"envparity-snapshot\",\n \"version\": CANARY-x}\n",
+    )
+    .file("other.json", "{\"hello\": 1}\n")
+    .file(
+        "good.json",
+        "{\"format\": \"envparity-snapshot\", \"version\": 1}\n",
+    );
+    let run = p.run(&["diff", "broken.json", "good.json"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("broken.json:2:") && !run.stderr.contains("CANARY"),
+        "{}",
+        run.stderr
+    );
+    let run = p.run(&["diff", "other.json", "good.json"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("other.json: not an envparity snapshot"),
+        "{}",
+        run.stderr
+    );
+}
