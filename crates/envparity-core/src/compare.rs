@@ -13,7 +13,7 @@ use crate::report::{
 };
 use crate::rules::Rules;
 use crate::score;
-use crate::snapshot::{Entry, Snapshot, Value, secret_display};
+use crate::snapshot::{ConfigSnapshot, Entry, Snapshot, SourceError, Value, secret_display};
 use crate::tokens::EnvTokens;
 
 /// Longest value text quoted inside a finding's message.
@@ -26,68 +26,49 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
     let names: Vec<String> = snapshots.iter().map(|s| s.environment.clone()).collect();
     let tokens = EnvTokens::new(&rules.env_tokens, &names);
     let reference = reference_index(snapshots);
-    // The ignore list runs on every key of every environment: compiled once.
-    let ignore = PatternSet::new(&rules.ignore);
-    // Each environment is indexed on its own thread: the indexes are independent.
-    let indexes: Vec<EnvIndex> = std::thread::scope(|scope| {
-        let handles: Vec<_> = snapshots
-            .iter()
-            .map(|s| scope.spawn(|| EnvIndex::build(s, &tokens, &ignore)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("indexing does not panic"))
-            .collect()
-    });
-
     let mut findings = Vec::new();
-    let mut compared = 0u64;
+    let mut facets = Vec::new();
+    let mut matrix_rows = Vec::new();
     let expect_used: Vec<AtomicBool> = rules
         .expect
         .iter()
         .map(|_| AtomicBool::new(false))
         .collect();
-    for (i, snapshot) in snapshots.iter().enumerate() {
-        if i == reference {
+    // Config and schema are both trees of keyed values, compared by the same engine.
+    let trees: [(Facet, TreeOf); 2] = [
+        (Facet::Config, |s: &Snapshot| &s.config),
+        (Facet::Schema, |s: &Snapshot| &s.schema),
+    ];
+    for (facet, tree) in trees {
+        if facet != Facet::Config && snapshots.iter().all(|s| tree(s).is_empty()) {
             continue;
         }
-        let pair = Pair {
-            a: snapshot,
-            b: &snapshots[reference],
-            ia: &indexes[i],
-            ib: &indexes[reference],
+        let run = TreeComparison {
+            facet,
+            tree,
+            snapshots,
+            reference,
             rules,
             tokens: &tokens,
             today,
-            uncomparable_secrets: AtomicU32::new(0),
             expect_used: &expect_used,
         };
-        compared += pair.run(&mut findings);
-        let uncomparable = pair.uncomparable_secrets.load(Ordering::Relaxed);
-        if uncomparable > 0 {
-            // The shared-secret check could not run: a security check that silently did
-            // nothing would be worse than a failed run.
-            let (ea, eb) = (&snapshot.environment, &snapshots[reference].environment);
-            let ephemeral =
-                snapshot.secret_key_ephemeral || snapshots[reference].secret_key_ephemeral;
-            findings.push(Finding {
-                facet: Facet::Config,
-                class: Class::Unreadable,
-                severity: Severity::Error,
-                key: "secrets".to_string(),
-                group: "secrets".to_string(),
-                resource: None,
-                a: Side { env: ea.clone(), value: None, location: None },
-                b: Side { env: eb.clone(), value: None, location: None },
-                message: format!(
-                    "{uncomparable} secrets of {ea} and {eb} cannot be compared: the snapshots were hashed with \
-                     different keys{}; set ENVPARITY_KEY (or share the key file `envparity init` wrote) for both",
-                    if ephemeral { " (one made up for a single run)" } else { "" }
-                ),
-                reason: None,
-                covers: uncomparable,
-            });
-        }
+        let (mut facet_findings, compared, rows) = run.run();
+        facets.push(summarize(facet, compared, &facet_findings));
+        findings.append(&mut facet_findings);
+        matrix_rows.extend(rows);
+    }
+    if snapshots.iter().any(|s| !s.data.is_empty()) {
+        let (mut data_findings, compared) = crate::fidelity::compare_data(
+            snapshots,
+            reference,
+            rules,
+            &tokens,
+            today,
+            &expect_used,
+        );
+        facets.push(summarize(Facet::Data, compared, &data_findings));
+        findings.append(&mut data_findings);
     }
     // A rule that matches nothing is stale (the drift was fixed) or mistyped.
     let mut notes: Vec<String> = rules
@@ -114,49 +95,11 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
             names[reference]
         ));
     }
-    for (i, snapshot) in snapshots.iter().enumerate() {
-        for error in &snapshot.config.errors {
-            findings.push(Finding {
-                facet: Facet::Config,
-                class: Class::Unreadable,
-                severity: rules
-                    .severity_override(&[&error.source])
-                    .unwrap_or(Class::Unreadable.default_severity()),
-                key: error.source.clone(),
-                group: error.source.clone(),
-                resource: None,
-                a: Side {
-                    env: snapshot.environment.clone(),
-                    value: None,
-                    location: None,
-                },
-                b: Side {
-                    env: snapshots[if i == reference { 0 } else { reference }]
-                        .environment
-                        .clone(),
-                    value: None,
-                    location: None,
-                },
-                message: format!("{error} (collecting {})", snapshot.environment),
-                reason: None,
-                covers: 1,
-            });
-        }
-    }
-
-    let weighted = score::weighted_differences(&findings);
-    let config_score = score::facet_score(compared, weighted);
-    let mut counts = BTreeMap::new();
-    for f in &findings {
-        *counts.entry(f.class).or_insert(0u64) += 1;
-    }
-    let facets = vec![FacetSummary {
-        facet: Facet::Config,
-        score: config_score,
-        compared,
-        counts,
-    }];
-    let matrix = (snapshots.len() > 2).then(|| build_matrix(&findings, &names, &indexes));
+    let facet_scores: Vec<f64> = facets.iter().map(|f: &FacetSummary| f.score).collect();
+    let matrix = (snapshots.len() > 2).then(|| Matrix {
+        environments: names.clone(),
+        rows: matrix_rows,
+    });
     Report {
         format: REPORT_FORMAT.to_string(),
         version: REPORT_VERSION,
@@ -169,11 +112,159 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
             })
             .collect(),
         reference: names[reference].clone(),
-        score: score::overall(&[config_score]),
+        score: score::overall(&facet_scores),
         facets,
         findings,
         matrix,
         notes,
+    }
+}
+
+/// A facet's score and counts from its findings.
+fn summarize(facet: Facet, compared: u64, findings: &[Finding]) -> FacetSummary {
+    let mut counts = BTreeMap::new();
+    for f in findings {
+        *counts.entry(f.class).or_insert(0u64) += 1;
+    }
+    FacetSummary {
+        facet,
+        score: score::facet_score(compared, score::weighted_differences(findings)),
+        compared,
+        counts,
+    }
+}
+
+/// Which tree of a snapshot a comparison reads.
+type TreeOf = fn(&Snapshot) -> &ConfigSnapshot;
+
+/// One facet's tree (config files, or database schemas) compared across environments.
+struct TreeComparison<'a> {
+    facet: Facet,
+    tree: TreeOf,
+    snapshots: &'a [Snapshot],
+    reference: usize,
+    rules: &'a Rules,
+    tokens: &'a EnvTokens,
+    today: Date,
+    expect_used: &'a [AtomicBool],
+}
+
+impl TreeComparison<'_> {
+    /// The facet's findings, keys compared, and matrix rows (three or more environments).
+    fn run(&self) -> (Vec<Finding>, u64, Vec<MatrixRow>) {
+        let (snapshots, reference, tree) = (self.snapshots, self.reference, self.tree);
+        // The ignore list runs on every key of every environment: compiled once.
+        let ignore = PatternSet::new(&self.rules.ignore);
+        // Each environment is indexed on its own thread: the indexes are independent.
+        let indexes: Vec<EnvIndex> = std::thread::scope(|scope| {
+            let handles: Vec<_> = snapshots
+                .iter()
+                .map(|s| {
+                    scope.spawn(|| EnvIndex::build(s, tree(s), self.facet, self.tokens, &ignore))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("indexing does not panic"))
+                .collect()
+        });
+        let mut findings = Vec::new();
+        let mut compared = 0u64;
+        for (i, snapshot) in snapshots.iter().enumerate() {
+            if i == reference {
+                continue;
+            }
+            let pair = Pair {
+                facet: self.facet,
+                a: snapshot,
+                b: &snapshots[reference],
+                tree_a: tree(snapshot),
+                tree_b: tree(&snapshots[reference]),
+                ia: &indexes[i],
+                ib: &indexes[reference],
+                rules: self.rules,
+                tokens: self.tokens,
+                today: self.today,
+                uncomparable_secrets: AtomicU32::new(0),
+                expect_used: self.expect_used,
+            };
+            compared += pair.run(&mut findings);
+            let uncomparable = pair.uncomparable_secrets.load(Ordering::Relaxed);
+            if uncomparable > 0 {
+                // The shared-secret check could not run: a security check that silently did
+                // nothing would be worse than a failed run.
+                let (ea, eb) = (&snapshot.environment, &snapshots[reference].environment);
+                let ephemeral =
+                    snapshot.secret_key_ephemeral || snapshots[reference].secret_key_ephemeral;
+                findings.push(Finding {
+                    facet: self.facet,
+                    class: Class::Unreadable,
+                    severity: Severity::Error,
+                    key: "secrets".to_string(),
+                    group: "secrets".to_string(),
+                    resource: None,
+                    a: Side { env: ea.clone(), value: None, location: None },
+                    b: Side { env: eb.clone(), value: None, location: None },
+                    message: format!(
+                        "{uncomparable} secrets of {ea} and {eb} cannot be compared: the snapshots were hashed with \
+                         different keys{}; set ENVPARITY_KEY (or share the key file `envparity init` wrote) for both",
+                        if ephemeral { " (one made up for a single run)" } else { "" }
+                    ),
+                    reason: None,
+                    covers: uncomparable,
+                });
+            }
+        }
+        for (i, snapshot) in snapshots.iter().enumerate() {
+            for error in &tree(snapshot).errors {
+                findings.push(unreadable_finding(
+                    self.facet,
+                    error,
+                    &snapshot.environment,
+                    &snapshots[if i == reference { 0 } else { reference }].environment,
+                    self.rules,
+                ));
+            }
+        }
+        let rows = if snapshots.len() > 2 {
+            build_matrix(&findings, &indexes)
+        } else {
+            Vec::new()
+        };
+        (findings, compared, rows)
+    }
+}
+
+/// A source of `env` that could not be read.
+pub(crate) fn unreadable_finding(
+    facet: Facet,
+    error: &SourceError,
+    env: &str,
+    other_env: &str,
+    rules: &Rules,
+) -> Finding {
+    Finding {
+        facet,
+        class: Class::Unreadable,
+        severity: rules
+            .severity_override(&[&error.source])
+            .unwrap_or(Class::Unreadable.default_severity()),
+        key: error.source.clone(),
+        group: error.source.clone(),
+        resource: None,
+        a: Side {
+            env: env.to_string(),
+            value: None,
+            location: None,
+        },
+        b: Side {
+            env: other_env.to_string(),
+            value: None,
+            location: None,
+        },
+        message: format!("{error} (collecting {env})"),
+        reason: None,
+        covers: 1,
     }
 }
 
@@ -200,6 +291,22 @@ struct Context<'s> {
     resource: Option<(String, String)>,
     /// The unit's pair key (`F|file` or `R|Kind/ns/name`).
     unit: String,
+    /// What the unit is (`Deployment`, `table`), for messages.
+    kind: &'s str,
+    /// Schema keys read `schema:public.orders.id.type`; config keys put a `:` after the
+    /// object.
+    facet: Facet,
+}
+
+impl Context<'_> {
+    /// What follows the object in a key.
+    fn object_separator(&self) -> char {
+        if self.facet == Facet::Schema {
+            '.'
+        } else {
+            ':'
+        }
+    }
 }
 
 /// One leaf, located.
@@ -221,7 +328,7 @@ impl Leaf<'_> {
         out.push(':');
         if let Some((_, raw)) = &self.ctx.resource {
             out.push_str(raw);
-            out.push(':');
+            out.push(self.ctx.object_separator());
         }
         out.push_str(&self.entry.path);
     }
@@ -299,10 +406,15 @@ fn normalized_path<'p>(tokens: &EnvTokens, env: &str, path: &'p str) -> Cow<'p, 
 }
 
 impl<'s> EnvIndex<'s> {
-    fn build(snapshot: &'s Snapshot, tokens: &EnvTokens, ignore: &PatternSet) -> EnvIndex<'s> {
+    fn build(
+        snapshot: &'s Snapshot,
+        tree: &'s ConfigSnapshot,
+        facet: Facet,
+        tokens: &EnvTokens,
+        ignore: &PatternSet,
+    ) -> EnvIndex<'s> {
         let env = snapshot.environment.as_str();
-        let leaf_count: usize = snapshot
-            .config
+        let leaf_count: usize = tree
             .files
             .iter()
             .map(|f| f.entries.len() + f.resources.iter().map(|r| r.entries.len()).sum::<usize>())
@@ -313,7 +425,7 @@ impl<'s> EnvIndex<'s> {
             order: Vec::new(),
         };
         let mut scratch = String::new();
-        for file in &snapshot.config.files {
+        for file in &tree.files {
             let norm_file = tokens.normalize(env, &file.path).into_owned();
             let plain = Arc::new(Context {
                 file: norm_file.clone(),
@@ -321,6 +433,8 @@ impl<'s> EnvIndex<'s> {
                 source: &file.source,
                 resource: None,
                 unit: format!("F|{norm_file}"),
+                kind: "file",
+                facet,
             });
             let start = index.leaves.len();
             let plain_keys =
@@ -335,7 +449,12 @@ impl<'s> EnvIndex<'s> {
                 index.add_unit(plain.unit.clone(), unit);
             }
             for resource in &file.resources {
-                let raw_id = resource.id();
+                // Schema objects are named `schema.table`; their kind goes in messages.
+                let raw_id = if facet == Facet::Schema {
+                    resource.name.clone()
+                } else {
+                    resource.id()
+                };
                 let norm_id = tokens.normalize(env, &raw_id).into_owned();
                 let ctx = Arc::new(Context {
                     file: norm_file.clone(),
@@ -343,6 +462,8 @@ impl<'s> EnvIndex<'s> {
                     source: &file.source,
                     resource: Some((norm_id.clone(), raw_id.clone())),
                     unit: format!("R|{norm_id}"),
+                    kind: &resource.kind,
+                    facet,
                 });
                 let start = index.leaves.len();
                 let keys =
@@ -431,8 +552,12 @@ impl<'s> EnvIndex<'s> {
 }
 
 struct Pair<'a, 's> {
+    facet: Facet,
     a: &'s Snapshot,
     b: &'s Snapshot,
+    /// The compared trees of `a` and `b`.
+    tree_a: &'s ConfigSnapshot,
+    tree_b: &'s ConfigSnapshot,
     ia: &'a EnvIndex<'s>,
     ib: &'a EnvIndex<'s>,
     rules: &'a Rules,
@@ -465,17 +590,18 @@ impl Pair<'_, '_> {
             .collect();
         // A file that exists on the other side but could not be read there is reported as
         // unreadable, not also as missing or extra.
-        let unreadable = |snapshot: &Snapshot| -> BTreeSet<String> {
+        let unreadable = |snapshot: &Snapshot, tree: &ConfigSnapshot| -> BTreeSet<String> {
             let env = snapshot.environment.as_str();
-            snapshot
-                .config
-                .errors
+            tree.errors
                 .iter()
                 .filter_map(|e| e.path.as_deref())
                 .map(|p| self.tokens.normalize(env, p).into_owned())
                 .collect()
         };
-        let (unreadable_a, unreadable_b) = (unreadable(self.a), unreadable(self.b));
+        let (unreadable_a, unreadable_b) = (
+            unreadable(self.a, self.tree_a),
+            unreadable(self.b, self.tree_b),
+        );
         for key in &only_b {
             let unit = &self.ib.units[*key];
             if unreadable_a.contains(&unit.ctx.file) {
@@ -573,6 +699,11 @@ impl Pair<'_, '_> {
         };
         let ctx = &unit.ctx;
         let (key, what, kind) = match &ctx.resource {
+            Some((norm_id, _)) if self.facet == Facet::Schema => (
+                format!("{}:{norm_id}", ctx.file),
+                format!("{} {norm_id}", ctx.kind),
+                ctx.kind,
+            ),
             Some((norm_id, _)) => (
                 format!("{}:{norm_id}", ctx.file),
                 format!("{norm_id} (in {})", ctx.file),
@@ -604,7 +735,7 @@ impl Pair<'_, '_> {
             (present_side, absent_side)
         };
         Finding {
-            facet: Facet::Config,
+            facet: self.facet,
             class,
             severity: class.default_severity(),
             message: format!(
@@ -623,7 +754,13 @@ impl Pair<'_, '_> {
 
     fn display_key(leaf: &Leaf) -> String {
         match &leaf.ctx.resource {
-            Some((norm, _)) => format!("{}:{}:{}", leaf.ctx.file, norm, leaf.entry.path),
+            Some((norm, _)) => format!(
+                "{}:{}{}{}",
+                leaf.ctx.file,
+                norm,
+                leaf.ctx.object_separator(),
+                leaf.entry.path
+            ),
             None => format!("{}:{}", leaf.ctx.file, leaf.entry.path),
         }
     }
@@ -643,7 +780,7 @@ impl Pair<'_, '_> {
         };
         let value = clip(&shown.entry.value.display());
         Finding {
-            facet: Facet::Config,
+            facet: self.facet,
             class,
             severity: class.default_severity(),
             message: format!(
@@ -772,7 +909,7 @@ impl Pair<'_, '_> {
             }
         };
         Some(Finding {
-            facet: Facet::Config,
+            facet: self.facet,
             class,
             severity: class.default_severity(),
             key: Self::display_key(lb),
@@ -874,33 +1011,46 @@ impl Pair<'_, '_> {
         finding
     }
 
-    /// `raw_keys`: the key as each environment spells it, so a rule written against raw
-    /// names matches too.
     fn apply_rules(&self, finding: &mut Finding, raw_keys: Vec<String>) {
+        apply_rules(self.rules, self.today, self.expect_used, finding, raw_keys);
+    }
+}
+
+/// Expect rules, the baseline and severity overrides, for a finding of any facet.
+/// `raw_keys`: the key as each environment spells it, so a rule written against raw
+/// names matches too.
+pub(crate) fn apply_rules(
+    rules: &Rules,
+    today: Date,
+    expect_used: &[AtomicBool],
+    finding: &mut Finding,
+    raw_keys: Vec<String>,
+) {
+    {
         let mut keys = raw_keys;
         keys.insert(0, finding.key.clone());
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
         if finding.class == Class::SharedSecret
-            && let Some((rule_index, rule)) = self.rules.expectation(&key_refs)
+            && let Some((rule_index, rule)) = rules.expectation(&key_refs)
         {
             // Matched, so not stale; but QA holding Production's credential is never expected.
-            self.expect_used[rule_index].store(true, Ordering::Relaxed);
+            expect_used[rule_index].store(true, Ordering::Relaxed);
             finding.reason = Some(format!(
                 "rules.expect `{}` cannot excuse a shared secret: give {} its own credential",
                 rule.key, finding.a.env
             ));
         }
         if matches!(finding.class, Class::Drift | Class::Missing | Class::Extra)
-            && let Some((rule_index, rule)) = self.rules.expectation(&key_refs)
+            && let Some((rule_index, rule)) = rules.expectation(&key_refs)
         {
-            self.expect_used[rule_index].store(true, Ordering::Relaxed);
+            expect_used[rule_index].store(true, Ordering::Relaxed);
             let owner = rule
                 .owner
                 .as_deref()
                 .map(|o| format!(" (owner: {o})"))
                 .unwrap_or_default();
             match rule.expires {
-                Some(until) if until < self.today => {
+                Some(until) if until < today => {
                     finding.reason = Some(format!(
                         "expected until {until}, now expired: {}{owner}",
                         rule.reason
@@ -919,11 +1069,7 @@ impl Pair<'_, '_> {
         if finding.class.is_actionable() && finding.class != Class::Unreadable {
             let envs = [finding.a.env.as_str(), finding.b.env.as_str()];
             let values = [finding.a.value.as_deref(), finding.b.value.as_deref()];
-            if let Some(entry) = self
-                .rules
-                .baseline
-                .accepts(&finding.key, envs, values, self.today)
-            {
+            if let Some(entry) = rules.baseline.accepts(&finding.key, envs, values, today) {
                 finding.class = Class::Expected;
                 let until = entry
                     .expires
@@ -935,8 +1081,7 @@ impl Pair<'_, '_> {
                 ));
             }
         }
-        finding.severity = self
-            .rules
+        finding.severity = rules
             .severity_override(&key_refs)
             .unwrap_or(finding.class.default_severity());
         // A shared secret is a security finding: no override makes it pass an error gate.
@@ -999,7 +1144,7 @@ fn clip(text: &str) -> String {
     format!("`{cut}…`")
 }
 
-fn build_matrix(findings: &[Finding], names: &[String], indexes: &[EnvIndex]) -> Matrix {
+fn build_matrix(findings: &[Finding], indexes: &[EnvIndex]) -> Vec<MatrixRow> {
     let mut seen = BTreeSet::new();
     let mut keys = Vec::new();
     for f in findings
@@ -1025,8 +1170,7 @@ fn build_matrix(findings: &[Finding], names: &[String], indexes: &[EnvIndex]) ->
                 .collect()
         })
         .collect();
-    let rows = keys
-        .into_iter()
+    keys.into_iter()
         .map(|f| MatrixRow {
             key: f.key.clone(),
             group: f.group.clone(),
@@ -1035,9 +1179,5 @@ fn build_matrix(findings: &[Finding], names: &[String], indexes: &[EnvIndex]) ->
                 .map(|values| values.get(&f.key).cloned())
                 .collect(),
         })
-        .collect();
-    Matrix {
-        environments: names.to_vec(),
-        rows,
-    }
+        .collect()
 }

@@ -6,12 +6,15 @@
 
 pub mod compare;
 pub mod date;
+pub mod fidelity;
 pub mod finding;
 pub mod manifest;
 pub mod pattern;
+pub mod profile;
 pub mod report;
 pub mod rules;
 pub mod score;
+pub mod sketch;
 pub mod snapshot;
 pub mod tokens;
 

@@ -43,6 +43,45 @@ pub struct EnvironmentDecl {
     /// Free text shown in reports.
     #[serde(default)]
     pub description: Option<String>,
+    /// Databases and data files whose schema and data are compared: a URL
+    /// (`postgres://…`, `mysql://…`, `sqlite:path`), a `.db`/`.sqlite`, `.csv` or
+    /// `.parquet` path relative to envparity.toml, or `{ name, url }` when an environment
+    /// has several. `${VAR}` reads an environment variable, so no password is written here.
+    #[serde(default)]
+    #[schemars(with = "Option<DatabasesSchema>")]
+    pub database: Option<Spanned<DatabasesDecl>>,
+}
+
+/// `database = "url"`, `database = ["url", …]` or `database = [{ name, url }, …]`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum DatabasesDecl {
+    One(String),
+    Many(Vec<DatabaseItemDecl>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum DatabaseItemDecl {
+    Url(String),
+    Named { name: String, url: String },
+}
+
+/// For the JSON Schema only.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+#[serde(untagged)]
+enum DatabasesSchema {
+    One(String),
+    Many(Vec<DatabaseItemSchema>),
+}
+
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+#[serde(untagged)]
+enum DatabaseItemSchema {
+    Url(String),
+    Named { name: String, url: String },
 }
 
 /// The `[rules]` table.
@@ -85,6 +124,18 @@ pub struct RulesDecl {
     /// The baseline file, relative to envparity.toml. Default `envparity.baseline.json`.
     #[serde(default)]
     pub baseline: Option<String>,
+    /// `table.column` globs of data columns that hold personal or secret data, beyond
+    /// those found by name and by their values. Their raw values never enter a profile.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub sensitive: Vec<Spanned<String>>,
+    /// `table.column` globs that are not sensitive though their name or values look so.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub not_sensitive: Vec<Spanned<String>>,
+    /// When a data difference is worth a finding.
+    #[serde(default)]
+    pub data: crate::rules::DataThresholds,
 }
 
 /// `[[rules.expect]]`: a difference that is intended.
@@ -136,6 +187,18 @@ pub struct Environment {
     pub config: Vec<SourceGlob>,
     pub production: bool,
     pub description: Option<String>,
+    pub databases: Vec<DatabaseDecl>,
+}
+
+/// A database or data file of an environment, as written (`${VAR}` not yet expanded).
+#[derive(Clone, Debug)]
+pub struct DatabaseDecl {
+    /// Databases pair across environments by name; `None` for an environment's only,
+    /// unnamed database.
+    pub name: Option<String>,
+    pub url: String,
+    pub line: u32,
+    pub column: u32,
 }
 
 /// envparity.toml, validated.
@@ -261,6 +324,59 @@ fn validate(text: &str, file: ManifestFile) -> Result<Manifest, ManifestError> {
                 column,
             });
         }
+        let mut databases = Vec::new();
+        if let Some(spanned) = &decl.database {
+            let (line, column) = line_col(text, spanned.span().start + 1);
+            let items: Vec<(Option<String>, String)> = match spanned.get_ref() {
+                DatabasesDecl::One(url) => vec![(None, url.clone())],
+                DatabasesDecl::Many(items) => items
+                    .iter()
+                    .map(|item| match item {
+                        DatabaseItemDecl::Url(url) => (None, url.clone()),
+                        DatabaseItemDecl::Named { name, url } => (Some(name.clone()), url.clone()),
+                    })
+                    .collect(),
+            };
+            let unnamed = items.iter().filter(|(n, _)| n.is_none()).count();
+            if unnamed > 1 || (unnamed == 1 && items.len() > 1) {
+                return Err(error_at(
+                    text,
+                    spanned.span().start,
+                    format!(
+                        "environment `{name}` lists {} databases: give each a name \
+                         (`{{ name = \"orders\", url = \"…\" }}`) so they pair across environments",
+                        items.len()
+                    ),
+                ));
+            }
+            for (db_name, url) in items {
+                if url.trim().is_empty() {
+                    return Err(error_at(
+                        text,
+                        spanned.span().start,
+                        "empty database URL".to_string(),
+                    ));
+                }
+                if let Some(n) = &db_name
+                    && (n.is_empty()
+                        || !n
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                {
+                    return Err(error_at(
+                        text,
+                        spanned.span().start,
+                        format!("database name `{n}` may use only letters, digits, `-` and `_`"),
+                    ));
+                }
+                databases.push(DatabaseDecl {
+                    name: db_name,
+                    url,
+                    line,
+                    column,
+                });
+            }
+        }
         environments.insert(
             name.clone(),
             Environment {
@@ -268,6 +384,7 @@ fn validate(text: &str, file: ManifestFile) -> Result<Manifest, ManifestError> {
                 config,
                 production: decl.production,
                 description: decl.description,
+                databases,
             },
         );
     }
@@ -322,6 +439,19 @@ fn validate(text: &str, file: ManifestFile) -> Result<Manifest, ManifestError> {
     for glob in &decl.ignore {
         rules.ignore.push(pattern(text, glob, "ignore pattern")?);
     }
+    for glob in &decl.sensitive {
+        rules
+            .sensitivity
+            .sensitive
+            .push(pattern(text, glob, "sensitive pattern")?);
+    }
+    for glob in &decl.not_sensitive {
+        rules
+            .sensitivity
+            .not_sensitive
+            .push(pattern(text, glob, "not_sensitive pattern")?);
+    }
+    rules.data = decl.data.clone();
     for sev in &decl.severity {
         rules.severity.push(SeverityRule {
             key: pattern(text, &sev.key, "key pattern")?,

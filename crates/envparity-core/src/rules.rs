@@ -124,6 +124,52 @@ pub struct Rules {
     pub ignore: Vec<KeyPattern>,
     pub severity: Vec<SeverityRule>,
     pub baseline: Baseline,
+    /// Which data columns are personal or secret (`rules.sensitive`, `rules.not_sensitive`).
+    pub sensitivity: crate::profile::Sensitivity,
+    /// When a data difference becomes a finding (`[rules.data]`).
+    pub data: DataThresholds,
+}
+
+/// `[rules.data]`: when a difference between two data profiles is worth a finding.
+/// Rates and shares are fractions (0.05 = 5 percentage points).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataThresholds {
+    /// NULL-rate difference. A column never NULL on one side and NULL in at least
+    /// `never_vs` of rows on the other is always a finding.
+    pub null_rate: f64,
+    /// Empty-string-rate difference (same `never_vs` rule).
+    pub empty_rate: f64,
+    /// "Never on one side, sometimes on the other" starts at this share.
+    pub never_vs: f64,
+    /// Kolmogorov–Smirnov distance of values (numbers, dates) or text lengths.
+    pub ks: f64,
+    /// Jensen–Shannon divergence of category mixes and value shapes.
+    pub js: f64,
+    /// Character-class share difference (non-ASCII, emoji, padded, control).
+    pub char_class: f64,
+    /// Smallest acceptable ratio of distinct counts (fewer/more) for category-like
+    /// columns (at most `category_max_distinct` values).
+    pub distinct_ratio: f64,
+    pub category_max_distinct: u64,
+    /// Smallest acceptable ratio of rows (QA/Production).
+    pub row_ratio: f64,
+}
+
+impl Default for DataThresholds {
+    fn default() -> Self {
+        DataThresholds {
+            null_rate: 0.05,
+            empty_rate: 0.05,
+            never_vs: 0.01,
+            ks: 0.2,
+            js: 0.15,
+            char_class: 0.02,
+            distinct_ratio: 0.5,
+            category_max_distinct: 1000,
+            row_ratio: 0.01,
+        }
+    }
 }
 
 fn compile(patterns: &[&str]) -> Vec<KeyPattern> {
@@ -148,6 +194,8 @@ impl Default for Rules {
             ignore: compile(DEFAULT_IGNORE),
             severity: Vec::new(),
             baseline: Baseline::default(),
+            sensitivity: crate::profile::Sensitivity::default(),
+            data: DataThresholds::default(),
         }
     }
 }

@@ -30,6 +30,16 @@ pub struct Snapshot {
     pub secret_key_ephemeral: bool,
     #[serde(default)]
     pub config: ConfigSnapshot,
+    /// Database schemas, one `ConfigFile` per database (`schema`, or `schema/NAME`), each
+    /// table, view, sequence and enum a [`Resource`]; compared by the same engine as config.
+    #[serde(default, skip_serializing_if = "ConfigSnapshot::is_empty")]
+    pub schema: ConfigSnapshot,
+    /// Data profiles.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::profile::DataSnapshot::is_empty"
+    )]
+    pub data: crate::profile::DataSnapshot,
 }
 
 impl Snapshot {
@@ -49,6 +59,8 @@ impl Snapshot {
             secret_key_id,
             secret_key_ephemeral: false,
             config: ConfigSnapshot::default(),
+            schema: ConfigSnapshot::default(),
+            data: crate::profile::DataSnapshot::default(),
         }
     }
 }
@@ -59,6 +71,12 @@ pub struct ConfigSnapshot {
     pub files: Vec<ConfigFile>,
     #[serde(default)]
     pub errors: Vec<SourceError>,
+}
+
+impl ConfigSnapshot {
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty() && self.errors.is_empty()
+    }
 }
 
 /// One configuration file, flattened into keyed leaf values.
@@ -86,6 +104,8 @@ pub enum Format {
     Ini,
     Dotenv,
     Properties,
+    /// A database schema read from its catalog.
+    Schema,
 }
 
 impl Format {
@@ -97,6 +117,7 @@ impl Format {
             Format::Ini => "INI",
             Format::Dotenv => ".env",
             Format::Properties => "Java properties",
+            Format::Schema => "database schema",
         }
     }
 }

@@ -25,6 +25,12 @@ pub fn parse(format: Format, text: &str) -> Result<Vec<Node>, ReadError> {
         Format::Ini => ini::parse(text).map(|n| vec![n]),
         Format::Dotenv => dotenv::parse(text).map(|n| vec![n]),
         Format::Properties => properties::parse(text).map(|n| vec![n]),
+        // Schemas come from database catalogs, never from a file.
+        Format::Schema => Err(ReadError {
+            line: 1,
+            column: 1,
+            message: "a database schema is not read from a file".to_string(),
+        }),
     }
 }
 
