@@ -40,7 +40,12 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
         (Facet::Schema, |s: &Snapshot| &s.schema),
     ];
     for (facet, tree) in trees {
-        if facet != Facet::Config && snapshots.iter().all(|s| tree(s).is_empty()) {
+        // A facet nothing was read for has no score; config stays when it is all there is.
+        let only_config = snapshots
+            .iter()
+            .all(|s| s.schema.is_empty() && s.data.is_empty());
+        if snapshots.iter().all(|s| tree(s).is_empty()) && !(facet == Facet::Config && only_config)
+        {
             continue;
         }
         let run = TreeComparison {

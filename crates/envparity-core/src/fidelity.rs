@@ -539,11 +539,15 @@ impl DataComparison<'_> {
                 );
             }
         }
+        // Surrogate keys (`id`, `customer_id`) are spread by the table's size, not by
+        // anything the application does; categories say more than their lengths.
+        let categorical = category_like(ca) && category_like(cb);
         let distribution = fid
             .ks_values
+            .filter(|_| !is_key_column(col))
             .map(|d| (d, "distribution", &ca.quantiles, &cb.quantiles, ""))
             .or_else(|| {
-                fid.ks_lengths.map(|d| {
+                fid.ks_lengths.filter(|_| !categorical).map(|d| {
                     (
                         d,
                         "lengths",
@@ -632,8 +636,10 @@ impl DataComparison<'_> {
                 );
             }
         }
+        // Distinct counts grow with rows; they say something only where the values are a
+        // set of categories on at least one side.
         let most = ca.distinct.max(cb.distinct);
-        if most > 0 && most <= t.category_max_distinct {
+        if most > 0 && most <= t.category_max_distinct && (category_like(ca) || category_like(cb)) {
             self.compared += 1;
             if fid.distinct_ratio < t.distinct_ratio {
                 let approx = |c: &ColumnProfile| if c.distinct_exact { "" } else { "~" };
@@ -696,6 +702,12 @@ impl DataComparison<'_> {
         );
         self.findings.push(finding);
     }
+}
+
+/// `id`, `customer_id`, `customerId`: keys whose values are spread by table size.
+fn is_key_column(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower == "id" || lower.ends_with("_id") || (name.ends_with("Id") && name.len() > 2)
 }
 
 fn display_name(name: &str) -> &str {

@@ -318,7 +318,8 @@ impl SpaceSaving {
         let (victim, min) = self
             .counts
             .iter()
-            .min_by_key(|(_, c)| **c)
+            // Ties broken by value, so the same stream always keeps the same values.
+            .min_by(|x, y| x.1.cmp(y.1).then_with(|| x.0.cmp(y.0)))
             .map(|(k, c)| (k.clone(), *c))
             .expect("capacity is not zero");
         self.counts.remove(&victim);

@@ -5,8 +5,9 @@
 //!
 //! - `server.engine`, `server.version`, `settings.NAME`, `extensions.NAME` (version);
 //! - a table (`kind = "table"`): `COLUMN.type`, `COLUMN.nullable`, `COLUMN.default`,
-//!   `COLUMN.collation`, `primary_key`, `index(COLS).{name,unique,method,where}`,
-//!   `foreign_key(COLS).{references,on_delete,on_update}`, `check.NAME`;
+//!   `COLUMN.collation`, `primary_key`, `index(COLS)` = `[unique ][METHOD ]NAME[ where
+//!   PREDICATE]`, `foreign_key(COLS)` = `TABLE(COLS) on delete ACTION on update ACTION`,
+//!   `check.NAME`;
 //! - a view (`kind = "view"`): `definition`; a sequence: `type`, `increment`, `min`,
 //!   `max`, `cycle`; an enum: `values`.
 //!
@@ -37,7 +38,7 @@ impl SchemaBuilder {
     pub fn top(&mut self, path: &str, value: Value) {
         self.file.entries.push(Entry {
             path: path.to_string(),
-            line: 1,
+            line: 0,
             value,
         });
     }
@@ -56,7 +57,7 @@ impl SchemaBuilder {
                     kind: kind.to_string(),
                     namespace: None,
                     name: name.to_string(),
-                    line: 1,
+                    line: 0,
                     entries: Vec::new(),
                 });
                 self.file.resources.len() - 1
@@ -81,7 +82,7 @@ impl ObjectBuilder<'_> {
     pub fn set(&mut self, path: &str, value: Value) -> &mut Self {
         self.resource.entries.push(Entry {
             path: path.to_string(),
-            line: 1,
+            line: 0,
             value,
         });
         self
@@ -116,7 +117,9 @@ impl ObjectBuilder<'_> {
         self
     }
 
-    /// An index keyed by its columns (or expressions): `index(customer_id,created_at)`.
+    /// An index keyed by its columns (or expressions): `index(customer_id,created_at)`,
+    /// one value saying all of it (`unique btree orders_email_key where (…)`), so a
+    /// missing index is one finding.
     pub fn index(
         &mut self,
         columns: &[String],
@@ -126,15 +129,20 @@ impl ObjectBuilder<'_> {
         predicate: Option<&str>,
     ) -> &mut Self {
         let key = format!("index({})", columns.join(","));
-        self.text(&format!("{key}.name"), name);
-        self.flag(&format!("{key}.unique"), unique);
+        let mut value = String::new();
+        if unique {
+            value.push_str("unique ");
+        }
         if let Some(m) = method {
-            self.text(&format!("{key}.method"), &m.to_lowercase());
+            value.push_str(&m.to_lowercase());
+            value.push(' ');
         }
+        value.push_str(name);
         if let Some(p) = predicate {
-            self.text(&format!("{key}.where"), p);
+            value.push_str(" where ");
+            value.push_str(p);
         }
-        self
+        self.text(&key, &value)
     }
 
     pub fn foreign_key(
@@ -145,10 +153,14 @@ impl ObjectBuilder<'_> {
         on_update: &str,
     ) -> &mut Self {
         let key = format!("foreign_key({})", columns.join(","));
-        self.text(&format!("{key}.references"), references);
-        self.text(&format!("{key}.on_delete"), &on_delete.to_lowercase());
-        self.text(&format!("{key}.on_update"), &on_update.to_lowercase());
-        self
+        self.text(
+            &key,
+            &format!(
+                "{references} on delete {} on update {}",
+                on_delete.to_lowercase(),
+                on_update.to_lowercase()
+            ),
+        )
     }
 }
 

@@ -150,11 +150,15 @@ pub fn is_whole_unit(f: &Finding) -> bool {
         && (f.a.location.is_some() || f.b.location.is_some())
 }
 
-/// `file:line` of a side.
+/// `file:line` of a side; just the file for sources without lines (database schemas).
 pub fn location(side: &Side) -> Option<String> {
-    side.location
-        .as_ref()
-        .map(|l| format!("{}:{}", l.file, l.line))
+    side.location.as_ref().map(|l| {
+        if l.line == 0 {
+            l.file.clone()
+        } else {
+            format!("{}:{}", l.file, l.line)
+        }
+    })
 }
 
 /// Findings per class, over the report's findings.

@@ -173,7 +173,9 @@ fn result(f: &Finding) -> Value {
         (&f.b, &f.a)
     };
     let mut location = match &primary.location {
-        Some(loc) => json!({ "physicalLocation": physical(&loc.file, Some(loc.line)) }),
+        Some(loc) => {
+            json!({ "physicalLocation": physical(&loc.file, (loc.line > 0).then_some(loc.line)) })
+        }
         // No side has a location (an unreadable source): point at the source itself.
         None => json!({ "physicalLocation": physical(&f.group, None) }),
     };
@@ -186,7 +188,7 @@ fn result(f: &Finding) -> Value {
         .map(|loc| {
             json!({
                 "id": 1,
-                "physicalLocation": physical(&loc.file, Some(loc.line)),
+                "physicalLocation": physical(&loc.file, (loc.line > 0).then_some(loc.line)),
                 "message": { "text": side_text(other) },
             })
         })

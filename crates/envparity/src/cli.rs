@@ -55,11 +55,61 @@ pub enum Command {
         /// Write the snapshot here instead of stdout.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+        #[command(flatten)]
+        data: DataArgs,
     },
     /// Compare environments (names or snapshot files); three or more give a matrix.
     Diff(DiffArgs),
     /// Accept today's drift: record it in the baseline file with a reason and an expiry.
     Baseline(BaselineArgs),
+    /// Data profiles (no row leaves the database) and data fidelity alone.
+    #[command(subcommand)]
+    Data(DataCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Profile an environment's databases: row counts, null and empty rates, distinct
+    /// counts, quantiles, character classes and value shapes per column. Sensitive
+    /// columns get no raw value.
+    Profile {
+        /// The environment's name in envparity.toml.
+        env: String,
+        /// Write the profile (JSON) here instead of printing a summary.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Print the profile as JSON on stdout instead of a summary.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Compare the data of environments (names or snapshot files): fidelity per column.
+    Diff(DiffArgs),
+}
+
+/// How databases are read.
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// `pushdown` runs the aggregates as SQL in the database; `streaming` reads the rows
+    /// (COPY for PostgreSQL) and summarizes them here; `auto` pushes down to servers and
+    /// streams files and SQLite.
+    #[arg(long, value_enum, default_value_t = DataMode::Auto)]
+    pub data_mode: DataMode,
+    /// Profile this percentage of each table's rows (default: all rows, or about a
+    /// million rows of larger tables).
+    #[arg(long, value_name = "PCT")]
+    pub sample: Option<f64>,
+    /// Read database schemas but not their data.
+    #[arg(long)]
+    pub no_data: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DataMode {
+    Auto,
+    Pushdown,
+    Streaming,
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +130,8 @@ pub struct DiffArgs {
     /// List expected and env-equivalent findings one by one.
     #[arg(short, long)]
     pub verbose: bool,
+    #[command(flatten)]
+    pub data: DataArgs,
 }
 
 #[derive(Debug, Args)]

@@ -115,6 +115,31 @@ pub fn progress(env: &str, done: usize, total: usize) {
     let _ = err.flush();
 }
 
+/// A progress message of long database work (`profiling public.orders (3/12)`), on a
+/// terminal only, redrawn in place.
+pub fn progress_message(env: &str, message: &str) {
+    use std::sync::atomic::Ordering;
+    if !PROGRESS_ON.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "\r\x1b[2K{env}: {message}");
+    let _ = err.flush();
+    PROGRESS_DIRTY.store(true, Ordering::Relaxed);
+}
+
+/// Clears a progress message line, if one is shown.
+pub fn progress_done() {
+    use std::sync::atomic::Ordering;
+    if PROGRESS_DIRTY.swap(false, Ordering::Relaxed) {
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r\x1b[2K");
+        let _ = err.flush();
+    }
+}
+
+static PROGRESS_DIRTY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|e| {
         e.downcast_ref::<std::io::Error>()

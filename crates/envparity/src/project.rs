@@ -5,9 +5,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
 use envparity_config::{CollectOptions, KeySource, SecretHasher};
-use envparity_core::manifest::{self, MANIFEST_NAME, Manifest};
+use envparity_core::manifest::{self, Environment, MANIFEST_NAME, Manifest};
 use envparity_core::rules::Baseline;
+use envparity_core::snapshot::SourceError;
 use envparity_core::snapshot::{SNAPSHOT_FORMAT, SNAPSHOT_VERSION, Snapshot};
+use envparity_data::{DatabaseSource, ModeChoice, ProfileOptions, Want};
 
 use crate::{clock, key};
 
@@ -76,7 +78,12 @@ impl Project {
     }
 
     /// Collects one environment into a snapshot.
-    pub fn snapshot(&self, env: &str, hasher: &SecretHasher) -> anyhow::Result<Snapshot> {
+    pub fn snapshot(
+        &self,
+        env: &str,
+        hasher: &SecretHasher,
+        data: &DataOptions,
+    ) -> anyhow::Result<Snapshot> {
         let environment = self.manifest.environments.get(env).ok_or_else(|| {
             anyhow!(
                 "no environment `{env}` in {} (it has: {})",
@@ -98,7 +105,90 @@ impl Project {
             hasher,
             progress: Some(&|done, total| crate::printer::progress(env, done, total)),
         });
+        self.collect_databases(env, environment, data, &mut snapshot);
         Ok(snapshot)
+    }
+
+    /// A snapshot of an environment's databases alone (for `data profile`).
+    pub fn data_snapshot(&self, env: &str, data: &DataOptions) -> anyhow::Result<Snapshot> {
+        let environment = self.manifest.environments.get(env).ok_or_else(|| {
+            anyhow!(
+                "no environment `{env}` in {} (it has: {})",
+                self.path.display(),
+                self.env_names().join(", ")
+            )
+        })?;
+        // No secrets are hashed into a data snapshot: it has no key.
+        let mut snapshot = Snapshot::new(
+            env,
+            environment.production,
+            clock::now_rfc3339(),
+            String::new(),
+        );
+        self.collect_databases(env, environment, data, &mut snapshot);
+        // Errors of a data-only read belong to the data facet.
+        let errors = std::mem::take(&mut snapshot.schema.errors);
+        snapshot.data.errors.extend(errors);
+        Ok(snapshot)
+    }
+
+    /// Reads the schema and data of the environment's databases into the snapshot.
+    fn collect_databases(
+        &self,
+        env: &str,
+        environment: &Environment,
+        data: &DataOptions,
+        snapshot: &mut Snapshot,
+    ) {
+        if !data.schema && !data.data {
+            return;
+        }
+        let options = ProfileOptions {
+            mode: data.mode,
+            sample: data.sample,
+            sensitivity: self.manifest.rules.sensitivity.clone(),
+        };
+        let want = Want {
+            schema: data.schema,
+            data: data.data,
+        };
+        let manifest_name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| MANIFEST_NAME.to_string());
+        for decl in &environment.databases {
+            let source = match DatabaseSource::new(decl.name.as_deref(), &decl.url, &self.root) {
+                Ok(source) => source,
+                Err(message) => {
+                    // Never the URL itself: it may hold a password once expanded.
+                    snapshot.schema.errors.push(SourceError {
+                        source: manifest_name.clone(),
+                        line: Some(decl.line),
+                        column: Some(decl.column),
+                        message: format!("database of {env}: {message}"),
+                        path: None,
+                    });
+                    continue;
+                }
+            };
+            let progress = |message: &str| crate::printer::progress_message(env, message);
+            let collected = envparity_data::collect(&source, want, &options, &progress);
+            crate::printer::progress_done();
+            if let Some(schema) = collected.schema {
+                snapshot.schema.files.push(schema);
+            }
+            if let Some(profile) = collected.profile {
+                snapshot.data.databases.push(profile);
+            }
+            // A source that cannot be read at all is one finding, under the schema facet
+            // when it was read for its schema, else under data.
+            if data.schema {
+                snapshot.schema.errors.extend(collected.errors);
+            } else {
+                snapshot.data.errors.extend(collected.errors);
+            }
+        }
     }
 }
 
@@ -172,11 +262,44 @@ fn json_error_kind(e: &serde_json::Error) -> &'static str {
     }
 }
 
+/// What to read from an environment's databases, and how.
+#[derive(Clone, Debug)]
+pub struct DataOptions {
+    pub schema: bool,
+    pub data: bool,
+    pub mode: ModeChoice,
+    /// Share of rows, `(0, 1]`.
+    pub sample: Option<f64>,
+}
+
+impl DataOptions {
+    pub fn from_args(args: &crate::cli::DataArgs) -> anyhow::Result<DataOptions> {
+        let sample = match args.sample {
+            Some(pct) if !(pct > 0.0 && pct <= 100.0) => {
+                bail!("--sample {pct}: give a percentage above 0 and at most 100")
+            }
+            Some(pct) => Some(pct / 100.0),
+            None => None,
+        };
+        Ok(DataOptions {
+            schema: true,
+            data: !args.no_data,
+            mode: match args.data_mode {
+                crate::cli::DataMode::Auto => ModeChoice::Auto,
+                crate::cli::DataMode::Pushdown => ModeChoice::Pushdown,
+                crate::cli::DataMode::Streaming => ModeChoice::Streaming,
+            },
+            sample,
+        })
+    }
+}
+
 /// Resolves each side: an environment of the project, or a snapshot file.
 pub fn resolve_sides(
     sides: &[String],
     project: Option<&Project>,
     hasher: &mut Option<SecretHasher>,
+    data: &DataOptions,
 ) -> anyhow::Result<Vec<Snapshot>> {
     let mut snapshots = Vec::new();
     for side in sides {
@@ -185,7 +308,7 @@ pub fn resolve_sides(
                 Some(h) => h,
                 None => hasher.insert(key::load(Some(&project.root))?),
             };
-            snapshots.push(project.snapshot(side, hasher)?);
+            snapshots.push(project.snapshot(side, hasher, data)?);
         } else if Path::new(side).is_file() {
             snapshots.push(read_snapshot(Path::new(side))?);
         } else {

@@ -34,7 +34,13 @@ pub fn run(
     if expires < today {
         bail!("--expires {expires} is in the past");
     }
-    let report = super::diff::build_report(config, &sides)?;
+    let data = crate::project::DataOptions {
+        schema: true,
+        data: true,
+        mode: envparity_data::ModeChoice::Auto,
+        sample: None,
+    };
+    let report = super::diff::build_report(config, &sides, &data)?;
     if report.has_unreadable() {
         bail!(
             "some sources could not be read; fix them before taking a baseline (run `envparity diff` to see which)"

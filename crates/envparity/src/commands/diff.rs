@@ -6,17 +6,22 @@ use envparity_report::{OutputFormat, RenderOptions};
 
 use crate::cli::{DiffArgs, FailOn, FormatArg};
 use crate::printer::{Printer, write_atomic};
+use crate::project::DataOptions;
 use crate::{clock, exit, project};
 
 /// Builds the report for the given sides (environment names or snapshot files).
-pub fn build_report(config: Option<&Path>, sides: &[String]) -> anyhow::Result<Report> {
+pub fn build_report(
+    config: Option<&Path>,
+    sides: &[String],
+    data: &DataOptions,
+) -> anyhow::Result<Report> {
     let project = match project::find(config)? {
         Some(path) => Some(project::load(&path)?),
         None => None,
     };
     let mut hasher = None;
     let started = std::time::Instant::now();
-    let snapshots = project::resolve_sides(sides, project.as_ref(), &mut hasher)?;
+    let snapshots = project::resolve_sides(sides, project.as_ref(), &mut hasher, data)?;
     let collected = started.elapsed();
     let default_rules;
     let rules: &Rules = match &project {
@@ -43,7 +48,7 @@ pub fn build_report(config: Option<&Path>, sides: &[String]) -> anyhow::Result<R
 }
 
 pub fn run(config: Option<&Path>, args: &DiffArgs, printer: &Printer) -> anyhow::Result<u8> {
-    let report = build_report(config, &args.sides)?;
+    let report = build_report(config, &args.sides, &DataOptions::from_args(&args.data)?)?;
     let format = match args.format {
         FormatArg::Text => OutputFormat::Text,
         FormatArg::Json => OutputFormat::Json,

@@ -1,6 +1,7 @@
 //! One module per command. Each returns the process exit code.
 
 mod baseline;
+mod data;
 mod diff;
 mod init;
 mod snapshot;
@@ -17,10 +18,15 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<u8> {
             printer.data(&schema)?;
             Ok(crate::exit::OK)
         }
-        Command::Snapshot { env, output } => {
-            snapshot::run(config, &env, output.as_deref(), printer)
-        }
+        Command::Snapshot { env, output, data } => snapshot::run(
+            config,
+            &env,
+            output.as_deref(),
+            &crate::project::DataOptions::from_args(&data)?,
+            printer,
+        ),
         Command::Diff(args) => diff::run(config, &args, printer),
         Command::Baseline(args) => baseline::run(config, &args, printer),
+        Command::Data(command) => data::run(config, command, printer),
     }
 }

@@ -9,6 +9,7 @@ pub fn run(
     config: Option<&Path>,
     env: &str,
     output: Option<&Path>,
+    data: &crate::project::DataOptions,
     printer: &Printer,
 ) -> anyhow::Result<u8> {
     let project = project::require(config)?;
@@ -19,8 +20,15 @@ pub fn run(
              so this snapshot's secrets cannot be compared with another run's (run `envparity init`)",
         );
     }
-    let snapshot = project.snapshot(env, &hasher)?;
-    for error in &snapshot.config.errors {
+    let snapshot = project.snapshot(env, &hasher, data)?;
+    let errors: Vec<_> = snapshot
+        .config
+        .errors
+        .iter()
+        .chain(&snapshot.schema.errors)
+        .chain(&snapshot.data.errors)
+        .collect();
+    for error in &errors {
         printer.warn(&error.to_string());
     }
     match output {
@@ -51,7 +59,7 @@ pub fn run(
             std::io::Write::flush(&mut out)?;
         }
     }
-    Ok(if snapshot.config.errors.is_empty() {
+    Ok(if errors.is_empty() {
         exit::OK
     } else {
         exit::FAILURE
