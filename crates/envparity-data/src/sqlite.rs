@@ -10,7 +10,9 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::schema::{SchemaBuilder, normalize_sql, segment};
 use crate::stream::{ColumnMeta, TableProfiler, failed_table};
+use crate::values::{kind_of, parse_temporal};
 use crate::{Collected, DatabaseSource, ProfileOptions, Progress, Want};
+use envparity_core::profile::ColumnKind;
 
 pub fn collect(
     source: &DatabaseSource,
@@ -238,33 +240,25 @@ fn read_table(
         t.index(&columns, shown_name, unique, None, predicate.as_deref());
     }
     let mut stmt = conn.prepare(&format!("PRAGMA foreign_key_list({q})"))?;
-    let mut fks: std::collections::BTreeMap<
-        i64,
-        (String, Vec<String>, Vec<String>, String, String),
-    > = Default::default();
+    let mut fks: std::collections::BTreeMap<i64, ForeignKey> = Default::default();
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
-        let entry = fks.entry(id).or_insert_with(|| {
-            (
-                r.get::<_, String>(2).unwrap_or_default(),
-                Vec::new(),
-                Vec::new(),
-                r.get::<_, String>(6).unwrap_or_default(),
-                r.get::<_, String>(5).unwrap_or_default(),
-            )
+        let fk = fks.entry(id).or_insert_with(|| ForeignKey {
+            target: r.get::<_, String>(2).unwrap_or_default(),
+            on_update: r.get::<_, String>(5).unwrap_or_default(),
+            on_delete: r.get::<_, String>(6).unwrap_or_default(),
+            ..ForeignKey::default()
         });
-        entry.1.push(r.get(3)?);
-        entry
-            .2
-            .push(r.get::<_, Option<String>>(4)?.unwrap_or_default());
+        fk.from.push(r.get(3)?);
+        fk.to.push(r.get::<_, Option<String>>(4)?.unwrap_or_default());
     }
-    for (_, (target, from, to, on_delete, on_update)) in fks {
+    for fk in fks.values() {
         t.foreign_key(
-            &from,
-            &format!("{target}({})", to.join(", ")),
-            &on_delete,
-            &on_update,
+            &fk.from,
+            &format!("{}({})", fk.target, fk.to.join(", ")),
+            &fk.on_delete,
+            &fk.on_update,
         );
     }
     let checks = extract_checks(&table.sql);
@@ -272,6 +266,15 @@ fn read_table(
         t.text("checks", &checks.join("; "));
     }
     Ok(())
+}
+
+#[derive(Default)]
+struct ForeignKey {
+    target: String,
+    from: Vec<String>,
+    to: Vec<String>,
+    on_delete: String,
+    on_update: String,
 }
 
 /// `CHECK (…)` clauses of a CREATE TABLE, normalized and sorted.
@@ -351,7 +354,23 @@ fn profile_table(
             "full scan".to_string(),
         )
     };
-    let mut profiler = TableProfiler::new(table, &columns);
+    // SQLite stores dates as text: a text column whose values all read as dates is
+    // profiled as dates.
+    let kinds: Vec<(ColumnMeta, ColumnKind)> = columns
+        .iter()
+        .map(|c| {
+            let declared = kind_of(&c.data_type);
+            let kind = if matches!(declared, ColumnKind::Text | ColumnKind::Other)
+                && holds_dates(conn, &q, &c.name).unwrap_or(false)
+            {
+                ColumnKind::Temporal
+            } else {
+                declared
+            };
+            (c.clone(), kind)
+        })
+        .collect();
+    let mut profiler = TableProfiler::with_kinds(table, &kinds);
     let mut stmt = conn.prepare(&sql)?;
     let mut result = stmt.query([])?;
     let mut text = String::new();
@@ -386,6 +405,32 @@ fn profile_table(
     }
     let total = (rate < 1.0).then_some((rows, true));
     Ok(profiler.finish(&options.sensitivity, total, &method))
+}
+
+/// Whether the first non-null values of a column (up to 200) all read as dates.
+fn holds_dates(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
+    let c = quote(column);
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {c} FROM {table} WHERE {c} IS NOT NULL LIMIT 200"
+    ))?;
+    let mut rows = stmt.query([])?;
+    let mut any = false;
+    while let Some(row) = rows.next()? {
+        match row.get_ref(0)? {
+            ValueRef::Text(t) => {
+                if std::str::from_utf8(t)
+                    .ok()
+                    .and_then(parse_temporal)
+                    .is_none()
+                {
+                    return Ok(false);
+                }
+                any = true;
+            }
+            _ => return Ok(false),
+        }
+    }
+    Ok(any)
 }
 
 #[cfg(test)]

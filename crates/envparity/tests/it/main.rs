@@ -3,6 +3,7 @@
 
 mod cli;
 mod config_diff;
+mod data;
 mod example;
 mod secrets;
 mod support;
