@@ -291,7 +291,8 @@ impl Lookalike {
             }
             Lookalike::Phone => {
                 let digits = v.bytes().filter(u8::is_ascii_digit).count();
-                (7..=15).contains(&digits)
+                !looks_like_date(v)
+                    && (7..=15).contains(&digits)
                     && v.bytes()
                         .all(|b| b.is_ascii_digit() || b" -.()+/".contains(&b))
                     && (v.starts_with('+') || v.bytes().any(|b| b" -.()/".contains(&b)))
@@ -326,6 +327,21 @@ impl Lookalike {
             Lookalike::FreeText => v.split_whitespace().count() >= 6,
         }
     }
+}
+
+/// `2024-10-04`, `04/10/2024`, `04.10.2024`: dates, whose digits and dashes would
+/// otherwise read as phone numbers.
+fn looks_like_date(v: &str) -> bool {
+    let b = v.as_bytes();
+    let digits_at =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    (b.len() >= 10 && digits_at(0..4) && b[4] == b'-' && digits_at(5..7) && b[7] == b'-')
+        || (b.len() == 10
+            && digits_at(0..2)
+            && matches!(b[2], b'/' | b'.' | b'-')
+            && digits_at(3..5)
+            && b[5] == b[2]
+            && digits_at(6..10))
 }
 
 pub fn luhn_valid(digits: &[u8]) -> bool {
@@ -622,7 +638,9 @@ impl ColumnProfiler {
         self.values += 1;
         self.hll.insert(text.as_bytes());
         self.top.push(text);
-        if !self.probe.is_full() {
+        // Numbers can be card numbers or phone numbers; dates cannot be personal data
+        // by their look alone (birth dates are caught by name).
+        if self.kind != ColumnKind::Temporal && !self.probe.is_full() {
             self.probe.observe(text);
         }
         if x.is_nan() {
@@ -799,6 +817,14 @@ mod tests {
         assert!(
             !Lookalike::Phone.matches("12345678"),
             "a plain number is not a phone"
+        );
+        assert!(
+            !Lookalike::Phone.matches("2024-10-04"),
+            "a date is not a phone"
+        );
+        assert!(
+            !Lookalike::Phone.matches("04/10/2024"),
+            "a date is not a phone"
         );
         assert!(Lookalike::CardNumber.matches("4111 1111 1111 1111"));
         assert!(!Lookalike::CardNumber.matches("4111 1111 1111 1112"));

@@ -80,7 +80,8 @@ impl DatabaseSource {
             || lower.ends_with(".sqlite3")
         {
             SourceKind::Sqlite(file(&url))
-        } else if lower.ends_with(".parquet") {
+        } else if lower.ends_with(".parquet") || (file(&url).is_dir() && holds_parquet(&file(&url)))
+        {
             SourceKind::Parquet(file(&url))
         } else if lower.ends_with(".csv") || file(&url).is_dir() {
             SourceKind::Csv(file(&url))
@@ -133,6 +134,17 @@ impl DatabaseSource {
             path: None,
         }
     }
+}
+
+/// Whether a folder holds Parquet files (and is then read as a folder of them).
+fn holds_parquet(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.filter_map(Result::ok).any(|e| {
+            e.path()
+                .extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("parquet"))
+        })
+    })
 }
 
 /// `${VAR}` from the environment. A missing variable is an error naming it.

@@ -251,7 +251,8 @@ fn read_table(
             ..ForeignKey::default()
         });
         fk.from.push(r.get(3)?);
-        fk.to.push(r.get::<_, Option<String>>(4)?.unwrap_or_default());
+        fk.to
+            .push(r.get::<_, Option<String>>(4)?.unwrap_or_default());
     }
     for fk in fks.values() {
         t.foreign_key(
