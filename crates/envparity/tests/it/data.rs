@@ -257,3 +257,30 @@ fn sample_must_be_a_percentage() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("sample"), "{}", run.stdout);
 }
+
+#[test]
+fn rules_apply_to_schema_and_data_keys() {
+    let p = project();
+    p.file(
+        "envparity.toml",
+        &format!(
+            "{MANIFEST}\n[[rules.expect]]\nkey = \"schema:orders.total.type\"\nreason = \"cents migration ships next sprint\"\n\n[[rules.expect]]\nkey = \"data:orders.coupon.*\"\nreason = \"QA seeds every order with a coupon\"\n\n[rules.data]\nnull_rate = 0.5\n"
+        ),
+    );
+    let run = p.run(&["diff", "qa", "prod", "--format", "json"]);
+    let report = run.json();
+    assert_eq!(
+        class_of(&report, "schema:orders.total.type").as_deref(),
+        Some("expected")
+    );
+    // The threshold is not reached, but `never` vs 40 % still is a finding, and the rule
+    // makes it expected.
+    assert_eq!(
+        class_of(&report, "data:orders.coupon.null_rate").as_deref(),
+        Some("expected")
+    );
+    assert_eq!(
+        class_of(&report, "schema:orders.index(coupon)").as_deref(),
+        Some("missing")
+    );
+}
