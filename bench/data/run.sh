@@ -47,13 +47,13 @@ SELECT
     (ARRAY['new','paid','shipped','refunded','chargeback'])[1 + (i % 100 >= 60)::int + (i % 100 >= 85)::int + (i % 100 >= 95)::int + (i % 100 >= 99)::int] AS status,
     (ARRAY['GB','DE','FR','US','ES','IT','NL','PL'])[1 + i % 8] AS country,
     'user' || ((i * 7919) % 200000) || '@example.com' AS email,
-    CASE WHEN i % 25 = 0 THEN 'Zoë Brontë' ELSE 'Ann ' || chr(65 + i % 26) || 'mith' END AS name,
+    CASE WHEN i % 25 = 0 THEN 'Zoë Brontë' ELSE 'Ann ' || chr((65 + i % 26)::int) || 'mith' END AS name,
     timestamptz '2020-01-01' + (i % 157680000) * interval '1 second' AS created_at,
     random() * 100 AS score,
     i % 3 <> 0 AS is_active,
     CASE WHEN random() < 0.37 THEN NULL ELSE 'SPRING' || (i % 5) END AS coupon,
     CASE WHEN i % 4 = 0 THEN '' ELSE 'please leave the parcel at door ' || (i % 50) END AS note
-FROM generate_series(1, $ROWS) AS i;
+FROM generate_series(1::bigint, $ROWS) AS i;
 ANALYZE events;
 SQL
 fi

@@ -699,11 +699,10 @@ impl ColumnProfiler {
             shapes.push(("…".to_string(), pooled));
         }
         let distinct_exact = self.top.is_exact();
-        let distinct = if distinct_exact {
-            self.top.top(usize::MAX).len() as u64
-        } else {
-            self.hll.estimate()
-        };
+        let distinct = self
+            .top
+            .exact_distinct()
+            .unwrap_or_else(|| self.hll.estimate());
         let is_text = self.kind == ColumnKind::Text;
         let (min, max) = if self.kind.is_ordered() {
             (self.min.map(|m| m.1), self.max.map(|m| m.1))

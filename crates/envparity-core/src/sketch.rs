@@ -289,19 +289,28 @@ pub fn js_divergence<'k>(
     Some(js.clamp(0.0, 1.0))
 }
 
-/// Heavy hitters (SpaceSaving): the most frequent values of a stream, with counts that
-/// overestimate by at most the smallest count held.
+/// Heavy hitters: the most frequent values of a stream, in amortized O(1) per value.
+///
+/// The table holds up to twice its capacity; when full, every entry at or below the
+/// capacity-th largest count is dropped at once (a batched Misra–Gries / SpaceSaving).
+/// A newcomer starts at the largest count ever dropped plus one, so counts overestimate by
+/// at most that floor, and a value more frequent than the floor is never lost.
 #[derive(Clone, Debug)]
 pub struct SpaceSaving {
     capacity: usize,
     counts: hashbrown::HashMap<Box<str>, u64>,
+    /// The largest count dropped so far (0 while every value fitted).
+    floor: u64,
+    purged: bool,
 }
 
 impl SpaceSaving {
     pub fn new(capacity: usize) -> Self {
         SpaceSaving {
-            capacity,
-            counts: hashbrown::HashMap::with_capacity(capacity + 1),
+            capacity: capacity.max(1),
+            counts: hashbrown::HashMap::with_capacity(capacity * 2 + 1),
+            floor: 0,
+            purged: false,
         }
     }
 
@@ -310,37 +319,40 @@ impl SpaceSaving {
             *count += 1;
             return;
         }
-        if self.counts.len() < self.capacity {
-            self.counts.insert(value.into(), 1);
-            return;
+        if self.counts.len() >= self.capacity * 2 {
+            self.purge();
         }
-        // Replace the smallest; the newcomer inherits its count (the overestimate bound).
-        let (victim, min) = self
-            .counts
-            .iter()
-            // Ties broken by value, so the same stream always keeps the same values.
-            .min_by(|x, y| x.1.cmp(y.1).then_with(|| x.0.cmp(y.0)))
-            .map(|(k, c)| (k.clone(), *c))
-            .expect("capacity is not zero");
-        self.counts.remove(&victim);
-        self.counts.insert(value.into(), min + 1);
+        self.counts.insert(value.into(), self.floor + 1);
+    }
+
+    fn purge(&mut self) {
+        let mut counts: Vec<u64> = self.counts.values().copied().collect();
+        let (_, threshold, _) = counts.select_nth_unstable_by(self.capacity - 1, |a, b| b.cmp(a));
+        let threshold = *threshold;
+        // Decided by count alone, so the same stream keeps the same values.
+        self.counts.retain(|_, c| *c > threshold);
+        self.floor = self.floor.max(threshold);
+        self.purged = true;
     }
 
     /// The `n` most frequent, most frequent first (ties by value, for stable output).
     pub fn top(&self, n: usize) -> Vec<(String, u64)> {
-        let mut all: Vec<(String, u64)> = self
-            .counts
-            .iter()
-            .map(|(k, c)| (k.to_string(), *c))
-            .collect();
-        all.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
-        all.truncate(n);
-        all
+        let mut all: Vec<(&str, u64)> = self.counts.iter().map(|(k, c)| (&**k, *c)).collect();
+        all.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(y.0)));
+        all.into_iter()
+            .take(n)
+            .map(|(k, c)| (k.to_string(), c))
+            .collect()
+    }
+
+    /// Distinct values seen, when every one fitted (then the counts are exact too).
+    pub fn exact_distinct(&self) -> Option<u64> {
+        (!self.purged).then_some(self.counts.len() as u64)
     }
 
     /// Whether every distinct value fitted (the counts are then exact).
     pub fn is_exact(&self) -> bool {
-        self.counts.len() < self.capacity
+        !self.purged
     }
 }
 
