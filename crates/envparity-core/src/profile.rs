@@ -176,13 +176,37 @@ pub const TOP_VALUES: usize = 10;
 const SENSITIVITY_SAMPLE: u64 = 10_000;
 
 /// `John Smith` → `Aa Aa`, `555-1234` → `9-9`, `ab12@x.io` → `a9@a.a`.
+/// The shape class of each ASCII character (the table `shape_of` would compute).
+const ASCII_SHAPE: [u8; 128] = {
+    let mut table = [b'*'; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_digit() {
+            b'9'
+        } else if c.is_ascii_uppercase() {
+            b'A'
+        } else if c.is_ascii_lowercase() {
+            b'a'
+        } else if matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+            b' '
+        } else if c.is_ascii_punctuation() {
+            c
+        } else {
+            b'*'
+        };
+        b += 1;
+    }
+    table
+};
+
 pub fn shape_of(value: &str, out: &mut String) {
     out.clear();
     let mut last: Option<char> = None;
     let mut chars = 0;
     for c in value.chars() {
-        let class = if c.is_ascii_digit() {
-            '9'
+        let class = if c.is_ascii() {
+            ASCII_SHAPE[c as usize] as char
         } else if c.is_alphabetic() {
             if c.is_uppercase() { 'A' } else { 'a' }
         } else if c.is_whitespace() {
