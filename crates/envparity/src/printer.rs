@@ -29,6 +29,10 @@ impl Printer {
         process_start();
         let show_progress = !global.quiet && std::io::stderr().is_terminal();
         PROGRESS_ON.store(show_progress, std::sync::atomic::Ordering::Relaxed);
+        PROGRESS_LINES.store(
+            !global.quiet && !show_progress,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         Printer {
             quiet: global.quiet,
             stdout_color: color_wanted(global.color, std::io::stdout().is_terminal()),
@@ -115,10 +119,20 @@ pub fn progress(env: &str, done: usize, total: usize) {
     let _ = err.flush();
 }
 
-/// A progress message of long database work (`profiling public.orders (3/12)`), on a
-/// terminal only, redrawn in place.
+/// A progress message of long database work (`profiling public.orders (3/12)`): redrawn
+/// in place on a terminal; elsewhere (CI logs) a line at most every ten seconds, so short
+/// runs print nothing and long ones show they are alive.
 pub fn progress_message(env: &str, message: &str) {
     use std::sync::atomic::Ordering;
+    if PROGRESS_LINES.load(Ordering::Relaxed) {
+        let now = process_start().elapsed().as_millis() as u64;
+        let last = PROGRESS_LAST_LINE_MS.load(Ordering::Relaxed);
+        if now >= last + 10_000 {
+            PROGRESS_LAST_LINE_MS.store(now, Ordering::Relaxed);
+            eprintln!("{env}: {message}");
+        }
+        return;
+    }
     if !PROGRESS_ON.load(Ordering::Relaxed) {
         return;
     }
@@ -139,6 +153,9 @@ pub fn progress_done() {
 }
 
 static PROGRESS_DIRTY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Progress as plain lines (stderr is not a terminal, and not --quiet).
+static PROGRESS_LINES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static PROGRESS_LAST_LINE_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|e| {
