@@ -6,4 +6,5 @@ mod config_diff;
 mod data;
 mod example;
 mod secrets;
+mod servers;
 mod support;
