@@ -139,7 +139,22 @@ impl Flattener<'_> {
                             continue;
                         }
                         let mut path = String::new();
-                        push_segment(&mut path, key, false);
+                        // A Secret's `stringData` is its `data` written in clear: both
+                        // are read as `data`, with `data`'s base64 decoded, so a secret
+                        // pairs (and a shared one is caught) however each side wrote it.
+                        let secret_field = secret_data && (key == "data" || key == "stringData");
+                        push_segment(&mut path, if secret_field { "data" } else { key }, false);
+                        if secret_field {
+                            let decoded;
+                            let value = if key == "data" {
+                                decoded = decode_base64_values(value);
+                                &decoded
+                            } else {
+                                value
+                            };
+                            self.walk(value, &mut path, Secrecy::Always, false, &mut entries);
+                            continue;
+                        }
                         if key == "metadata" {
                             self.walk_metadata(value, &mut path, &mut entries);
                             continue;
@@ -446,6 +461,53 @@ fn kubernetes_list_items(doc: &Node) -> Option<&[Node]> {
         NodeKind::List(items) => Some(items),
         _ => None,
     }
+}
+
+/// A Secret's `data` with each base64 value decoded (values that are not valid base64
+/// of UTF-8 text stay as written).
+fn decode_base64_values(node: &Node) -> Node {
+    let NodeKind::Map(fields) = &node.kind else {
+        return node.clone();
+    };
+    let fields = fields
+        .iter()
+        .map(|(k, v)| {
+            let value = match &v.kind {
+                NodeKind::String(text) => match decode_base64(text) {
+                    Some(decoded) => Node::new(v.line, NodeKind::String(decoded)),
+                    None => v.clone(),
+                },
+                _ => v.clone(),
+            };
+            (k.clone(), value)
+        })
+        .collect();
+    Node::new(node.line, NodeKind::Map(fields))
+}
+
+/// Standard base64 (whitespace ignored, padding optional) of UTF-8 text.
+fn decode_base64(text: &str) -> Option<String> {
+    let mut bits = 0u32;
+    let mut nbits = 0;
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    for b in text.bytes().filter(|b| !b.is_ascii_whitespace()) {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => continue,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(v);
+        nbits += 6;
+        if nbits >= 8 {
+            nbits -= 8;
+            out.push((bits >> nbits) as u8);
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]

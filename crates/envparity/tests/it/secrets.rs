@@ -204,7 +204,7 @@ fn references_to_secrets_are_shown_but_secret_data_never() {
         Some("env-equivalent")
     );
     assert_eq!(
-        class_of(&report, "pod.yaml:Secret/files:stringData.password_file").as_deref(),
+        class_of(&report, "pod.yaml:Secret/files:data.password_file").as_deref(),
         Some("expected")
     );
 }
@@ -245,4 +245,32 @@ fn secrets_inside_lists_and_odd_names_are_hashed_and_compared() {
             "{key}"
         );
     }
+}
+
+#[test]
+fn a_secret_written_as_string_data_pairs_with_its_base64_data() {
+    let p = Project::new();
+    // "CANARY-k8s-shared" in base64, and a different password.
+    p.file("envparity.toml", crate::support::MANIFEST)
+        .file(
+            "qa/secret.yaml",
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: CANARY-k8s-shared\n  user: CANARY-k8s-qa-user\n",
+        )
+        .file(
+            "prod/secret.yaml",
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  password: Q0FOQVJZLWs4cy1zaGFyZWQ=\n  user: Q0FOQVJZLWs4cy1wcm9kLXVzZXI=\n",
+        );
+    let run = p.run(&["diff", "qa", "prod", "--format", "json"]);
+    let report = run.json();
+    assert_eq!(
+        class_of(&report, "secret.yaml:Secret/db:data.password").as_deref(),
+        Some("shared-secret"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        class_of(&report, "secret.yaml:Secret/db:data.user").as_deref(),
+        Some("expected")
+    );
+    assert_clean("the report", &run.stdout);
 }
