@@ -298,7 +298,9 @@ pub fn js_divergence<'k>(
 #[derive(Clone, Debug)]
 pub struct SpaceSaving {
     capacity: usize,
-    counts: hashbrown::HashMap<Box<str>, u64>,
+    /// Count, and how much of it may be inherited from dropped values (the floor when
+    /// the value came in).
+    counts: hashbrown::HashMap<Box<str>, (u64, u64)>,
     /// The largest count dropped so far (0 while every value fitted).
     floor: u64,
     purged: bool,
@@ -315,29 +317,37 @@ impl SpaceSaving {
     }
 
     pub fn push(&mut self, value: &str) {
-        if let Some(count) = self.counts.get_mut(value) {
+        if let Some((count, _)) = self.counts.get_mut(value) {
             *count += 1;
             return;
         }
         if self.counts.len() >= self.capacity * 2 {
             self.purge();
         }
-        self.counts.insert(value.into(), self.floor + 1);
+        self.counts
+            .insert(value.into(), (self.floor + 1, self.floor));
     }
 
     fn purge(&mut self) {
-        let mut counts: Vec<u64> = self.counts.values().copied().collect();
+        let mut counts: Vec<u64> = self.counts.values().map(|c| c.0).collect();
         let (_, threshold, _) = counts.select_nth_unstable_by(self.capacity - 1, |a, b| b.cmp(a));
         let threshold = *threshold;
         // Decided by count alone, so the same stream keeps the same values.
-        self.counts.retain(|_, c| *c > threshold);
+        self.counts.retain(|_, c| c.0 > threshold);
         self.floor = self.floor.max(threshold);
         self.purged = true;
     }
 
-    /// The `n` most frequent, most frequent first (ties by value, for stable output).
+    /// The `n` most frequent, most frequent first (ties by value, for stable output), each
+    /// with the count it surely has (what it may have inherited from dropped values is
+    /// not counted, so a uniform column shows small counts, not inflated ones).
     pub fn top(&self, n: usize) -> Vec<(String, u64)> {
-        let mut all: Vec<(&str, u64)> = self.counts.iter().map(|(k, c)| (&**k, *c)).collect();
+        let mut all: Vec<(&str, u64)> = self
+            .counts
+            .iter()
+            .map(|(k, (count, inherited))| (&**k, count - inherited))
+            .filter(|(_, sure)| *sure > 0)
+            .collect();
         all.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(y.0)));
         all.into_iter()
             .take(n)

@@ -111,7 +111,6 @@ impl DatabaseSource {
     }
 
     /// The URL with its password, for the driver only.
-    #[allow(dead_code)] // until the server drivers land
     pub(crate) fn url(&self) -> &str {
         &self.url
     }

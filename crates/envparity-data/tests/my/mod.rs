@@ -81,11 +81,16 @@ impl Server {
             .keep();
         let data = dir.join("data");
         let socket = dir.join("mysqld.sock");
+        // Each server its own tmpdir: servers installed side by side in one /tmp collide
+        // on internal temporary table names.
+        let tmp = dir.join("tmp");
+        std::fs::create_dir_all(&tmp).expect("tmp dir");
         let root = running_as_root();
         let mut install = Command::new(find("mariadb-install-db"));
         install
             .arg("--no-defaults")
             .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--tmpdir={}", tmp.display()))
             .args(["--auth-root-authentication-method=normal", "--skip-test-db"])
             .arg("--skip-name-resolve")
             .args(SMALL)
@@ -111,6 +116,7 @@ impl Server {
             find("mariadbd").display().to_string(),
             "--no-defaults".into(),
             format!("--datadir={}", data.display()),
+            format!("--tmpdir={}", tmp.display()),
             format!("--socket={}", socket.display()),
             format!("--port={port}"),
             "--bind-address=127.0.0.1".into(),
