@@ -41,6 +41,9 @@ const SETTINGS: &[&str] = &[
 const SYSTEM_SCHEMAS: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') \
      AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'";
 
+/// Rows above which distinct counts and quantiles come from a sample of about this many.
+const SPREAD_ROWS: u64 = 1_000_000;
+
 /// Values sampled per table for shapes and the sensitivity check.
 const PROBE_ROWS: u64 = 10_000;
 
@@ -735,14 +738,28 @@ async fn pushdown_table(
         })
         .collect();
 
-    // One aggregate pass for every column's counts, rates and quantiles.
+    // Two aggregate passes. Counts and rates over every profiled row: they are cheap
+    // (one scan, no sort). Distinct counts and quantiles sort each column, so on a table
+    // of more than a million profiled rows they come from a sample of about a million.
+    let spread_sampled = rate >= 1.0 && table.estimate > SPREAD_ROWS as i64;
+    let spread_from = if spread_sampled {
+        let pct = (SPREAD_ROWS as f64 / table.estimate as f64 * 100.0).min(100.0);
+        format!(
+            "{} TABLESAMPLE SYSTEM ({pct:.6}) REPEATABLE (42)",
+            table.quoted
+        )
+    } else {
+        from.clone()
+    };
     let percentiles = percentile_array();
-    let mut exprs = vec!["count(*)".to_string()];
+    let mut counts = vec!["count(*)".to_string()];
+    let mut spread = vec!["count(*)".to_string()];
     for c in &table.columns {
         let q = quote_ident(&c.name);
         let kind = kind_of(&c.data_type);
-        exprs.push(format!("count({q})"));
-        exprs.push(format!("count(DISTINCT {q}::text)"));
+        counts.push(format!("count({q})"));
+        spread.push(format!("count({q})"));
+        spread.push(format!("count(DISTINCT {q}::text)"));
         if kind == ColumnKind::Text {
             let emoji = if utf8 {
                 format!(
@@ -751,46 +768,58 @@ async fn pushdown_table(
             } else {
                 "0".to_string()
             };
-            exprs.push(format!("count(*) FILTER (WHERE {q}::text = '')"));
-            exprs.push(format!(
+            counts.push(format!("count(*) FILTER (WHERE {q}::text = '')"));
+            counts.push(format!(
                 "count(*) FILTER (WHERE octet_length({q}::text) <> char_length({q}::text))"
             ));
-            exprs.push(emoji);
-            exprs.push(format!(
+            counts.push(emoji);
+            counts.push(format!(
                 "count(*) FILTER (WHERE {q}::text ~ '^[[:space:]]|[[:space:]]$')"
             ));
-            exprs.push(format!(
+            counts.push(format!(
                 "count(*) FILTER (WHERE {q}::text ~ '[\\x01-\\x1f\\x7f]')"
             ));
-            exprs.push(format!(
+            counts.push(format!("min({q}::text COLLATE \"C\")"));
+            counts.push(format!("max({q}::text COLLATE \"C\")"));
+            spread.push(format!(
                 "percentile_cont({percentiles}) WITHIN GROUP (ORDER BY char_length({q}::text))"
             ));
-            exprs.push(format!("min({q}::text COLLATE \"C\")"));
-            exprs.push(format!("max({q}::text COLLATE \"C\")"));
         } else if let Some(num) = numeric_expr(c, &q) {
-            exprs.push(format!(
+            // min/max as the database prints them, by the value's own order.
+            counts.push(format!("min({q})::text"));
+            counts.push(format!("max({q})::text"));
+            spread.push(format!(
                 "percentile_cont({percentiles}) WITHIN GROUP (ORDER BY {num})"
             ));
-            // min/max as the database prints them, by the value's own order.
-            exprs.push(format!("min({q})::text"));
-            exprs.push(format!("max({q})::text"));
         }
     }
-    let aggregate = rows(client, &format!("SELECT {} FROM {from}", exprs.join(", "))).await?;
-    let agg = aggregate.into_iter().next().unwrap_or_default();
-    let mut at = 0usize;
-    let mut next = || {
-        let v = agg.get(at).cloned().flatten();
-        at += 1;
-        v
+    let first = |rows: Rows| rows.into_iter().next().unwrap_or_default();
+    let counted = first(rows(client, &format!("SELECT {} FROM {from}", counts.join(", "))).await?);
+    let spread_row = first(
+        rows(
+            client,
+            &format!("SELECT {} FROM {spread_from}", spread.join(", ")),
+        )
+        .await?,
+    );
+    let cursor = |row: Vec<Option<String>>| {
+        let mut at = 0usize;
+        move || {
+            let v = row.get(at).cloned().flatten();
+            at += 1;
+            v
+        }
     };
+    let (mut next, mut next_spread) = (cursor(counted), cursor(spread_row));
     let num = |v: Option<String>| v.and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
     let profiled = num(next());
+    let spread_rows = num(next_spread());
     let mut columns = Vec::new();
     for (i, c) in table.columns.iter().enumerate() {
         let kind = kind_of(&c.data_type);
         let non_null = num(next());
-        let distinct = num(next());
+        let spread_non_null = num(next_spread());
+        let distinct = num(next_spread());
         let mut profile = ColumnProfile {
             name: c.name.clone(),
             data_type: c.data_type.clone(),
@@ -800,7 +829,7 @@ async fn pushdown_table(
             nulls: profiled.saturating_sub(non_null),
             empty: 0,
             distinct,
-            distinct_exact: rate >= 1.0,
+            distinct_exact: rate >= 1.0 && !spread_sampled,
             hll: None,
             quantiles: Vec::new(),
             length_quantiles: Vec::new(),
@@ -819,9 +848,11 @@ async fn pushdown_table(
                 padded: num(next()),
                 control: num(next()),
             });
-            profile.length_quantiles = next().map(|a| parse_float_array(&a)).unwrap_or_default();
             profile.min = next();
             profile.max = next();
+            profile.length_quantiles = next_spread()
+                .map(|a| parse_float_array(&a))
+                .unwrap_or_default();
             // Shapes from the sample, scaled to the column's non-null values.
             let sampled: u64 = shapes[i].values().sum();
             let mut list: Vec<(String, u64)> = shapes[i]
@@ -839,10 +870,19 @@ async fn pushdown_table(
             list.truncate(64);
             profile.shapes = list;
         } else if numeric_expr(c, "").is_some() {
-            profile.quantiles = next().map(|a| parse_float_array(&a)).unwrap_or_default();
             profile.min = next();
             profile.max = next();
+            profile.quantiles = next_spread()
+                .map(|a| parse_float_array(&a))
+                .unwrap_or_default();
         }
+        let _ = spread_rows;
+        // Top values counted on the spread rows, scaled to all profiled rows.
+        let scale = if spread_non_null == 0 {
+            1.0
+        } else {
+            non_null as f64 / spread_non_null as f64
+        };
         if profile.quantiles.len() != 101 {
             profile.quantiles.clear();
         }
@@ -852,14 +892,14 @@ async fn pushdown_table(
         // Top values: never asked for a sensitive column, nor where every value is unique.
         if profile.sensitive.is_none()
             && !matches!(kind, ColumnKind::Binary | ColumnKind::Other)
-            && distinct < non_null
+            && distinct < spread_non_null
             && non_null > 0
         {
             let q = quote_ident(&c.name);
             let top = rows(
                 client,
                 &format!(
-                    "SELECT {q}::text, count(*) FROM {from} WHERE {q} IS NOT NULL \
+                    "SELECT {q}::text, count(*) FROM {spread_from} WHERE {q} IS NOT NULL \
                      GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {}",
                     envparity_core::profile::TOP_VALUES
                 ),
@@ -867,7 +907,10 @@ async fn pushdown_table(
             .await?;
             profile.top = top
                 .iter()
-                .map(|r| (cell(r, 0).to_string(), cell(r, 1).parse().unwrap_or(0)))
+                .map(|r| {
+                    let n: u64 = cell(r, 1).parse().unwrap_or(0);
+                    (cell(r, 0).to_string(), (n as f64 * scale).round() as u64)
+                })
                 .collect();
         }
         profile.redact();

@@ -122,3 +122,97 @@ fn mariadb_qa_against_prod_finds_what_was_planted_and_nothing_else() {
         );
     }
 }
+
+#[path = "../../../envparity-data/tests/pg/mod.rs"]
+#[allow(dead_code)]
+mod pg;
+
+/// The same shop in PostgreSQL; prod differs as planted.
+fn pg_shop(prod: bool) -> String {
+    format!(
+        "CREATE EXTENSION citext VERSION '{}';
+         CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, email citext {});
+         CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customers(id),
+             status text NOT NULL, total {} NOT NULL, coupon text, created_at timestamptz NOT NULL);
+         {}
+         CREATE VIEW open_orders AS SELECT id, total FROM orders WHERE status = 'new';
+         INSERT INTO customers SELECT i, CASE WHEN {} AND i % 20 = 0 THEN 'Zoë CANARY' || i
+             ELSE 'Ann CANARY' || i END, 'canary' || i || '@example.com'
+             FROM generate_series(0, 399) i;
+         INSERT INTO orders SELECT i, i % 400, (ARRAY['new','paid','shipped'])[1 + i % 3],
+             10 + i % 40, CASE WHEN {} AND i % 10 < 3 THEN NULL ELSE 'VIP' END,
+             timestamptz '2025-03-01' + i * interval '1 hour'
+             FROM generate_series(0, 1999) i;
+         ANALYZE;",
+        if prod { "1.6" } else { "1.5" },
+        if prod { "NOT NULL" } else { "" },
+        if prod { "numeric(10,2)" } else { "integer" },
+        if prod {
+            "CREATE INDEX orders_created_idx ON orders (created_at);"
+        } else {
+            ""
+        },
+        prod,
+        prod,
+    )
+}
+
+#[test]
+fn postgres_qa_against_prod_finds_what_was_planted_and_nothing_else() {
+    let server = pg::server();
+    let qa = server.database("shop_qa");
+    let prod = server.database("shop_prod");
+    server.sql("shop_qa", &pg_shop(false));
+    server.sql("shop_prod", &pg_shop(true));
+    let mut p = Project::new();
+    p.set_env("QA_DB_URL", &qa).set_env("PROD_DB_URL", &prod);
+    p.file(
+        "envparity.toml",
+        "[environments.qa]\ndatabase = \"${QA_DB_URL}\"\n\n[environments.prod]\ndatabase = \"${PROD_DB_URL}\"\nproduction = true\n",
+    );
+    for mode in ["pushdown", "streaming"] {
+        let run = p.run(&[
+            "diff",
+            "qa",
+            "prod",
+            "--format",
+            "json",
+            "--data-mode",
+            mode,
+        ]);
+        assert_eq!(run.code, 1, "{mode}: {}", run.stderr);
+        let found: BTreeSet<(String, String)> = classes(&run.json()).into_iter().collect();
+        let schema: BTreeSet<(String, String)> = found
+            .iter()
+            .filter(|(_, k)| k.starts_with("schema:"))
+            .cloned()
+            .collect();
+        let expected: BTreeSet<(String, String)> = [
+            ("drift", "schema:extensions.citext"),
+            ("drift", "schema:public.orders.total.type"),
+            ("drift", "schema:public.customers.email.nullable"),
+            ("missing", "schema:public.orders.index(created_at)"),
+        ]
+        .into_iter()
+        .map(|(c, k)| (c.to_string(), k.to_string()))
+        .collect();
+        assert_eq!(schema, expected, "{mode}: schema findings");
+        for planted in [
+            "data:public.orders.coupon.null_rate",
+            "data:public.customers.name.non_ascii",
+        ] {
+            assert!(
+                found.contains(&("drift".to_string(), planted.to_string())),
+                "{mode}: {planted} not found in {found:#?}"
+            );
+        }
+        assert!(
+            !run.stdout.contains("CANARY"),
+            "{mode}: a customer's name leaked"
+        );
+        assert!(
+            !run.stdout.contains(pg::PASSWORD),
+            "{mode}: the password leaked"
+        );
+    }
+}
