@@ -79,7 +79,8 @@ pub fn column_fidelity(a: &ColumnProfile, b: &ColumnProfile) -> ColumnFidelity {
     ColumnFidelity {
         null_delta: (a.null_rate() - b.null_rate()).abs(),
         empty_delta: (a.empty_rate() - b.empty_rate()).abs(),
-        ks_values: ks_distance(&a.quantiles, &b.quantiles),
+        // Surrogate keys are spread by the table's size: not a fidelity figure.
+        ks_values: ks_distance(&a.quantiles, &b.quantiles).filter(|_| !is_key_column(&b.name)),
         ks_lengths: ks_distance(&a.length_quantiles, &b.length_quantiles),
         js_categories: (category_like(a) && category_like(b))
             .then(|| js_divergence(pairs(&a.top), pairs(&b.top)))
@@ -544,7 +545,6 @@ impl DataComparison<'_> {
         let categorical = category_like(ca) && category_like(cb);
         let distribution = fid
             .ks_values
-            .filter(|_| !is_key_column(col))
             .map(|d| (d, "distribution", &ca.quantiles, &cb.quantiles, ""))
             .or_else(|| {
                 fid.ks_lengths.filter(|_| !categorical).map(|d| {
