@@ -121,6 +121,11 @@ fn template(found: &[Found]) -> String {
             "# Globs relative to this file; files pair up across environments by their path below the glob's fixed prefix."
         );
         let _ = writeln!(t, "config = [\"{}/**\"]", env.folder);
+        let _ = writeln!(
+            t,
+            "# Databases to compare (schema and data; read-only, no row leaves them): a URL or a file.\n# database = \"${{{}_DB_URL}}\"   # postgres://…, mysql://…, sqlite:path, a .csv/.parquet file or folder",
+            env.name.to_uppercase().replace('-', "_")
+        );
         if env.production {
             let _ = writeln!(
                 t,
