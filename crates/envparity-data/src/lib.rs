@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use envparity_core::ConfigFile;
-use envparity_core::profile::{DatabaseProfile, Sensitivity};
+use envparity_core::profile::{DatabaseProfile, Sensitivity, TableProfile};
 use envparity_core::snapshot::SourceError;
 
 mod csv;
@@ -269,6 +269,73 @@ pub struct Want {
 
 /// Progress of a long profile, for a line on stderr.
 pub type Progress<'a> = &'a (dyn Fn(&str) + Sync);
+
+/// A data-file source (CSV, Parquet): one table per file, a file or every file of that
+/// extension in a folder, each profiled by `profile_file(path, table, options)`. A file
+/// that fails is a table with its error; the others are still profiled.
+pub(crate) fn collect_files(
+    source: &DatabaseSource,
+    path: &Path,
+    (extension, engine): (&str, &str),
+    want: Want,
+    options: &ProfileOptions,
+    progress: Progress<'_>,
+    profile_file: impl Fn(&Path, &str, &ProfileOptions) -> Result<TableProfile, String>,
+) -> Collected {
+    let mut out = Collected::default();
+    let files: Vec<PathBuf> = if path.is_dir() {
+        match std::fs::read_dir(path) {
+            Ok(entries) => {
+                let mut v: Vec<PathBuf> = entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| {
+                        p.extension()
+                            .is_some_and(|x| x.eq_ignore_ascii_case(extension))
+                    })
+                    .collect();
+                v.sort();
+                v
+            }
+            Err(e) => {
+                out.errors
+                    .push(source.error(format!("cannot read the folder: {e}")));
+                return out;
+            }
+        }
+    } else if path.is_file() {
+        vec![path.to_path_buf()]
+    } else {
+        out.errors.push(source.error("no such file or folder"));
+        return out;
+    };
+    if !want.data {
+        return out;
+    }
+    let mut profile = DatabaseProfile {
+        name: source.name.clone(),
+        source: source.shown.clone(),
+        engine: engine.to_string(),
+        tables: Vec::new(),
+    };
+    for (i, file) in files.iter().enumerate() {
+        let table = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        progress(&format!(
+            "profiling {table}.{extension} ({}/{})",
+            i + 1,
+            files.len()
+        ));
+        profile
+            .tables
+            .push(profile_file(file, &table, options).unwrap_or_else(|e| {
+                stream::failed_table(&table, envparity_core::profile::ProfileMode::Streaming, e)
+            }));
+    }
+    out.profile = Some(profile);
+    out
+}
 
 /// Reads one source's schema and/or data profile. Never panics on bad input: whatever
 /// fails is an error in `Collected::errors`, and the rest is still read.

@@ -1,14 +1,14 @@
 //! Parquet files: one table per file (a file, or every `.parquet` in a folder), kinds
 //! from the file's schema, rows streamed through the record reader.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use envparity_core::profile::{ColumnKind, DatabaseProfile, ProfileMode, TableProfile};
+use envparity_core::profile::{ColumnKind, TableProfile};
 use parquet::basic::{ConvertedType, LogicalType, Type as PhysicalType};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 
-use crate::stream::{ColumnMeta, TableProfiler, failed_table};
+use crate::stream::{ColumnMeta, TableProfiler};
 use crate::{Collected, DatabaseSource, ProfileOptions, Progress, Want};
 
 pub fn collect(
@@ -16,60 +16,17 @@ pub fn collect(
     path: &Path,
     want: Want,
     options: &ProfileOptions,
-    progress: Progress,
+    progress: Progress<'_>,
 ) -> Collected {
-    let mut out = Collected::default();
-    let files: Vec<PathBuf> = if path.is_dir() {
-        match std::fs::read_dir(path) {
-            Ok(entries) => {
-                let mut v: Vec<PathBuf> = entries
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| {
-                        p.extension()
-                            .is_some_and(|x| x.eq_ignore_ascii_case("parquet"))
-                    })
-                    .collect();
-                v.sort();
-                v
-            }
-            Err(e) => {
-                out.errors
-                    .push(source.error(format!("cannot read the folder: {e}")));
-                return out;
-            }
-        }
-    } else if path.is_file() {
-        vec![path.to_path_buf()]
-    } else {
-        out.errors.push(source.error("no such file or folder"));
-        return out;
-    };
-    if !want.data {
-        return out;
-    }
-    let mut profile = DatabaseProfile {
-        name: source.name.clone(),
-        source: source.shown.clone(),
-        engine: "Parquet".to_string(),
-        tables: Vec::new(),
-    };
-    for (i, file) in files.iter().enumerate() {
-        let table = file
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        progress(&format!(
-            "profiling {table}.parquet ({}/{})",
-            i + 1,
-            files.len()
-        ));
-        profile.tables.push(
-            profile_file(file, &table, options)
-                .unwrap_or_else(|e| failed_table(&table, ProfileMode::Streaming, e)),
-        );
-    }
-    out.profile = Some(profile);
-    out
+    crate::collect_files(
+        source,
+        path,
+        ("parquet", "Parquet"),
+        want,
+        options,
+        progress,
+        profile_file,
+    )
 }
 
 /// The kind and a readable type name of a top-level column.

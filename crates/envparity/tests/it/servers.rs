@@ -64,6 +64,48 @@ fn shop(prod: bool) -> String {
     sql
 }
 
+/// In both data modes: exactly the planted schema findings (no false alarm), the planted
+/// data gaps among the data findings, and no customer's name or password in the report.
+fn assert_finds_planted(p: &Project, schema: &[(&str, &str)], data: &[&str], password: &str) {
+    let expected: BTreeSet<(String, String)> = schema
+        .iter()
+        .map(|(c, k)| (c.to_string(), k.to_string()))
+        .collect();
+    for mode in ["pushdown", "streaming"] {
+        let run = p.run(&[
+            "diff",
+            "qa",
+            "prod",
+            "--format",
+            "json",
+            "--data-mode",
+            mode,
+        ]);
+        assert_eq!(run.code, 1, "{mode}: {}", run.stderr);
+        let found: BTreeSet<(String, String)> = classes(&run.json()).into_iter().collect();
+        let schema_found: BTreeSet<(String, String)> = found
+            .iter()
+            .filter(|(_, k)| k.starts_with("schema:"))
+            .cloned()
+            .collect();
+        assert_eq!(schema_found, expected, "{mode}: schema findings");
+        for planted in data {
+            assert!(
+                found.contains(&("drift".to_string(), planted.to_string())),
+                "{mode}: {planted} not found in {found:#?}"
+            );
+        }
+        assert!(
+            !run.stdout.contains("CANARY"),
+            "{mode}: a customer's name leaked"
+        );
+        assert!(
+            !run.stdout.contains(password),
+            "{mode}: the password leaked"
+        );
+    }
+}
+
 #[test]
 fn mariadb_qa_against_prod_finds_what_was_planted_and_nothing_else() {
     let server = my::server();
@@ -77,50 +119,19 @@ fn mariadb_qa_against_prod_finds_what_was_planted_and_nothing_else() {
         "envparity.toml",
         "[environments.qa]\ndatabase = \"${QA_DB_URL}\"\n\n[environments.prod]\ndatabase = \"${PROD_DB_URL}\"\nproduction = true\n\n[rules]\nenv_tokens = { qa = [\"qa\"], prod = [\"prod\"] }\n",
     );
-    for mode in ["pushdown", "streaming"] {
-        let run = p.run(&[
-            "diff",
-            "qa",
-            "prod",
-            "--format",
-            "json",
-            "--data-mode",
-            mode,
-        ]);
-        assert_eq!(run.code, 1, "{mode}: {}", run.stderr);
-        let found: BTreeSet<(String, String)> = classes(&run.json()).into_iter().collect();
-        let schema: BTreeSet<(String, String)> = found
-            .iter()
-            .filter(|(_, k)| k.starts_with("schema:"))
-            .cloned()
-            .collect();
-        let expected: BTreeSet<(String, String)> = [
+    assert_finds_planted(
+        &p,
+        &[
             ("drift", "schema:orders.total.type"),
             ("drift", "schema:customers.email.nullable"),
             ("missing", "schema:orders.index(created_at)"),
-        ]
-        .into_iter()
-        .map(|(c, k)| (c.to_string(), k.to_string()))
-        .collect();
-        assert_eq!(schema, expected, "{mode}: schema findings");
-        for planted in [
+        ],
+        &[
             "data:orders.coupon.null_rate",
             "data:customers.name.non_ascii",
-        ] {
-            assert!(
-                found.contains(&("drift".to_string(), planted.to_string())),
-                "{mode}: {planted} not found in {found:#?}"
-            );
-        }
-        assert!(
-            !run.stdout.contains("CANARY"),
-            "{mode}: a customer's name leaked"
-        );
-        assert!(
-            !run.stdout.contains(my::PASSWORD),
-            "{mode}: the password leaked"
-        );
-    }
+        ],
+        my::PASSWORD,
+    );
 }
 
 #[path = "../../../envparity-data/tests/pg/mod.rs"]
@@ -170,49 +181,18 @@ fn postgres_qa_against_prod_finds_what_was_planted_and_nothing_else() {
         "envparity.toml",
         "[environments.qa]\ndatabase = \"${QA_DB_URL}\"\n\n[environments.prod]\ndatabase = \"${PROD_DB_URL}\"\nproduction = true\n",
     );
-    for mode in ["pushdown", "streaming"] {
-        let run = p.run(&[
-            "diff",
-            "qa",
-            "prod",
-            "--format",
-            "json",
-            "--data-mode",
-            mode,
-        ]);
-        assert_eq!(run.code, 1, "{mode}: {}", run.stderr);
-        let found: BTreeSet<(String, String)> = classes(&run.json()).into_iter().collect();
-        let schema: BTreeSet<(String, String)> = found
-            .iter()
-            .filter(|(_, k)| k.starts_with("schema:"))
-            .cloned()
-            .collect();
-        let expected: BTreeSet<(String, String)> = [
+    assert_finds_planted(
+        &p,
+        &[
             ("drift", "schema:extensions.citext"),
             ("drift", "schema:public.orders.total.type"),
             ("drift", "schema:public.customers.email.nullable"),
             ("missing", "schema:public.orders.index(created_at)"),
-        ]
-        .into_iter()
-        .map(|(c, k)| (c.to_string(), k.to_string()))
-        .collect();
-        assert_eq!(schema, expected, "{mode}: schema findings");
-        for planted in [
+        ],
+        &[
             "data:public.orders.coupon.null_rate",
             "data:public.customers.name.non_ascii",
-        ] {
-            assert!(
-                found.contains(&("drift".to_string(), planted.to_string())),
-                "{mode}: {planted} not found in {found:#?}"
-            );
-        }
-        assert!(
-            !run.stdout.contains("CANARY"),
-            "{mode}: a customer's name leaked"
-        );
-        assert!(
-            !run.stdout.contains(pg::PASSWORD),
-            "{mode}: the password leaked"
-        );
-    }
+        ],
+        pg::PASSWORD,
+    );
 }
