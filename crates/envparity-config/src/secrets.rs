@@ -120,6 +120,7 @@ pub fn find_credentials(text: &str, is_secret_name: &dyn Fn(&str) -> bool) -> Ve
     named_parameters(text, is_secret_name, &mut spans);
     go_dsn_passwords(text, &mut spans);
     token_shapes(text, &mut spans);
+    command_line_secrets(text, is_secret_name, &mut spans);
     spans.sort_unstable();
     spans.dedup();
     // Overlapping detections are one credential.
@@ -216,6 +217,120 @@ fn push_value_span(text: &str, start: usize, ends: &[char], spans: &mut Vec<(usi
     if end > start {
         spans.push((start, end));
     }
+}
+
+/// Words of a command line with their byte ranges (quotes stripped from the range).
+fn shell_words(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut words = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i == bytes.len() {
+            break;
+        }
+        if matches!(bytes[i], b'"' | b'\'') {
+            let quote = bytes[i];
+            let start = i + 1;
+            let end = text[start..]
+                .bytes()
+                .position(|b| b == quote)
+                .map_or(text.len(), |p| start + p);
+            words.push((start, end));
+            i = end + 1;
+        } else {
+            let start = i;
+            while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            words.push((start, i));
+        }
+    }
+    words
+}
+
+/// Passwords on command lines: `--db-password VALUE` (a flag naming a secret, then the
+/// value as the next word), `mysql -pVALUE`, `curl -u user:VALUE`, `sshpass -p VALUE`,
+/// `redis-cli -a VALUE`.
+fn command_line_secrets(
+    text: &str,
+    is_secret_name: &dyn Fn(&str) -> bool,
+    spans: &mut Vec<(usize, usize)>,
+) {
+    if !text.contains(" -") {
+        return;
+    }
+    let words = shell_words(text);
+    let word = |k: usize| &text[words[k].0..words[k].1];
+    let mut command = "";
+    for k in 0..words.len() {
+        let w = word(k);
+        // `sh -c 'mysql -pX …'`: the quoted command line is read too.
+        if w.contains(' ') {
+            let mut inner = Vec::new();
+            command_line_secrets(w, is_secret_name, &mut inner);
+            spans.extend(
+                inner
+                    .into_iter()
+                    .map(|(s, e)| (words[k].0 + s, words[k].0 + e)),
+            );
+            continue;
+        }
+        let base = w.rsplit('/').next().unwrap_or(w);
+        if matches!(
+            base,
+            "mysql"
+                | "mysqldump"
+                | "mysqladmin"
+                | "mariadb"
+                | "mariadb-dump"
+                | "curl"
+                | "wget"
+                | "sshpass"
+                | "redis-cli"
+        ) {
+            command = base;
+            continue;
+        }
+        let next = (k + 1 < words.len()).then(|| words[k + 1]);
+        if let Some(flag) = w.strip_prefix("--")
+            && !flag.contains('=')
+            && !flag.is_empty()
+            && is_secret_name(flag)
+            && let Some(value) = next
+            && !word(k + 1).starts_with('-')
+        {
+            spans.push(value);
+        }
+        match (command, w) {
+            ("curl" | "wget", "-u" | "--user") => {
+                if let Some((start, end)) = next
+                    && let Some(colon) = text[start..end].find(':')
+                {
+                    spans.push((start + colon + 1, end));
+                }
+            }
+            ("curl", _) if w.starts_with("-u") && w.len() > 2 => {
+                if let Some(colon) = w.find(':') {
+                    spans.push((words[k].0 + colon + 1, words[k].1));
+                }
+            }
+            ("mysql" | "mysqldump" | "mysqladmin" | "mariadb" | "mariadb-dump", _)
+                if w.starts_with("-p") && w.len() > 2 =>
+            {
+                spans.push((words[k].0 + 2, words[k].1));
+            }
+            ("sshpass", "-p") | ("redis-cli", "-a") => {
+                if let Some(value) = next {
+                    spans.push(value);
+                }
+            }
+            _ => {}
+        }
+    }
+    spans.retain(|(s, e)| e > s);
 }
 
 /// Go MySQL DSNs: `user:password@tcp(host:3306)/db`.
@@ -354,6 +469,33 @@ mod tests {
             None,
             "a user without password is no secret"
         );
+    }
+
+    #[test]
+    fn hides_passwords_on_command_lines() {
+        for (line, hidden) in [
+            ("mysql -h db -u app -pCANARY1 shop", "CANARY1"),
+            (
+                "/usr/bin/mysqldump -uroot -pCANARY2 --all-databases",
+                "CANARY2",
+            ),
+            ("curl -u admin:CANARY3 https://api.internal/x", "CANARY3"),
+            ("curl -uadmin:CANARY4 https://api.internal/x", "CANARY4"),
+            ("sh -c 'sshpass -p CANARY5 ssh host'", "CANARY5"),
+            ("redis-cli -h cache -a CANARY6 ping", "CANARY6"),
+            ("app --db-password CANARY7 --port 80", "CANARY7"),
+            ("app --api-token \"CANARY8\" --verbose", "CANARY8"),
+        ] {
+            let shown = scrub(line).unwrap_or_else(|| panic!("nothing hidden in {line}"));
+            assert!(!shown.contains(hidden), "{line} → {shown}");
+        }
+        // Not passwords: a database named after -p's space, a user without a password.
+        assert_eq!(scrub("mysql -u app -p shop_db"), None);
+        assert_eq!(scrub("curl -u admin https://x/"), None);
+        // A flag that names where a secret is, not the secret (the real name rules).
+        let rules = envparity_core::Rules::default();
+        let text = "app --password-file /run/secret --port 80";
+        assert!(find_credentials(text, &|n| rules.is_secret_name(n)).is_empty());
     }
 
     #[test]
