@@ -370,3 +370,58 @@ fn collecting_is_read_only() {
         writes_before
     );
 }
+
+#[test]
+fn every_column_type_profiles_in_both_modes() {
+    let s = server();
+    let url = s.database("types");
+    s.sql(
+        "types",
+        "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+         CREATE TABLE odd (
+             id bigserial PRIMARY KEY, j jsonb, jb json, arr int[], u uuid, b bytea,
+             iv interval, p point, m mood, flag boolean, t time, d date, ts timestamp,
+             money_col money, n numeric, r real, x xml, inet_col inet, \"Odd Name\" text,
+             ch char(3), vc varchar(5), bits bit varying(8), tsv tsvector
+         );
+         INSERT INTO odd (j, jb, arr, u, b, iv, p, m, flag, t, d, ts, money_col, n, r, x,
+                          inet_col, \"Odd Name\", ch, vc, bits, tsv)
+         SELECT jsonb_build_object('k', i), json_build_object('k', i), ARRAY[i, i + 1],
+                md5(i::text)::uuid, decode(md5(i::text), 'hex'), i * interval '1 minute',
+                point(i, i), (ARRAY['sad', 'ok', 'happy'])[1 + i % 3]::mood, i % 2 = 0,
+                time '10:00' + i * interval '1 second', date '2025-01-01' + i,
+                timestamp '2025-01-01' + i * interval '1 hour', i::money, i / 3.0, i / 7.0,
+                xmlparse(content '<a>' || i || '</a>'), ('10.0.0.' || (i % 250))::inet,
+                E'tab\\there ' || i, 'abc', 'v' || (i % 9), B'1010', to_tsvector('hello world')
+         FROM generate_series(1, 500) AS i;
+         INSERT INTO odd (id) VALUES (1000);",
+    );
+    for m in [ModeChoice::Pushdown, ModeChoice::Streaming] {
+        let got = run(&url, BOTH, &mode(m));
+        assert!(got.errors.is_empty(), "{m:?}: {:?}", got.errors);
+        let p = got.profile.unwrap();
+        let t = table(&p, "public.odd");
+        assert_eq!(t.error, None, "{m:?}");
+        assert_eq!(t.rows, 501);
+        assert_eq!(t.columns.len(), 23);
+        for c in &t.columns {
+            let expected_nulls = if c.name == "id" { 0 } else { 1 };
+            assert_eq!(c.nulls, expected_nulls, "{m:?} {}", c.name);
+        }
+        let d = column(t, "d");
+        assert_eq!(d.quantiles.len(), 101, "{m:?}: dates have quantiles");
+        assert_eq!(d.min.as_deref(), Some("2025-01-02"), "{m:?}");
+        let odd = column(t, "Odd Name");
+        assert_eq!(
+            odd.chars.unwrap().control,
+            500,
+            "{m:?}: tabs are control characters"
+        );
+        assert!(
+            column(t, "inet_col").sensitive.is_some(),
+            "{m:?}: IP addresses"
+        );
+        let mood = column(t, "m");
+        assert_eq!(mood.distinct, 3, "{m:?}");
+    }
+}
