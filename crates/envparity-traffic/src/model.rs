@@ -1,0 +1,469 @@
+//! The traffic model: what Production's traffic looks like, as a versioned JSON artifact.
+//!
+//! Built in one pass over the records ([`ModelBuilder::add`]); memory grows with the number
+//! of routes and with the time span covered (one counter per second), never with lines.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use envparity_core::sketch::Hll;
+
+use crate::format::Record;
+use crate::route::{Mergeable, collapse, shape};
+
+pub const MODEL_FORMAT: &str = "envparity-traffic-model";
+pub const MODEL_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TrafficModel {
+    pub format: String,
+    pub version: u32,
+    pub lines: u64,
+    pub requests: u64,
+    pub malformed: u64,
+    /// Up to 20 malformed lines: where, and why (never the line itself).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub malformed_samples: Vec<Malformed>,
+    /// Seconds since 1970 of the first and last request start.
+    pub first: Option<f64>,
+    pub last: Option<f64>,
+    pub routes: Vec<RouteModel>,
+    pub rate: Option<RateModel>,
+    /// Distinct client addresses (estimated); the addresses themselves are not kept.
+    pub clients: u64,
+    /// Requests in flight, averaged over each second (needs durations in the log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<Concurrency>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Malformed {
+    pub file: String,
+    pub line: u64,
+    pub why: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RouteModel {
+    pub method: String,
+    /// `/users/:id/orders?page`.
+    pub route: String,
+    pub requests: u64,
+    /// Of all requests.
+    pub share: f64,
+    /// `2xx`, `3xx`, `4xx`, `5xx` counts.
+    pub status: BTreeMap<String, u64>,
+    /// Seconds: p50, p90, p99, max (when the log has durations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Latency>,
+    /// Mean response size in bytes (when logged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_bytes: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Latency {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RateModel {
+    /// Seconds between the first and last request, plus one.
+    pub span_seconds: u64,
+    pub average_rps: f64,
+    pub peak_rps: u64,
+    /// When the peak second began.
+    pub peak_at: f64,
+    pub peak_to_average: f64,
+    /// Index of dispersion (variance / mean of the request count per window) for 1 s,
+    /// 10 s and 60 s windows: 1 for Poisson arrivals, far above for bursty traffic.
+    pub dispersion: BTreeMap<String, f64>,
+    /// Share of requests per hour of day (UTC), 24 values.
+    pub daily: Vec<f64>,
+    /// Share of requests per day of week (UTC, Monday first), 7 values.
+    pub weekly: Vec<f64>,
+    /// The busiest seconds, busiest first.
+    pub spikes: Vec<Spike>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Spike {
+    pub at: f64,
+    pub requests: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Concurrency {
+    pub average: f64,
+    pub peak: f64,
+    pub peak_at: f64,
+}
+
+/// Latency histogram: log-spaced buckets from 0.1 ms to ~1 hour, 2 % wide; exact merges.
+#[derive(Clone, Debug, Default)]
+struct Histogram {
+    counts: Vec<u32>,
+    max: f64,
+}
+
+const BUCKET_GROWTH: f64 = 1.02;
+const BUCKET_MIN: f64 = 1e-4;
+
+impl Histogram {
+    fn bucket(x: f64) -> usize {
+        if x <= BUCKET_MIN {
+            0
+        } else {
+            ((x / BUCKET_MIN).ln() / BUCKET_GROWTH.ln()).ceil() as usize
+        }
+    }
+
+    fn add(&mut self, x: f64) {
+        let b = Self::bucket(x).min(900);
+        if self.counts.len() <= b {
+            self.counts.resize(b + 1, 0);
+        }
+        self.counts[b] += 1;
+        self.max = self.max.max(x);
+    }
+
+    fn merge(&mut self, other: &Histogram) {
+        if self.counts.len() < other.counts.len() {
+            self.counts.resize(other.counts.len(), 0);
+        }
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        self.max = self.max.max(other.max);
+    }
+
+    fn quantile(&self, q: f64) -> Option<f64> {
+        let total: u64 = self.counts.iter().map(|c| u64::from(*c)).sum();
+        if total == 0 {
+            return None;
+        }
+        let rank = (q * total as f64).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (b, c) in self.counts.iter().enumerate() {
+            seen += u64::from(*c);
+            if seen >= rank {
+                // The bucket's upper edge, never above the largest value seen.
+                return Some((BUCKET_MIN * BUCKET_GROWTH.powi(b as i32)).min(self.max));
+            }
+        }
+        Some(self.max)
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct RouteStats {
+    requests: u64,
+    status: [u64; 6],
+    latency: Histogram,
+    bytes: u64,
+    bytes_seen: u64,
+}
+
+impl Mergeable for RouteStats {
+    fn requests(&self) -> u64 {
+        self.requests
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.requests += other.requests;
+        for (a, b) in self.status.iter_mut().zip(other.status) {
+            *a += b;
+        }
+        self.latency.merge(&other.latency);
+        self.bytes += other.bytes;
+        self.bytes_seen += other.bytes_seen;
+    }
+}
+
+/// Builds a model from records, one at a time.
+#[derive(Default)]
+pub struct ModelBuilder {
+    lines: u64,
+    malformed: u64,
+    samples: Vec<Malformed>,
+    routes: hashbrown::HashMap<(Box<str>, Box<str>), RouteStats>,
+    per_second: hashbrown::HashMap<i64, u32>,
+    in_flight: hashbrown::HashMap<i64, f64>,
+    clients: Hll,
+    first: Option<f64>,
+    last: Option<f64>,
+    scratch: String,
+}
+
+impl ModelBuilder {
+    pub fn new() -> Self {
+        ModelBuilder::default()
+    }
+
+    /// A line that could not be read: counted, and the first 20 kept with where and why.
+    pub fn malformed(&mut self, file: &str, line: u64, why: &str) {
+        self.lines += 1;
+        self.malformed += 1;
+        if self.samples.len() < 20 {
+            self.samples.push(Malformed {
+                file: file.to_string(),
+                line,
+                why: why.to_string(),
+            });
+        }
+    }
+
+    /// A parsed request. `time_is_start`: whether the record's time is when it began.
+    pub fn add(&mut self, r: &Record, time_is_start: bool) {
+        self.lines += 1;
+        shape(r.target, &mut self.scratch);
+        let method = std::str::from_utf8(r.method).unwrap_or("?");
+        let stats = match self.routes.get_mut(&(
+            Box::<str>::from(method),
+            Box::<str>::from(self.scratch.as_str()),
+        )) {
+            Some(s) => s,
+            None => self
+                .routes
+                .entry((method.into(), self.scratch.as_str().into()))
+                .or_default(),
+        };
+        stats.requests += 1;
+        stats.status[usize::from(r.status / 100).min(5)] += 1;
+        if let Some(d) = r.duration {
+            stats.latency.add(d);
+        }
+        if let Some(b) = r.bytes {
+            stats.bytes += b;
+            stats.bytes_seen += 1;
+        }
+        if let Some(client) = r.client {
+            self.clients.insert(client);
+        }
+        if let Some(t) = r.time {
+            // The log's time is when the request ended unless the format says otherwise.
+            let start = if time_is_start {
+                t
+            } else {
+                t - r.duration.unwrap_or(0.0)
+            };
+            self.first = Some(self.first.map_or(start, |f| f.min(start)));
+            self.last = Some(self.last.map_or(start, |l| l.max(start)));
+            *self.per_second.entry(start.floor() as i64).or_insert(0) += 1;
+            if let Some(d) = r.duration {
+                // Time in flight, spread over the seconds it covers.
+                let mut at = start;
+                let end = start + d;
+                while at < end {
+                    let second = at.floor();
+                    let until = (second + 1.0).min(end);
+                    *self.in_flight.entry(second as i64).or_insert(0.0) += until - at;
+                    at = until;
+                }
+            }
+        }
+    }
+
+    pub fn finish(self) -> TrafficModel {
+        let requests: u64 = self.routes.values().map(|s| s.requests).sum();
+        let routes: BTreeMap<(String, String), RouteStats> = self
+            .routes
+            .into_iter()
+            .map(|((m, p), s)| ((m.into_string(), p.into_string()), s))
+            .collect();
+        let mut routes: Vec<RouteModel> = collapse(routes)
+            .into_iter()
+            .map(|((method, route), s)| RouteModel {
+                method,
+                route,
+                requests: s.requests,
+                share: s.requests as f64 / requests.max(1) as f64,
+                status: ["1xx", "2xx", "3xx", "4xx", "5xx"]
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| s.status[i + 1] > 0)
+                    .map(|(i, name)| (name.to_string(), s.status[i + 1]))
+                    .collect(),
+                latency: s.latency.quantile(0.5).map(|p50| Latency {
+                    p50,
+                    p90: s.latency.quantile(0.9).unwrap_or(p50),
+                    p99: s.latency.quantile(0.99).unwrap_or(p50),
+                    max: s.latency.max,
+                }),
+                mean_bytes: (s.bytes_seen > 0).then(|| s.bytes as f64 / s.bytes_seen as f64),
+            })
+            .collect();
+        routes.sort_by(|a, b| {
+            b.requests
+                .cmp(&a.requests)
+                .then_with(|| a.route.cmp(&b.route))
+                .then_with(|| a.method.cmp(&b.method))
+        });
+        let rate = rate_model(&self.per_second, self.first, self.last);
+        let concurrency = (!self.in_flight.is_empty()).then(|| {
+            let span = rate.as_ref().map_or(1, |r| r.span_seconds).max(1);
+            let (peak_at, peak) = self
+                .in_flight
+                .iter()
+                .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
+                .map(|(s, v)| (*s as f64, *v))
+                .unwrap_or((0.0, 0.0));
+            Concurrency {
+                average: self.in_flight.values().sum::<f64>() / span as f64,
+                peak,
+                peak_at,
+            }
+        });
+        TrafficModel {
+            format: MODEL_FORMAT.to_string(),
+            version: MODEL_VERSION,
+            lines: self.lines,
+            requests,
+            malformed: self.malformed,
+            malformed_samples: self.samples,
+            first: self.first,
+            last: self.last,
+            routes,
+            rate,
+            clients: self.clients.estimate(),
+            concurrency,
+        }
+    }
+}
+
+fn rate_model(
+    per_second: &hashbrown::HashMap<i64, u32>,
+    first: Option<f64>,
+    last: Option<f64>,
+) -> Option<RateModel> {
+    let (first, last) = (first?.floor() as i64, last?.floor() as i64);
+    let span = (last - first + 1).max(1) as u64;
+    let total: u64 = per_second.values().map(|c| u64::from(*c)).sum();
+    let average = total as f64 / span as f64;
+    let mut busiest: Vec<(i64, u32)> = per_second.iter().map(|(s, c)| (*s, *c)).collect();
+    busiest.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let (peak_at, peak) = busiest.first().copied().unwrap_or((first, 0));
+    let mut dispersion = BTreeMap::new();
+    for window in [1i64, 10, 60] {
+        let windows = (span as i64 + window - 1) / window;
+        if windows < 2 {
+            continue;
+        }
+        let mut counts: hashbrown::HashMap<i64, u64> = hashbrown::HashMap::new();
+        for (s, c) in per_second {
+            *counts.entry((s - first) / window).or_insert(0) += u64::from(*c);
+        }
+        let mean = total as f64 / windows as f64;
+        // Windows without requests count as zeros.
+        let sum_sq: f64 = counts
+            .values()
+            .map(|c| (*c as f64 - mean).powi(2))
+            .sum::<f64>()
+            + (windows as usize - counts.len()) as f64 * mean * mean;
+        let variance = sum_sq / windows as f64;
+        if mean > 0.0 {
+            dispersion.insert(format!("{window}s"), round3(variance / mean));
+        }
+    }
+    let mut daily = vec![0.0; 24];
+    let mut weekly = vec![0.0; 7];
+    for (s, c) in per_second {
+        let hour = s.rem_euclid(86_400) / 3600;
+        // 1970-01-01 was a Thursday: Monday-first index 3.
+        let weekday = (s.div_euclid(86_400) + 3).rem_euclid(7);
+        daily[hour as usize] += f64::from(*c);
+        weekly[weekday as usize] += f64::from(*c);
+    }
+    for v in daily.iter_mut().chain(weekly.iter_mut()) {
+        *v = round3(*v / total.max(1) as f64);
+    }
+    Some(RateModel {
+        span_seconds: span,
+        average_rps: round3(average),
+        peak_rps: u64::from(peak),
+        peak_at: peak_at as f64,
+        peak_to_average: round3(f64::from(peak) / average.max(f64::MIN_POSITIVE)),
+        dispersion,
+        daily,
+        weekly,
+        spikes: busiest
+            .iter()
+            .take(5)
+            .map(|(s, c)| Spike {
+                at: *s as f64,
+                requests: u64::from(*c),
+            })
+            .collect(),
+    })
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::LogFormat;
+
+    #[test]
+    fn a_small_log_gives_the_counts_done_by_hand() {
+        let f = LogFormat::nginx(
+            r#"$remote_addr [$time_local] "$request" $status $body_bytes_sent $request_time"#,
+        )
+        .unwrap();
+        let mut b = ModelBuilder::new();
+        let lines = [
+            r#"10.0.0.1 [01/Jan/2026:00:00:01 +0000] "GET /users/1?x=secret HTTP/1.1" 200 100 0.500"#,
+            r#"10.0.0.2 [01/Jan/2026:00:00:01 +0000] "GET /users/2 HTTP/1.1" 200 300 0.100"#,
+            r#"10.0.0.1 [01/Jan/2026:00:00:02 +0000] "POST /checkout HTTP/1.1" 502 0 2.000"#,
+            r#"10.0.0.3 [01/Jan/2026:00:00:05 +0000] "GET /users/me HTTP/1.1" 304 0 0.010"#,
+        ];
+        for (i, line) in lines.iter().enumerate() {
+            match f.parse(line.as_bytes()) {
+                Ok(r) => b.add(&r, f.time_is_start),
+                Err(why) => b.malformed("a.log", i as u64 + 1, why),
+            }
+        }
+        b.malformed("a.log", 5, "the line does not match the log format");
+        let m = b.finish();
+        assert_eq!((m.lines, m.requests, m.malformed), (5, 4, 1));
+        assert_eq!(m.clients, 3);
+        let users = m.routes.iter().find(|r| r.route == "/users/:id").unwrap();
+        assert_eq!(
+            (users.requests, users.share),
+            (1, 0.25),
+            "query names differ: ?x"
+        );
+        assert!(m.routes.iter().any(|r| r.route == "/users/:id?x"));
+        assert!(m.routes.iter().any(|r| r.route == "/users/me"));
+        let checkout = m.routes.iter().find(|r| r.route == "/checkout").unwrap();
+        assert_eq!(checkout.status.get("5xx"), Some(&1));
+        let lat = checkout.latency.as_ref().unwrap();
+        assert!((lat.p50 - 2.0).abs() < 0.05, "{lat:?}");
+        let rate = m.rate.as_ref().unwrap();
+        // Start times: 00:00:00.5, 00:00:00.9, 00:00:00 (2 s before 02), 00:00:04.99.
+        assert_eq!(rate.peak_rps, 3);
+        assert_eq!(rate.span_seconds, 5);
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(
+            !json.contains("secret") && !json.contains("10.0.0"),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn latency_quantiles_come_from_the_histogram() {
+        let mut h = Histogram::default();
+        for i in 1..=1000 {
+            h.add(f64::from(i) / 1000.0);
+        }
+        let p50 = h.quantile(0.5).unwrap();
+        assert!((p50 - 0.5).abs() < 0.5 * 0.03, "{p50}");
+        assert_eq!(h.quantile(1.0), Some(1.0));
+    }
+}
