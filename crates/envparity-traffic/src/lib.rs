@@ -5,5 +5,6 @@
 
 pub mod format;
 pub mod model;
+pub mod read;
 pub mod route;
 pub mod time;

@@ -268,6 +268,40 @@ impl ModelBuilder {
         }
     }
 
+    /// Folds another builder (another file, read on another thread) into this one.
+    pub fn merge(&mut self, other: ModelBuilder) {
+        self.lines += other.lines;
+        self.malformed += other.malformed;
+        for sample in other.samples {
+            if self.samples.len() < 20 {
+                self.samples.push(sample);
+            }
+        }
+        for (key, stats) in other.routes {
+            match self.routes.get_mut(&key) {
+                Some(mine) => mine.merge(stats),
+                None => {
+                    self.routes.insert(key, stats);
+                }
+            }
+        }
+        for (s, c) in other.per_second {
+            *self.per_second.entry(s).or_insert(0) += c;
+        }
+        for (s, v) in other.in_flight {
+            *self.in_flight.entry(s).or_insert(0.0) += v;
+        }
+        self.clients.merge(&other.clients);
+        self.first = match (self.first, other.first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last = match (self.last, other.last) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
     pub fn finish(self) -> TrafficModel {
         let requests: u64 = self.routes.values().map(|s| s.requests).sum();
         let routes: BTreeMap<(String, String), RouteStats> = self

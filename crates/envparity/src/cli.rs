@@ -65,6 +65,36 @@ pub enum Command {
     /// Data profiles (no row leaves the database) and data fidelity alone.
     #[command(subcommand)]
     Data(DataCommand),
+    /// A model of traffic fitted from access logs: routes, rates, latencies.
+    #[command(subcommand)]
+    Traffic(TrafficCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrafficCommand {
+    /// Read access logs (plain or gzip) into a traffic model: route templates and their
+    /// mix, status classes, latency quantiles, the arrival rate with its peak and bursts.
+    /// Client addresses are only counted and query values dropped.
+    Model {
+        /// Access-log files.
+        #[arg(required = true, value_name = "LOG")]
+        logs: Vec<PathBuf>,
+        /// An nginx `log_format` string (default: nginx `combined`).
+        #[arg(long, value_name = "FORMAT", conflicts_with = "apache_format")]
+        log_format: Option<String>,
+        /// An Apache `LogFormat` string (`%h %l %u %t "%r" %>s %b %D`).
+        #[arg(long, value_name = "FORMAT")]
+        apache_format: Option<String>,
+        /// Stop at the first malformed line instead of counting it.
+        #[arg(long)]
+        strict: bool,
+        /// Write the model (JSON) here instead of printing a summary.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Print the model as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@ mod data;
 mod diff;
 mod init;
 mod snapshot;
+mod traffic;
 
 use crate::cli::{Cli, Command};
 use crate::printer::Printer;
@@ -28,5 +29,6 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<u8> {
         Command::Diff(args) => diff::run(config, &args, printer),
         Command::Baseline(args) => baseline::run(config, &args, printer),
         Command::Data(command) => data::run(config, command, printer),
+        Command::Traffic(command) => traffic::run(command, printer),
     }
 }

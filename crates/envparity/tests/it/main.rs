@@ -8,3 +8,4 @@ mod example;
 mod secrets;
 mod servers;
 mod support;
+mod traffic;

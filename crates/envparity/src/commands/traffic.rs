@@ -1,0 +1,116 @@
+//! `envparity traffic model`.
+
+use std::fmt::Write as _;
+
+use anyhow::{Context, anyhow};
+use envparity_core::fidelity::{percent, thousands};
+use envparity_traffic::format::LogFormat;
+use envparity_traffic::model::TrafficModel;
+
+use crate::cli::TrafficCommand;
+use crate::exit;
+use crate::printer::{Printer, write_atomic_with};
+
+pub fn run(command: TrafficCommand, printer: &Printer) -> anyhow::Result<u8> {
+    let TrafficCommand::Model {
+        logs,
+        log_format,
+        apache_format,
+        strict,
+        output,
+        json,
+    } = command;
+    let format = match (&log_format, &apache_format) {
+        (Some(f), _) => LogFormat::nginx(f).map_err(|e| anyhow!("--log-format: {e}"))?,
+        (None, Some(f)) => LogFormat::apache(f).map_err(|e| anyhow!("--apache-format: {e}"))?,
+        (None, None) => LogFormat::combined(),
+    };
+    let files: Vec<(std::path::PathBuf, String)> = logs
+        .iter()
+        .map(|p| (p.clone(), p.display().to_string()))
+        .collect();
+    let builder =
+        envparity_traffic::read::read_files(&files, &format, strict).map_err(|e| anyhow!("{e}"))?;
+    let model = builder.finish();
+    for m in &model.malformed_samples {
+        printer.warn(&format!("{}:{}: {}", m.file, m.line, m.why));
+    }
+    if let Some(path) = &output {
+        write_atomic_with(path, |out| {
+            serde_json::to_writer_pretty(out, &model).map_err(Into::into)
+        })
+        .with_context(|| format!("cannot write {}", path.display()))?;
+        printer.info(&format!(
+            "traffic model: {} requests, {} routes, {} malformed lines → {}",
+            thousands(model.requests),
+            model.routes.len(),
+            thousands(model.malformed),
+            path.display()
+        ));
+    } else if json {
+        printer.data(&serde_json::to_string_pretty(&model)?)?;
+    } else {
+        printer.data(&summary(&model))?;
+    }
+    Ok(if model.requests == 0 {
+        exit::FAILURE
+    } else {
+        exit::OK
+    })
+}
+
+/// The model for people: volume, rate, the busiest routes.
+fn summary(m: &TrafficModel) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} requests from ~{} clients, {} malformed lines of {}",
+        thousands(m.requests),
+        thousands(m.clients),
+        thousands(m.malformed),
+        thousands(m.lines)
+    );
+    if let Some(r) = &m.rate {
+        let _ = writeln!(
+            out,
+            "rate: {:.2} req/s average, peak {} req/s ({:.1}× average), over {} s; dispersion {}",
+            r.average_rps,
+            r.peak_rps,
+            r.peak_to_average,
+            thousands(r.span_seconds),
+            r.dispersion
+                .iter()
+                .map(|(w, d)| format!("{w} {d:.1}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if let Some(c) = &m.concurrency {
+        let _ = writeln!(
+            out,
+            "in flight: {:.1} average, {:.1} peak",
+            c.average, c.peak
+        );
+    }
+    let _ = writeln!(out, "\nroutes ({}), busiest first:", m.routes.len());
+    for r in m.routes.iter().take(30) {
+        let latency = r
+            .latency
+            .as_ref()
+            .map(|l| format!("  p50 {:.3}s p99 {:.3}s", l.p50, l.p99))
+            .unwrap_or_default();
+        let errors: u64 = r.status.get("5xx").copied().unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "  {:>7}  {:<6} {}  ({} 5xx){latency}",
+            percent(r.share),
+            r.method,
+            r.route,
+            percent(errors as f64 / r.requests.max(1) as f64)
+        );
+    }
+    if m.routes.len() > 30 {
+        let _ = writeln!(out, "  … {} more (-o FILE for all)", m.routes.len() - 30);
+    }
+    out
+}
