@@ -29,10 +29,17 @@ pub enum Field {
     Ignored,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 enum Part {
-    Literal(Vec<u8>),
+    /// The literal, and a searcher for it built once (building one per line cost more
+    /// than the search).
+    Literal(Vec<u8>, memchr::memmem::Finder<'static>),
     Field(Field),
+}
+
+fn literal(bytes: Vec<u8>) -> Part {
+    let finder = memchr::memmem::Finder::new(&bytes).into_owned();
+    Part::Literal(bytes, finder)
 }
 
 /// A compiled log format.
@@ -194,7 +201,7 @@ impl LogFormat {
         let mut upstream = None;
         while let Some(part) = parts.next() {
             match part {
-                Part::Literal(lit) => {
+                Part::Literal(lit, _) => {
                     if !rest.starts_with(lit) {
                         return Err("the line does not match the log format");
                     }
@@ -203,9 +210,11 @@ impl LogFormat {
                 Part::Field(field) => {
                     // A field runs to the next literal, or to the end of the line.
                     let end = match parts.peek() {
-                        Some(Part::Literal(lit)) => {
-                            find(rest, lit).ok_or("the line ends before the log format does")?
+                        Some(Part::Literal(lit, finder)) => match lit.as_slice() {
+                            [b] => memchr::memchr(*b, rest),
+                            _ => finder.find(rest),
                         }
+                        .ok_or("the line ends before the log format does")?,
                         _ => rest.len(),
                     };
                     let value = &rest[..end];
@@ -229,7 +238,7 @@ impl LogFormat {
 
 fn push_field(parts: &mut Vec<Part>, literal: &mut Vec<u8>, field: Field) -> Result<(), String> {
     if !literal.is_empty() {
-        parts.push(Part::Literal(std::mem::take(literal)));
+        parts.push(self::literal(std::mem::take(literal)));
     } else if matches!(parts.last(), Some(Part::Field(_))) {
         return Err("two fields with nothing between them cannot be told apart".to_string());
     }
@@ -243,9 +252,9 @@ fn finish(
     time_is_start: bool,
 ) -> Result<LogFormat, String> {
     if !literal.is_empty() {
-        parts.push(Part::Literal(literal));
+        parts.push(self::literal(literal));
     }
-    let has = |f: Field| parts.contains(&Part::Field(f));
+    let has = |f: Field| parts.iter().any(|p| matches!(p, Part::Field(x) if *x == f));
     if !(has(Field::Request) || (has(Field::Method) && has(Field::Target))) {
         return Err(
             "the log format has no request (`$request`, or `$request_method` and `$request_uri`; Apache `%r`)"
@@ -259,14 +268,6 @@ fn finish(
         parts,
         time_is_start,
     })
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    match needle {
-        [] => Some(0),
-        [b] => memchr::memchr(*b, haystack),
-        _ => memchr::memmem::find(haystack, needle),
-    }
 }
 
 fn parse_u64(value: &[u8]) -> Option<u64> {

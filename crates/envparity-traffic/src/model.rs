@@ -190,13 +190,15 @@ pub struct ModelBuilder {
     lines: u64,
     malformed: u64,
     samples: Vec<Malformed>,
-    routes: hashbrown::HashMap<(Box<str>, Box<str>), RouteStats>,
+    /// By `METHOD shape`: one key, looked up with a reused buffer, no allocation per line.
+    routes: hashbrown::HashMap<Box<str>, RouteStats>,
     per_second: hashbrown::HashMap<i64, u32>,
     in_flight: hashbrown::HashMap<i64, f64>,
     clients: Hll,
     first: Option<f64>,
     last: Option<f64>,
     scratch: String,
+    key: String,
 }
 
 impl ModelBuilder {
@@ -221,16 +223,14 @@ impl ModelBuilder {
     pub fn add(&mut self, r: &Record, time_is_start: bool) {
         self.lines += 1;
         shape(r.target, &mut self.scratch);
-        let method = std::str::from_utf8(r.method).unwrap_or("?");
-        let stats = match self.routes.get_mut(&(
-            Box::<str>::from(method),
-            Box::<str>::from(self.scratch.as_str()),
-        )) {
+        self.key.clear();
+        self.key
+            .push_str(std::str::from_utf8(r.method).unwrap_or("?"));
+        self.key.push(' ');
+        self.key.push_str(&self.scratch);
+        let stats = match self.routes.get_mut(self.key.as_str()) {
             Some(s) => s,
-            None => self
-                .routes
-                .entry((method.into(), self.scratch.as_str().into()))
-                .or_default(),
+            None => self.routes.entry(self.key.as_str().into()).or_default(),
         };
         stats.requests += 1;
         stats.status[usize::from(r.status / 100).min(5)] += 1;
@@ -265,6 +265,19 @@ impl ModelBuilder {
                     at = until;
                 }
             }
+        }
+    }
+
+    /// Lines this builder has read (parsed or not).
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+
+    /// Adds `by` to the line numbers of the malformed samples: a builder that read the
+    /// second half of a file numbered its lines from the half's start.
+    pub fn shift_lines(&mut self, by: u64) {
+        for sample in &mut self.samples {
+            sample.line += by;
         }
     }
 
@@ -307,7 +320,10 @@ impl ModelBuilder {
         let routes: BTreeMap<(String, String), RouteStats> = self
             .routes
             .into_iter()
-            .map(|((m, p), s)| ((m.into_string(), p.into_string()), s))
+            .map(|(key, s)| {
+                let (m, p) = key.split_once(' ').unwrap_or(("?", &key));
+                ((m.to_string(), p.to_string()), s)
+            })
             .collect();
         let mut routes: Vec<RouteModel> = collapse(routes)
             .into_iter()

@@ -16,11 +16,31 @@ pub fn read_file(
     strict: bool,
     builder: &mut ModelBuilder,
 ) -> Result<(), String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("{shown}: cannot open: {e}"))?;
+    read_range(path, shown, (0, u64::MAX), format, strict, builder).map(|_| ())
+}
+
+/// Reads the lines of a file that start in `[start, end)`: a line that crosses `end`
+/// belongs to this range, one that crosses `start` to the previous one. Gzip files are
+/// read whole (they cannot be split).
+fn read_range(
+    path: &Path,
+    shown: &str,
+    (start, end): (u64, u64),
+    format: &LogFormat,
+    strict: bool,
+    builder: &mut ModelBuilder,
+) -> Result<u64, String> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).map_err(|e| format!("{shown}: cannot open: {e}"))?;
+    if start > 0 {
+        file.seek(SeekFrom::Start(start - 1))
+            .map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    }
     let mut buffered = std::io::BufReader::with_capacity(1 << 20, file);
-    let gzip = std::io::BufRead::fill_buf(&mut buffered)
-        .map_err(|e| format!("{shown}: cannot read: {e}"))?
-        .starts_with(&[0x1f, 0x8b]);
+    let gzip = start == 0
+        && std::io::BufRead::fill_buf(&mut buffered)
+            .map_err(|e| format!("{shown}: cannot read: {e}"))?
+            .starts_with(&[0x1f, 0x8b]);
     let mut reader: Box<dyn Read> = if gzip {
         Box::new(flate2::read::MultiGzDecoder::new(buffered))
     } else {
@@ -29,6 +49,12 @@ pub fn read_file(
     let mut buffer = vec![0u8; 1 << 20];
     let mut carry: Vec<u8> = Vec::new();
     let mut line_no = 0u64;
+    // Offset of the next unread byte, and of the line being assembled. A range that
+    // starts inside the file begins one byte early: if that byte is a newline, the range
+    // starts on a line; if not, the first (partial) line is the previous range's.
+    let mut offset = if start > 0 { start - 1 } else { 0 };
+    let mut line_start = offset;
+    let mut skipping = start > 0;
     loop {
         let n = reader
             .read(&mut buffer)
@@ -36,35 +62,36 @@ pub fn read_file(
         if n == 0 {
             break;
         }
-        let mut chunk = &buffer[..n];
-        if !carry.is_empty() {
-            match memchr::memchr(b'\n', chunk) {
-                Some(end) => {
-                    carry.extend_from_slice(&chunk[..end]);
-                    line_no += 1;
-                    let line = std::mem::take(&mut carry);
-                    one_line(&line, line_no, shown, format, strict, builder)?;
-                    chunk = &chunk[end + 1..];
-                }
-                None => {
-                    carry.extend_from_slice(chunk);
-                    continue;
-                }
+        let chunk = &buffer[..n];
+        let mut from = 0;
+        for nl in memchr::memchr_iter(b'\n', chunk) {
+            let line_end_abs = offset + nl as u64;
+            if skipping {
+                skipping = false;
+            } else if gzip || line_start < end {
+                carry.extend_from_slice(&chunk[from..nl]);
+                line_no += 1;
+                one_line(&carry, line_no, shown, format, strict, builder)?;
+            } else {
+                return Ok(line_no);
             }
+            carry.clear();
+            from = nl + 1;
+            line_start = line_end_abs + 1;
         }
-        let mut start = 0;
-        for end in memchr::memchr_iter(b'\n', chunk) {
-            line_no += 1;
-            one_line(&chunk[start..end], line_no, shown, format, strict, builder)?;
-            start = end + 1;
+        if !skipping {
+            carry.extend_from_slice(&chunk[from..]);
         }
-        carry.extend_from_slice(&chunk[start..]);
+        offset += n as u64;
+        if !gzip && line_start >= end && carry.is_empty() {
+            return Ok(line_no);
+        }
     }
-    if !carry.is_empty() {
+    if !carry.is_empty() && !skipping && (gzip || line_start < end) {
         line_no += 1;
         one_line(&carry, line_no, shown, format, strict, builder)?;
     }
-    Ok(())
+    Ok(line_no)
 }
 
 fn one_line(
@@ -87,29 +114,117 @@ fn one_line(
     Ok(())
 }
 
-/// Reads many files, two at a time, and merges their models.
+/// Plain files above this size are read as two halves on two threads.
+const SPLIT_BYTES: u64 = 32 << 20;
+
+/// Reads many files, two pieces at a time (a big plain file is two pieces), and merges
+/// their models in file order, so malformed-line numbers stay right.
 pub fn read_files(
     files: &[(std::path::PathBuf, String)],
     format: &LogFormat,
     strict: bool,
 ) -> Result<ModelBuilder, String> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = || -> Result<ModelBuilder, String> {
-        let mut builder = ModelBuilder::new();
-        loop {
-            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some((path, shown)) = files.get(i) else {
-                return Ok(builder);
-            };
-            read_file(path, shown, format, strict, &mut builder)?;
+    read_files_split_at(files, format, strict, SPLIT_BYTES)
+}
+
+fn read_files_split_at(
+    files: &[(std::path::PathBuf, String)],
+    format: &LogFormat,
+    strict: bool,
+    split_bytes: u64,
+) -> Result<ModelBuilder, String> {
+    // (file, byte range, whether it continues the previous piece of the same file).
+    let mut pieces: Vec<(usize, (u64, u64), bool)> = Vec::new();
+    for (i, (path, _)) in files.iter().enumerate() {
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let gzip = std::fs::File::open(path)
+            .and_then(|mut f| {
+                let mut magic = [0u8; 2];
+                f.read_exact(&mut magic).map(|()| magic == [0x1f, 0x8b])
+            })
+            .unwrap_or(false);
+        if size > split_bytes && !gzip {
+            pieces.push((i, (0, size / 2), false));
+            pieces.push((i, (size / 2, u64::MAX), true));
+        } else {
+            pieces.push((i, (0, u64::MAX), false));
         }
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    type Piece = Result<(ModelBuilder, u64), String>;
+    let results: Vec<std::sync::Mutex<Option<Piece>>> =
+        pieces.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let work = || loop {
+        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some(&(i, range, _)) = pieces.get(k) else {
+            return;
+        };
+        let (path, shown) = &files[i];
+        let mut builder = ModelBuilder::new();
+        let result = read_range(path, shown, range, format, strict, &mut builder)
+            .map(|lines| (builder, lines));
+        *results[k].lock().expect("no panics while holding it") = Some(result);
     };
-    let (a, b) = std::thread::scope(|scope| {
-        let other = scope.spawn(work);
-        let mine = work();
-        (mine, other.join().expect("reading a log does not panic"))
+    std::thread::scope(|scope| {
+        scope.spawn(work);
+        work();
     });
-    let mut builder = a?;
-    builder.merge(b?);
-    Ok(builder)
+    let mut total = ModelBuilder::new();
+    let mut lines_before = 0u64;
+    for (k, slot) in results.into_iter().enumerate() {
+        let (mut builder, lines) = slot
+            .into_inner()
+            .expect("no panics while holding it")
+            .expect("every piece was read")?;
+        let continues = pieces[k].2;
+        if continues {
+            builder.shift_lines(lines_before);
+        }
+        lines_before = if continues { 0 } else { lines };
+        total.merge(builder);
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_read_in_two_halves_gives_the_same_model_and_line_numbers() {
+        let dir = std::env::temp_dir().join(format!("envparity-read-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("access.log");
+        let mut text = String::new();
+        for i in 0..400 {
+            if i % 37 == 5 {
+                text.push_str("not a log line\n");
+            } else if i % 53 == 0 {
+                text.push('\n');
+            } else {
+                text.push_str(&format!(
+                    "10.0.0.{} - - [01/Jan/2026:00:{:02}:{:02} +0000] \"GET /users/{i} HTTP/1.1\" 200 10 \"-\" \"-\"\n",
+                    i % 9,
+                    i / 60,
+                    i % 60
+                ));
+            }
+        }
+        std::fs::write(&path, &text).unwrap();
+        let files = vec![(path.clone(), "access.log".to_string())];
+        let format = LogFormat::combined();
+        let whole = read_files_split_at(&files, &format, false, u64::MAX)
+            .unwrap()
+            .finish();
+        for split in [1u64, 100, 7_000, 20_000] {
+            let halves = read_files_split_at(&files, &format, false, split)
+                .unwrap()
+                .finish();
+            assert_eq!(halves, whole, "split above {split} bytes");
+        }
+        assert_eq!(whole.malformed, 11);
+        let lines: Vec<u64> = whole.malformed_samples.iter().map(|m| m.line).collect();
+        assert_eq!(&lines[..3], &[6, 43, 80]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
