@@ -33,13 +33,13 @@ pub enum Field {
 enum Part {
     /// The literal, and a searcher for it built once (building one per line cost more
     /// than the search).
-    Literal(Vec<u8>, memchr::memmem::Finder<'static>),
+    Literal(Vec<u8>, Box<memchr::memmem::Finder<'static>>),
     Field(Field),
 }
 
 fn literal(bytes: Vec<u8>) -> Part {
     let finder = memchr::memmem::Finder::new(&bytes).into_owned();
-    Part::Literal(bytes, finder)
+    Part::Literal(bytes, Box::new(finder))
 }
 
 /// A compiled log format.
