@@ -41,9 +41,12 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
     ];
     for (facet, tree) in trees {
         // A facet nothing was read for has no score; config stays when it is all there is.
-        let only_config = snapshots
-            .iter()
-            .all(|s| s.schema.is_empty() && s.data.is_empty());
+        let only_config = snapshots.iter().all(|s| {
+            s.schema.is_empty()
+                && s.data.is_empty()
+                && s.traffic.is_none()
+                && s.traffic_errors.is_empty()
+        });
         if snapshots.iter().all(|s| tree(s).is_empty()) && !(facet == Facet::Config && only_config)
         {
             continue;
@@ -74,6 +77,15 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
         );
         facets.push(summarize(Facet::Data, compared, &data_findings));
         findings.append(&mut data_findings);
+    }
+    if snapshots
+        .iter()
+        .any(|s| s.traffic.is_some() || !s.traffic_errors.is_empty())
+    {
+        let (mut traffic_findings, compared) =
+            crate::traffic::compare_traffic(snapshots, reference, rules, today, &expect_used);
+        facets.push(summarize(Facet::Traffic, compared, &traffic_findings));
+        findings.append(&mut traffic_findings);
     }
     // A rule that matches nothing is stale (the drift was fixed) or mistyped.
     let mut notes: Vec<String> = rules

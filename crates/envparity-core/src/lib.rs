@@ -17,6 +17,7 @@ pub mod score;
 pub mod sketch;
 pub mod snapshot;
 pub mod tokens;
+pub mod traffic;
 
 pub use compare::compare;
 pub use date::Date;

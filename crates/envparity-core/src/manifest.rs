@@ -50,6 +50,16 @@ pub struct EnvironmentDecl {
     #[serde(default)]
     #[schemars(with = "Option<DatabasesSchema>")]
     pub database: Option<Spanned<DatabasesDecl>>,
+    /// Access logs, globs relative to this file (plain or gzip): the traffic facet.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub traffic: Vec<Spanned<String>>,
+    /// The nginx `log_format` string of those logs (default: nginx `combined`).
+    #[serde(default)]
+    pub log_format: Option<String>,
+    /// An Apache `LogFormat` string, instead of `log_format`.
+    #[serde(default)]
+    pub apache_format: Option<String>,
 }
 
 /// `database = "url"`, `database = ["url", …]` or `database = [{ name, url }, …]`.
@@ -188,6 +198,10 @@ pub struct Environment {
     pub production: bool,
     pub description: Option<String>,
     pub databases: Vec<DatabaseDecl>,
+    /// Access-log globs.
+    pub traffic: Vec<SourceGlob>,
+    pub log_format: Option<String>,
+    pub apache_format: Option<String>,
 }
 
 /// A database or data file of an environment, as written (`${VAR}` not yet expanded).
@@ -385,6 +399,20 @@ fn validate(text: &str, file: ManifestFile) -> Result<Manifest, ManifestError> {
                 production: decl.production,
                 description: decl.description,
                 databases,
+                traffic: decl
+                    .traffic
+                    .iter()
+                    .map(|g| {
+                        let (line, column) = line_col(text, g.span().start + 1);
+                        SourceGlob {
+                            glob: g.get_ref().clone(),
+                            line,
+                            column,
+                        }
+                    })
+                    .collect(),
+                log_format: decl.log_format,
+                apache_format: decl.apache_format,
             },
         );
     }

@@ -40,6 +40,12 @@ pub struct Snapshot {
         skip_serializing_if = "crate::profile::DataSnapshot::is_empty"
     )]
     pub data: crate::profile::DataSnapshot,
+    /// The traffic model fitted from the environment's access logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<crate::traffic::TrafficModel>,
+    /// Access logs that could not be read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub traffic_errors: Vec<SourceError>,
 }
 
 impl Snapshot {
@@ -61,6 +67,8 @@ impl Snapshot {
             config: ConfigSnapshot::default(),
             schema: ConfigSnapshot::default(),
             data: crate::profile::DataSnapshot::default(),
+            traffic: None,
+            traffic_errors: Vec::new(),
         }
     }
 }

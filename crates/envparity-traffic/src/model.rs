@@ -5,103 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use envparity_core::sketch::Hll;
 
 use crate::format::Record;
 use crate::route::{Mergeable, collapse, shape};
 
-pub const MODEL_FORMAT: &str = "envparity-traffic-model";
-pub const MODEL_VERSION: u32 = 1;
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct TrafficModel {
-    pub format: String,
-    pub version: u32,
-    pub lines: u64,
-    pub requests: u64,
-    pub malformed: u64,
-    /// Up to 20 malformed lines: where, and why (never the line itself).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub malformed_samples: Vec<Malformed>,
-    /// Seconds since 1970 of the first and last request start.
-    pub first: Option<f64>,
-    pub last: Option<f64>,
-    pub routes: Vec<RouteModel>,
-    pub rate: Option<RateModel>,
-    /// Distinct client addresses (estimated); the addresses themselves are not kept.
-    pub clients: u64,
-    /// Requests in flight, averaged over each second (needs durations in the log).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub concurrency: Option<Concurrency>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Malformed {
-    pub file: String,
-    pub line: u64,
-    pub why: String,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct RouteModel {
-    pub method: String,
-    /// `/users/:id/orders?page`.
-    pub route: String,
-    pub requests: u64,
-    /// Of all requests.
-    pub share: f64,
-    /// `2xx`, `3xx`, `4xx`, `5xx` counts.
-    pub status: BTreeMap<String, u64>,
-    /// Seconds: p50, p90, p99, max (when the log has durations).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latency: Option<Latency>,
-    /// Mean response size in bytes (when logged).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mean_bytes: Option<f64>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Latency {
-    pub p50: f64,
-    pub p90: f64,
-    pub p99: f64,
-    pub max: f64,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct RateModel {
-    /// Seconds between the first and last request, plus one.
-    pub span_seconds: u64,
-    pub average_rps: f64,
-    pub peak_rps: u64,
-    /// When the peak second began.
-    pub peak_at: f64,
-    pub peak_to_average: f64,
-    /// Index of dispersion (variance / mean of the request count per window) for 1 s,
-    /// 10 s and 60 s windows: 1 for Poisson arrivals, far above for bursty traffic.
-    pub dispersion: BTreeMap<String, f64>,
-    /// Share of requests per hour of day (UTC), 24 values.
-    pub daily: Vec<f64>,
-    /// Share of requests per day of week (UTC, Monday first), 7 values.
-    pub weekly: Vec<f64>,
-    /// The busiest seconds, busiest first.
-    pub spikes: Vec<Spike>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Spike {
-    pub at: f64,
-    pub requests: u64,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Concurrency {
-    pub average: f64,
-    pub peak: f64,
-    pub peak_at: f64,
-}
+pub use envparity_core::traffic::*;
 
 /// Latency histogram: log-spaced buckets from 0.1 ms to ~1 hour, 2 % wide; exact merges.
 #[derive(Clone, Debug, Default)]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
 use envparity_config::{CollectOptions, KeySource, SecretHasher};
-use envparity_core::manifest::{self, Environment, MANIFEST_NAME, Manifest};
+use envparity_core::manifest::{self, Environment, MANIFEST_NAME, Manifest, SourceGlob};
 use envparity_core::rules::Baseline;
 use envparity_core::snapshot::SourceError;
 use envparity_core::snapshot::{SNAPSHOT_FORMAT, SNAPSHOT_VERSION, Snapshot};
@@ -106,7 +106,68 @@ impl Project {
             progress: Some(&|done, total| crate::printer::progress(env, done, total)),
         });
         self.collect_databases(env, environment, data, &mut snapshot);
+        self.collect_traffic(environment, &mut snapshot);
         Ok(snapshot)
+    }
+
+    /// Fits the traffic model from the environment's access logs, if it names any.
+    fn collect_traffic(&self, environment: &Environment, snapshot: &mut Snapshot) {
+        if environment.traffic.is_empty() {
+            return;
+        }
+        let manifest_name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| MANIFEST_NAME.to_string());
+        let error = |glob: &SourceGlob, message: String| SourceError {
+            source: manifest_name.clone(),
+            line: Some(glob.line),
+            column: Some(glob.column),
+            message,
+            path: None,
+        };
+        let format = match (&environment.log_format, &environment.apache_format) {
+            (Some(f), _) => envparity_traffic::format::LogFormat::nginx(f),
+            (None, Some(f)) => envparity_traffic::format::LogFormat::apache(f),
+            (None, None) => Ok(envparity_traffic::format::LogFormat::combined()),
+        };
+        let format = match format {
+            Ok(f) => f,
+            Err(e) => {
+                snapshot
+                    .traffic_errors
+                    .push(error(&environment.traffic[0], format!("log format: {e}")));
+                return;
+            }
+        };
+        let mut files = Vec::new();
+        for glob in &environment.traffic {
+            match expand_glob(&self.root, &glob.glob) {
+                Ok(found) if found.is_empty() => snapshot
+                    .traffic_errors
+                    .push(error(glob, format!("`{}` matches no file", glob.glob))),
+                Ok(found) => files.extend(found),
+                Err(e) => snapshot
+                    .traffic_errors
+                    .push(error(glob, format!("bad glob `{}`: {e}", glob.glob))),
+            }
+        }
+        if files.is_empty() {
+            return;
+        }
+        files.sort();
+        files.dedup();
+        match envparity_traffic::read::read_files(&files, &format, false) {
+            Ok(builder) => snapshot.traffic = Some(builder.finish()),
+            Err(message) => snapshot.traffic_errors.push(SourceError {
+                source: files[0].1.clone(),
+                line: None,
+                column: None,
+                message,
+                path: None,
+            }),
+        }
     }
 
     /// A snapshot of an environment's databases alone (for `data profile`).
@@ -207,6 +268,38 @@ fn load_baseline(path: &Path) -> anyhow::Result<Baseline> {
             e
         )
     })
+}
+
+/// Files below `root` matching `glob` (relative to `root`), with their shown paths.
+fn expand_glob(root: &Path, glob: &str) -> Result<Vec<(PathBuf, String)>, String> {
+    let matcher = globset::GlobBuilder::new(glob)
+        .literal_separator(true)
+        .build()
+        .map_err(|e| e.kind().to_string())?
+        .compile_matcher();
+    // Walk from the glob's fixed prefix only.
+    let fixed: Vec<&str> = glob
+        .split('/')
+        .take_while(|part| !part.contains(['*', '?', '[', '{']))
+        .collect();
+    let mut start = root.to_path_buf();
+    for part in &fixed {
+        start.push(part);
+    }
+    let mut found = Vec::new();
+    let mut stack = vec![start];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            if let Ok(entries) = std::fs::read_dir(&path) {
+                stack.extend(entries.filter_map(|e| e.ok().map(|e| e.path())));
+            }
+        } else if let Ok(relative) = path.strip_prefix(root)
+            && matcher.is_match(relative)
+        {
+            found.push((path.clone(), relative.display().to_string()));
+        }
+    }
+    Ok(found)
 }
 
 /// Reads a snapshot file, checking it is one and of a version this build understands.

@@ -132,3 +132,72 @@ fn a_model_agrees_with_a_count_by_hand() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("a.log:551"), "{}", run.stderr);
 }
+
+#[test]
+fn diff_says_what_qa_never_exercised_and_the_peak_it_never_reached() {
+    let p = Project::new();
+    // QA's last load test: 20 req/s of user lookups, no checkout.
+    let mut qa = String::new();
+    for i in 0..600 {
+        let target = if i % 4 == 0 {
+            "/users/me".to_string()
+        } else {
+            format!("/users/{}", 5000 + i)
+        };
+        qa.push_str(&format!(
+            "198.51.100.{} - - [20/Nov/2026:09:00:{:02} +0000] \"GET {target} HTTP/1.1\" 200 300 \"-\" \"k6\" 0.020\n",
+            i % 50,
+            i / 20
+        ));
+    }
+    p.file("logs/qa/access.log", &qa)
+        .file("logs/prod/access.log", &log())
+        .file(
+            "envparity.toml",
+            &format!(
+                "[environments.qa]\ntraffic = [\"logs/qa/*.log\"]\nlog_format = '{FORMAT}'\n\n[environments.prod]\ntraffic = [\"logs/prod/*.log*\"]\nlog_format = '{FORMAT}'\nproduction = true\n"
+            ),
+        );
+    let run = p.run(&["diff", "qa", "prod", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    let finding = |key: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["key"] == key)
+            .unwrap_or_else(|| panic!("no {key} in {report:#}"))
+            .clone()
+    };
+    let checkout = finding("traffic:POST /checkout");
+    assert_eq!(checkout["class"], "missing");
+    assert_eq!(
+        checkout["message"],
+        "qa's traffic never exercised `POST /checkout`, which is 18.2 % of prod's"
+    );
+    let peak = finding("traffic:rate.peak_rps");
+    assert_eq!(
+        peak["message"],
+        "qa's peak was 20 req/s, prod's 110: qa was never pushed to prod's peak"
+    );
+    let facets: Vec<&str> = report["facets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["facet"].as_str().unwrap())
+        .collect();
+    assert_eq!(facets, ["traffic"]);
+    // A glob that matches nothing is named by its line in envparity.toml.
+    p.file(
+        "envparity.toml",
+        "[environments.qa]\ntraffic = [\"logs/none/*.log\"]\n\n[environments.prod]\ntraffic = [\"logs/prod/*.log\"]\nproduction = true\n",
+    );
+    let run = p.run(&["diff", "qa", "prod"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stdout.contains("envparity.toml:2:13") && run.stdout.contains("matches no file"),
+        "{}",
+        run.stdout
+    );
+}

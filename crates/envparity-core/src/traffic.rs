@@ -1,0 +1,257 @@
+//! The traffic model: what an environment's traffic looks like, fitted from its access
+//! logs by `envparity-traffic`, and how two models compare (the traffic facet).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub const MODEL_FORMAT: &str = "envparity-traffic-model";
+pub const MODEL_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TrafficModel {
+    pub format: String,
+    pub version: u32,
+    pub lines: u64,
+    pub requests: u64,
+    pub malformed: u64,
+    /// Up to 20 malformed lines: where, and why (never the line itself).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub malformed_samples: Vec<Malformed>,
+    /// Seconds since 1970 of the first and last request start.
+    pub first: Option<f64>,
+    pub last: Option<f64>,
+    pub routes: Vec<RouteModel>,
+    pub rate: Option<RateModel>,
+    /// Distinct client addresses (estimated); the addresses themselves are not kept.
+    pub clients: u64,
+    /// Requests in flight, averaged over each second (needs durations in the log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<Concurrency>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Malformed {
+    pub file: String,
+    pub line: u64,
+    pub why: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RouteModel {
+    pub method: String,
+    /// `/users/:id/orders?page`.
+    pub route: String,
+    pub requests: u64,
+    /// Of all requests.
+    pub share: f64,
+    /// `2xx`, `3xx`, `4xx`, `5xx` counts.
+    pub status: BTreeMap<String, u64>,
+    /// Seconds: p50, p90, p99, max (when the log has durations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Latency>,
+    /// Mean response size in bytes (when logged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_bytes: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Latency {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RateModel {
+    /// Seconds between the first and last request, plus one.
+    pub span_seconds: u64,
+    pub average_rps: f64,
+    pub peak_rps: u64,
+    /// When the peak second began.
+    pub peak_at: f64,
+    pub peak_to_average: f64,
+    /// Index of dispersion (variance / mean of the request count per window) for 1 s,
+    /// 10 s and 60 s windows: 1 for Poisson arrivals, far above for bursty traffic.
+    pub dispersion: BTreeMap<String, f64>,
+    /// Share of requests per hour of day (UTC), 24 values.
+    pub daily: Vec<f64>,
+    /// Share of requests per day of week (UTC, Monday first), 7 values.
+    pub weekly: Vec<f64>,
+    /// The busiest seconds, busiest first.
+    pub spikes: Vec<Spike>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Spike {
+    pub at: f64,
+    pub requests: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Concurrency {
+    pub average: f64,
+    pub peak: f64,
+    pub peak_at: f64,
+}
+
+/// Routes below this share of the reference's traffic are not compared one by one.
+pub const MIN_ROUTE_SHARE: f64 = 0.01;
+/// A route whose share in the compared environment is under the reference's divided by
+/// this is under-exercised.
+pub const SHARE_FACTOR: f64 = 5.0;
+
+/// Compares every environment's traffic model with the reference's: routes the reference
+/// serves that the other never (or hardly) exercised, and a peak the other never reached.
+pub(crate) fn compare_traffic(
+    snapshots: &[crate::snapshot::Snapshot],
+    reference: usize,
+    rules: &crate::rules::Rules,
+    today: crate::date::Date,
+    expect_used: &[std::sync::atomic::AtomicBool],
+) -> (Vec<crate::finding::Finding>, u64) {
+    use crate::finding::{Class, Facet, Finding, Side};
+    let mut findings = Vec::new();
+    let mut compared = 0u64;
+    let b = &snapshots[reference];
+    let side = |env: &str, value: Option<String>| Side {
+        env: env.to_string(),
+        value,
+        location: None,
+    };
+    let mut push = |key: String,
+                    class: Class,
+                    message: String,
+                    va: Option<String>,
+                    vb: Option<String>,
+                    ea: &str,
+                    eb: &str| {
+        let mut f = Finding {
+            facet: Facet::Traffic,
+            class,
+            severity: class.default_severity(),
+            key: key.clone(),
+            group: "traffic".to_string(),
+            resource: None,
+            a: side(ea, va),
+            b: side(eb, vb),
+            message,
+            reason: None,
+            covers: 1,
+        };
+        crate::compare::apply_rules(rules, today, expect_used, &mut f, vec![key]);
+        findings.push(f);
+    };
+    for (i, a) in snapshots.iter().enumerate() {
+        if i == reference {
+            continue;
+        }
+        let (ea, eb) = (a.environment.as_str(), b.environment.as_str());
+        match (&a.traffic, &b.traffic) {
+            (None, None) => {}
+            // A side whose logs could not be read is an `unreadable` finding already.
+            (Some(_), None) if !b.traffic_errors.is_empty() => {}
+            (None, Some(_)) if !a.traffic_errors.is_empty() => {}
+            (Some(_), None) | (None, Some(_)) => {
+                compared += 1;
+                let (class, has, lacks) = if b.traffic.is_some() {
+                    (Class::Missing, eb, ea)
+                } else {
+                    (Class::Extra, ea, eb)
+                };
+                push(
+                    "traffic".to_string(),
+                    class,
+                    format!(
+                        "{has} has a traffic model, {lacks} none: name {lacks}'s access logs (`traffic = [...]`)"
+                    ),
+                    a.traffic
+                        .as_ref()
+                        .map(|m| format!("{} requests", m.requests)),
+                    b.traffic
+                        .as_ref()
+                        .map(|m| format!("{} requests", m.requests)),
+                    ea,
+                    eb,
+                );
+            }
+            (Some(ma), Some(mb)) => {
+                let shares: BTreeMap<(&str, &str), f64> = ma
+                    .routes
+                    .iter()
+                    .map(|r| ((r.method.as_str(), r.route.as_str()), r.share))
+                    .collect();
+                for r in mb.routes.iter().filter(|r| r.share >= MIN_ROUTE_SHARE) {
+                    compared += 1;
+                    let key = format!("traffic:{} {}", r.method, r.route);
+                    let pct = |x: f64| crate::fidelity::percent(x);
+                    match shares.get(&(r.method.as_str(), r.route.as_str())) {
+                        None => push(
+                            key,
+                            Class::Missing,
+                            format!(
+                                "{ea}'s traffic never exercised `{} {}`, which is {} of {eb}'s",
+                                r.method,
+                                r.route,
+                                pct(r.share)
+                            ),
+                            None,
+                            Some(pct(r.share)),
+                            ea,
+                            eb,
+                        ),
+                        Some(&share) if share * SHARE_FACTOR < r.share => push(
+                            key,
+                            Class::Drift,
+                            format!(
+                                "`{} {}` is {} of {eb}'s traffic but {} of {ea}'s",
+                                r.method,
+                                r.route,
+                                pct(r.share),
+                                pct(share)
+                            ),
+                            Some(pct(share)),
+                            Some(pct(r.share)),
+                            ea,
+                            eb,
+                        ),
+                        Some(_) => {}
+                    }
+                }
+                if let (Some(ra), Some(rb)) = (&ma.rate, &mb.rate) {
+                    compared += 1;
+                    if ra.peak_rps < rb.peak_rps {
+                        push(
+                            "traffic:rate.peak_rps".to_string(),
+                            Class::Drift,
+                            format!(
+                                "{ea}'s peak was {} req/s, {eb}'s {}: {ea} was never pushed to {eb}'s peak",
+                                crate::fidelity::thousands(ra.peak_rps),
+                                crate::fidelity::thousands(rb.peak_rps)
+                            ),
+                            Some(format!("{} req/s", ra.peak_rps)),
+                            Some(format!("{} req/s", rb.peak_rps)),
+                            ea,
+                            eb,
+                        );
+                    }
+                }
+            }
+        }
+    }
+    for (i, s) in snapshots.iter().enumerate() {
+        let other = &snapshots[if i == reference { 0 } else { reference }].environment;
+        for error in &s.traffic_errors {
+            findings.push(crate::compare::unreadable_finding(
+                crate::finding::Facet::Traffic,
+                error,
+                &s.environment,
+                other,
+                rules,
+            ));
+            compared += 1;
+        }
+    }
+    (findings, compared)
+}
