@@ -26,6 +26,26 @@ pub struct ManifestFile {
     /// What differences are expected, which words name environments, what is secret.
     #[serde(default)]
     pub rules: RulesDecl,
+    /// Route templates for the traffic facet, shared by all environments.
+    #[serde(default)]
+    pub traffic: TrafficDecl,
+}
+
+/// `[traffic]`: how request paths become routes, when the inferred templates are not
+/// what the team writes.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrafficDecl {
+    /// Route templates (`/users/{id}/orders`, `/users/:id`, `GET /checkout`, `/static/*`);
+    /// a literal segment beats a parameter, so `/users/me` and `/users/{id}` both work.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub routes: Vec<Spanned<String>>,
+    /// An OpenAPI 3 or Swagger 2 file (YAML or JSON), relative to this file: its paths are
+    /// route templates.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub openapi: Option<Spanned<String>>,
 }
 
 /// One environment and its sources.
@@ -60,6 +80,15 @@ pub struct EnvironmentDecl {
     /// An Apache `LogFormat` string, instead of `log_format`.
     #[serde(default)]
     pub apache_format: Option<String>,
+    /// A named log format instead: `auto` (the default: told from each file's first
+    /// lines), `combined`, `common`, `alb`, `har`, `json`, or a JSON-lines preset
+    /// (`envoy`, `traefik`, `caddy`, `nginx-json`, `generic`).
+    #[serde(default)]
+    pub traffic_input: Option<String>,
+    /// JSON-lines logs: which keys hold what, e.g.
+    /// `time=start_time:start,method=method,target=path,status=code,duration=took:ms`.
+    #[serde(default)]
+    pub json_fields: Option<String>,
 }
 
 /// `database = "url"`, `database = ["url", …]` or `database = [{ name, url }, …]`.
@@ -202,6 +231,17 @@ pub struct Environment {
     pub traffic: Vec<SourceGlob>,
     pub log_format: Option<String>,
     pub apache_format: Option<String>,
+    pub traffic_input: Option<String>,
+    pub json_fields: Option<String>,
+}
+
+/// `[traffic]`, with where each entry was written (for errors).
+#[derive(Clone, Debug, Default)]
+pub struct TrafficSettings {
+    /// Route templates, as `SourceGlob`s for their text and position.
+    pub routes: Vec<SourceGlob>,
+    /// The OpenAPI file's path, relative to envparity.toml.
+    pub openapi: Option<SourceGlob>,
 }
 
 /// A database or data file of an environment, as written (`${VAR}` not yet expanded).
@@ -222,6 +262,7 @@ pub struct Manifest {
     pub rules: Rules,
     /// Relative to envparity.toml.
     pub baseline_path: String,
+    pub traffic: TrafficSettings,
 }
 
 /// An error in envparity.toml, with where it is.
@@ -413,6 +454,8 @@ fn validate(text: &str, file: ManifestFile) -> Result<Manifest, ManifestError> {
                     .collect(),
                 log_format: decl.log_format,
                 apache_format: decl.apache_format,
+                traffic_input: decl.traffic_input,
+                json_fields: decl.json_fields,
             },
         );
     }
@@ -516,9 +559,22 @@ fn validate(text: &str, file: ManifestFile) -> Result<Manifest, ManifestError> {
             expires,
         });
     }
+    let located = |s: &Spanned<String>| {
+        let (line, column) = line_col(text, s.span().start + 1);
+        SourceGlob {
+            glob: s.get_ref().clone(),
+            line,
+            column,
+        }
+    };
+    let traffic = TrafficSettings {
+        routes: file.traffic.routes.iter().map(located).collect(),
+        openapi: file.traffic.openapi.as_ref().map(located),
+    };
     Ok(Manifest {
         environments,
         rules,
+        traffic,
         baseline_path: decl
             .baseline
             .unwrap_or_else(|| "envparity.baseline.json".to_string()),

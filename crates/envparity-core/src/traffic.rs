@@ -53,6 +53,9 @@ pub struct RouteModel {
     /// Mean response size in bytes (when logged).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean_bytes: Option<f64>,
+    /// Mean request size in bytes (when logged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_request_bytes: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -79,14 +82,39 @@ pub struct RateModel {
     pub daily: Vec<f64>,
     /// Share of requests per day of week (UTC, Monday first), 7 values.
     pub weekly: Vec<f64>,
-    /// The busiest seconds, busiest first.
+    /// The busiest seconds, busiest first, at least a minute apart.
     pub spikes: Vec<Spike>,
+    /// Requests per step over the whole span: the curve a load test replays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curve: Option<Curve>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Spike {
     pub at: f64,
     pub requests: u64,
+    /// The routes busiest around the spike (within `window_seconds`), with their share
+    /// there and over the whole log.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<SpikeRoute>,
+    #[serde(default)]
+    pub window_seconds: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SpikeRoute {
+    pub method: String,
+    pub route: String,
+    pub share: f64,
+    pub usual_share: f64,
+}
+
+/// Request counts per step: `counts[i]` began in `[start + i·step, start + (i+1)·step)`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Curve {
+    pub start: f64,
+    pub step_seconds: u64,
+    pub counts: Vec<u64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

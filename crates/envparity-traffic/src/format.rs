@@ -6,6 +6,8 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Field {
     ClientAddr,
+    /// `address:port` (AWS load balancers): the port is dropped, it names a connection.
+    ClientAddrPort,
     /// A local time when the request ended (nginx `$time_local`) or began (Apache `%t`).
     TimeLocal,
     TimeIso,
@@ -18,12 +20,17 @@ pub enum Field {
     Target,
     Status,
     BodyBytes,
+    /// Bytes received, with headers (nginx `$request_length`, Apache `%I`).
+    RequestBytes,
     /// Seconds, with milliseconds (nginx `$request_time`, Apache `%T`).
     DurationSeconds,
     /// Microseconds (Apache `%D`).
     DurationMicros,
     /// Upstream seconds; `0.120, 0.003` for retries (their sum), `-` when none.
     UpstreamSeconds,
+    /// Seconds, one of several parts that add up to the duration (AWS load balancers'
+    /// request, target and response processing times); `-1` means none.
+    DurationPart,
     Host,
     /// Anything else: skipped.
     Ignored,
@@ -61,6 +68,7 @@ pub struct Record<'a> {
     pub target: &'a [u8],
     pub status: u16,
     pub bytes: Option<u64>,
+    pub request_bytes: Option<u64>,
     /// Seconds.
     pub duration: Option<f64>,
     pub host: Option<&'a [u8]>,
@@ -69,14 +77,83 @@ pub struct Record<'a> {
 /// The nginx default `combined` format.
 pub const NGINX_COMBINED: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
 
+/// The Common Log Format (`combined` without referrer and user agent).
+pub const COMMON: &str =
+    r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent"#;
+
+/// AWS Application Load Balancer access logs, up to the request's creation time; later
+/// fields (added over the years) are skipped.
+const ALB: &str = r#"$type $time $elb $client_port $target_port $part $part $part $status $target_status $request_length $body_bytes_sent "$request" "$user_agent" $ssl_cipher $ssl_protocol $target_group "$trace" "$domain" "$cert" $priority $creation $rest"#;
+
+/// `10.0.0.1:5123` → `10.0.0.1`, `[::1]:80` → `::1`; anything else unchanged.
+pub fn strip_port(address: &[u8]) -> &[u8] {
+    if let Some(rest) = address.strip_prefix(b"[") {
+        return memchr::memchr(b']', rest).map_or(address, |end| &rest[..end]);
+    }
+    match memchr::memrchr(b':', address) {
+        // One colon and digits after it: IPv4 or a name with a port (IPv6 has several).
+        Some(i)
+            if memchr::memchr(b':', &address[..i]).is_none()
+                && i + 1 < address.len()
+                && address[i + 1..].iter().all(u8::is_ascii_digit) =>
+        {
+            &address[..i]
+        }
+        _ => address,
+    }
+}
+
 impl LogFormat {
     /// nginx's `combined`.
     pub fn combined() -> LogFormat {
         LogFormat::nginx(NGINX_COMBINED).expect("the combined format compiles")
     }
 
+    /// The Common Log Format.
+    pub fn common() -> LogFormat {
+        LogFormat::nginx(COMMON).expect("the common format compiles")
+    }
+
+    /// AWS Application Load Balancer access logs. Their `time` is when the response was
+    /// sent; `request_creation_time` is the start, so the start is what is read.
+    pub fn alb() -> LogFormat {
+        let mut format = LogFormat::compile(ALB, |name| match name {
+            "client_port" => Field::ClientAddrPort,
+            "part" => Field::DurationPart,
+            "status" => Field::Status,
+            "request_length" => Field::RequestBytes,
+            "body_bytes_sent" => Field::BodyBytes,
+            "request" => Field::Request,
+            "creation" => Field::TimeIso,
+            _ => Field::Ignored,
+        })
+        .expect("the ALB format compiles");
+        format.time_is_start = true;
+        format
+    }
+
     /// An nginx `log_format` string (`$var` and `${var}`).
     pub fn nginx(format: &str) -> Result<LogFormat, String> {
+        LogFormat::compile(format, |name| match name {
+            "remote_addr" | "binary_remote_addr" | "realip_remote_addr" => Field::ClientAddr,
+            "time_local" => Field::TimeLocal,
+            "time_iso8601" => Field::TimeIso,
+            "msec" => Field::Msec,
+            "request" => Field::Request,
+            "request_method" => Field::Method,
+            "request_uri" => Field::Target,
+            "status" => Field::Status,
+            "body_bytes_sent" | "bytes_sent" => Field::BodyBytes,
+            "request_length" => Field::RequestBytes,
+            "request_time" => Field::DurationSeconds,
+            "upstream_response_time" => Field::UpstreamSeconds,
+            "host" | "http_host" | "server_name" => Field::Host,
+            _ => Field::Ignored,
+        })
+    }
+
+    /// A `$var` template with the variables' meanings given by `field`.
+    fn compile(format: &str, field: impl Fn(&str) -> Field) -> Result<LogFormat, String> {
         let mut parts = Vec::new();
         let mut literal = Vec::new();
         let bytes = format.as_bytes();
@@ -105,22 +182,7 @@ impl LogFormat {
                     i + 1
                 ));
             }
-            let field = match name {
-                "remote_addr" | "binary_remote_addr" | "realip_remote_addr" => Field::ClientAddr,
-                "time_local" => Field::TimeLocal,
-                "time_iso8601" => Field::TimeIso,
-                "msec" => Field::Msec,
-                "request" => Field::Request,
-                "request_method" => Field::Method,
-                "request_uri" => Field::Target,
-                "status" => Field::Status,
-                "body_bytes_sent" | "bytes_sent" => Field::BodyBytes,
-                "request_time" => Field::DurationSeconds,
-                "upstream_response_time" => Field::UpstreamSeconds,
-                "host" | "http_host" | "server_name" => Field::Host,
-                _ => Field::Ignored,
-            };
-            push_field(&mut parts, &mut literal, field)?;
+            push_field(&mut parts, &mut literal, field(name))?;
             i = next;
         }
         finish(parts, literal, false)
@@ -173,14 +235,13 @@ impl LogFormat {
                 b'U' => Field::Target,
                 b's' => Field::Status,
                 b'b' | b'B' | b'O' => Field::BodyBytes,
+                b'I' => Field::RequestBytes,
                 b'D' => Field::DurationMicros,
                 b'T' if braced.is_empty() || braced == "s" => Field::DurationSeconds,
                 b'v' | b'V' => Field::Host,
                 b'i' if braced.eq_ignore_ascii_case("host") => Field::Host,
                 b'l' | b'u' | b'i' | b'o' | b'e' | b'n' | b'C' | b'p' | b'P' | b'q' | b'H'
-                | b'X' | b'I' | b'S' | b'k' | b'L' | b'R' | b'f' | b'A' | b't' | b'T' => {
-                    Field::Ignored
-                }
+                | b'X' | b'S' | b'k' | b'L' | b'R' | b'f' | b'A' | b't' | b'T' => Field::Ignored,
                 other => {
                     return Err(format!(
                         "unknown directive `%{}` in the Apache log format",
@@ -297,6 +358,7 @@ fn read_field<'a>(
 ) -> Result<(), &'static str> {
     match field {
         Field::ClientAddr => record.client = Some(value),
+        Field::ClientAddrPort => record.client = Some(strip_port(value)),
         Field::TimeLocal => {
             record.time = Some(
                 crate::time::parse_clf(value).ok_or("the time is not dd/Mon/yyyy:hh:mm:ss zone")?,
@@ -328,6 +390,12 @@ fn read_field<'a>(
             record.status = status.ok_or("the status is not a three-digit number")? as u16;
         }
         Field::BodyBytes => record.bytes = parse_u64(value),
+        Field::RequestBytes => record.request_bytes = parse_u64(value),
+        Field::DurationPart => {
+            if let Some(s) = parse_seconds(value).filter(|s| *s >= 0.0) {
+                record.duration = Some(record.duration.unwrap_or(0.0) + s);
+            }
+        }
         Field::DurationSeconds => record.duration = parse_seconds(value),
         Field::DurationMicros => record.duration = parse_u64(value).map(|us| us as f64 / 1e6),
         Field::UpstreamSeconds => {

@@ -4,7 +4,11 @@
 //! query values dropped.
 
 pub mod format;
+pub mod har;
+pub mod input;
+pub mod json;
 pub mod model;
 pub mod read;
 pub mod route;
+pub mod templates;
 pub mod time;

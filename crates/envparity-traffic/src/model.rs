@@ -9,6 +9,7 @@ use envparity_core::sketch::Hll;
 
 use crate::format::Record;
 use crate::route::{Mergeable, collapse, shape};
+use crate::templates::RouteTemplates;
 
 pub use envparity_core::traffic::*;
 
@@ -75,6 +76,10 @@ struct RouteStats {
     latency: Histogram,
     bytes: u64,
     bytes_seen: u64,
+    request_bytes: u64,
+    request_bytes_seen: u64,
+    /// The ids this route had before `collapse` merged shapes into it.
+    ids: Vec<u32>,
 }
 
 impl Mergeable for RouteStats {
@@ -90,6 +95,100 @@ impl Mergeable for RouteStats {
         self.latency.merge(&other.latency);
         self.bytes += other.bytes;
         self.bytes_seen += other.bytes_seen;
+        self.request_bytes += other.request_bytes;
+        self.request_bytes_seen += other.request_bytes_seen;
+        self.ids.extend(other.ids);
+    }
+}
+
+/// A counter per second, kept in blocks of 256 seconds: memory follows the time span
+/// covered (sparse spans stay small), and the block of the previous line is cached
+/// because logs are nearly in time order.
+#[derive(Default)]
+struct PerSecond<T> {
+    index: hashbrown::HashMap<i64, usize>,
+    blocks: Vec<(i64, Box<[T]>)>,
+    last: Option<(i64, usize)>,
+}
+
+const BLOCK: i64 = 256;
+
+impl<T: Copy + Default + std::ops::AddAssign + PartialEq> PerSecond<T> {
+    fn slot(&mut self, second: i64) -> &mut T {
+        let block = second.div_euclid(BLOCK);
+        let i = match self.last {
+            Some((b, i)) if b == block => i,
+            _ => {
+                let blocks = &mut self.blocks;
+                let i = *self.index.entry(block).or_insert_with(|| {
+                    blocks.push((block, vec![T::default(); BLOCK as usize].into_boxed_slice()));
+                    blocks.len() - 1
+                });
+                self.last = Some((block, i));
+                i
+            }
+        };
+        &mut self.blocks[i].1[second.rem_euclid(BLOCK) as usize]
+    }
+
+    /// Seconds with a non-zero value.
+    fn iter(&self) -> impl Iterator<Item = (i64, T)> + '_ {
+        self.blocks.iter().flat_map(|(block, values)| {
+            values
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| **v != T::default())
+                .map(move |(i, v)| (block * BLOCK + i as i64, *v))
+        })
+    }
+
+    fn merge(&mut self, other: &PerSecond<T>) {
+        for (second, v) in other.iter() {
+            *self.slot(second) += v;
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+}
+
+/// Requests per (time bucket, route id), to tell which routes made a spike. Buckets start
+/// at 10 s and double whenever the map outgrows `MIX_CAP`, so memory stays bounded.
+#[derive(Default)]
+struct RouteMix {
+    width: i64,
+    counts: hashbrown::HashMap<(i64, u32), u32>,
+}
+
+const MIX_CAP: usize = 1 << 20;
+const MIX_WIDTH: i64 = 10;
+
+impl RouteMix {
+    fn add(&mut self, second: i64, id: u32, n: u32) {
+        if self.width == 0 {
+            self.width = MIX_WIDTH;
+        }
+        *self
+            .counts
+            .entry((second.div_euclid(self.width), id))
+            .or_insert(0) += n;
+        if self.counts.len() > MIX_CAP {
+            self.widen(self.width * 2);
+        }
+    }
+
+    fn widen(&mut self, width: i64) {
+        if width <= self.width {
+            return;
+        }
+        let factor = width / self.width.max(1);
+        let mut wider = hashbrown::HashMap::with_capacity(self.counts.len() / 2);
+        for ((bucket, id), n) in self.counts.drain() {
+            *wider.entry((bucket.div_euclid(factor), id)).or_insert(0) += n;
+        }
+        self.counts = wider;
+        self.width = width;
     }
 }
 
@@ -101,18 +200,29 @@ pub struct ModelBuilder {
     samples: Vec<Malformed>,
     /// By `METHOD shape`: one key, looked up with a reused buffer, no allocation per line.
     routes: hashbrown::HashMap<Box<str>, RouteStats>,
-    per_second: hashbrown::HashMap<i64, u32>,
-    in_flight: hashbrown::HashMap<i64, f64>,
+    per_second: PerSecond<u32>,
+    in_flight: PerSecond<f64>,
+    mix: RouteMix,
     clients: Hll,
     first: Option<f64>,
     last: Option<f64>,
     scratch: String,
     key: String,
+    templates: Option<std::sync::Arc<RouteTemplates>>,
 }
 
 impl ModelBuilder {
     pub fn new() -> Self {
         ModelBuilder::default()
+    }
+
+    /// A builder that names routes by the user's templates first, and by their look only
+    /// where no template matches.
+    pub fn with_templates(templates: Option<std::sync::Arc<RouteTemplates>>) -> Self {
+        ModelBuilder {
+            templates: templates.filter(|t| !t.is_empty()),
+            ..ModelBuilder::default()
+        }
     }
 
     /// A line that could not be read: counted, and the first 20 kept with where and why.
@@ -131,15 +241,41 @@ impl ModelBuilder {
     /// A parsed request. `time_is_start`: whether the record's time is when it began.
     pub fn add(&mut self, r: &Record, time_is_start: bool) {
         self.lines += 1;
-        shape(r.target, &mut self.scratch);
-        self.key.clear();
-        self.key
-            .push_str(std::str::from_utf8(r.method).unwrap_or("?"));
-        self.key.push(' ');
-        self.key.push_str(&self.scratch);
+        let method = std::str::from_utf8(r.method).unwrap_or("?");
+        let templated = self.templates.as_ref().and_then(|t| {
+            let path = path_part(r.target);
+            t.find(r.method, path)
+                .map(|template| (template, query_part(r.target)))
+        });
+        match templated {
+            Some((template, query)) => {
+                // The template names the path; the query keeps its names, as in `shape`.
+                shape(query, &mut self.scratch);
+                let names = self.scratch.strip_prefix('/').unwrap_or(&self.scratch);
+                self.key.clear();
+                self.key.push_str(method);
+                self.key.push(' ');
+                self.key.push_str(template);
+                self.key.push_str(names);
+            }
+            None => {
+                shape(r.target, &mut self.scratch);
+                self.key.clear();
+                self.key.push_str(method);
+                self.key.push(' ');
+                self.key.push_str(&self.scratch);
+            }
+        }
+        let next_id = self.routes.len() as u32;
         let stats = match self.routes.get_mut(self.key.as_str()) {
             Some(s) => s,
-            None => self.routes.entry(self.key.as_str().into()).or_default(),
+            None => self
+                .routes
+                .entry(self.key.as_str().into())
+                .or_insert_with(|| RouteStats {
+                    ids: vec![next_id],
+                    ..RouteStats::default()
+                }),
         };
         stats.requests += 1;
         stats.status[usize::from(r.status / 100).min(5)] += 1;
@@ -150,6 +286,11 @@ impl ModelBuilder {
             stats.bytes += b;
             stats.bytes_seen += 1;
         }
+        if let Some(b) = r.request_bytes {
+            stats.request_bytes += b;
+            stats.request_bytes_seen += 1;
+        }
+        let id = stats.ids[0];
         if let Some(client) = r.client {
             self.clients.insert(client);
         }
@@ -162,7 +303,9 @@ impl ModelBuilder {
             };
             self.first = Some(self.first.map_or(start, |f| f.min(start)));
             self.last = Some(self.last.map_or(start, |l| l.max(start)));
-            *self.per_second.entry(start.floor() as i64).or_insert(0) += 1;
+            let second = start.floor() as i64;
+            *self.per_second.slot(second) += 1;
+            self.mix.add(second, id, 1);
             if let Some(d) = r.duration {
                 // Time in flight, spread over the seconds it covers.
                 let mut at = start;
@@ -170,7 +313,7 @@ impl ModelBuilder {
                 while at < end {
                     let second = at.floor();
                     let until = (second + 1.0).min(end);
-                    *self.in_flight.entry(second as i64).or_insert(0.0) += until - at;
+                    *self.in_flight.slot(second as i64) += until - at;
                     at = until;
                 }
             }
@@ -199,19 +342,42 @@ impl ModelBuilder {
                 self.samples.push(sample);
             }
         }
+        // The other builder numbered its routes itself: renumber them into ours.
+        let mut renumber: hashbrown::HashMap<u32, u32> = hashbrown::HashMap::new();
         for (key, stats) in other.routes {
+            let theirs = stats.ids[0];
             match self.routes.get_mut(&key) {
-                Some(mine) => mine.merge(stats),
+                Some(mine) => {
+                    renumber.insert(theirs, mine.ids[0]);
+                    let ids = std::mem::take(&mut mine.ids);
+                    mine.merge(RouteStats {
+                        ids: Vec::new(),
+                        ..stats
+                    });
+                    mine.ids = ids;
+                }
                 None => {
-                    self.routes.insert(key, stats);
+                    let id = self.routes.len() as u32;
+                    renumber.insert(theirs, id);
+                    self.routes.insert(
+                        key,
+                        RouteStats {
+                            ids: vec![id],
+                            ..stats
+                        },
+                    );
                 }
             }
         }
-        for (s, c) in other.per_second {
-            *self.per_second.entry(s).or_insert(0) += c;
-        }
-        for (s, v) in other.in_flight {
-            *self.in_flight.entry(s).or_insert(0.0) += v;
+        self.per_second.merge(&other.per_second);
+        self.in_flight.merge(&other.in_flight);
+        let width = self.mix.width.max(other.mix.width);
+        self.mix.widen(width);
+        let mut theirs = other.mix;
+        theirs.widen(width);
+        for ((bucket, id), n) in theirs.counts {
+            let id = renumber.get(&id).copied().unwrap_or(id);
+            self.mix.add(bucket * width.max(1), id, n);
         }
         self.clients.merge(&other.clients);
         self.first = match (self.first, other.first) {
@@ -234,7 +400,15 @@ impl ModelBuilder {
                 ((m.to_string(), p.to_string()), s)
             })
             .collect();
-        let mut routes: Vec<RouteModel> = collapse(routes)
+        let collapsed = collapse(routes);
+        // Route id (before collapsing) → index in the model's route list.
+        let mut owner: hashbrown::HashMap<u32, (String, String)> = hashbrown::HashMap::new();
+        for (key, s) in &collapsed {
+            for id in &s.ids {
+                owner.insert(*id, key.clone());
+            }
+        }
+        let mut routes: Vec<RouteModel> = collapsed
             .into_iter()
             .map(|((method, route), s)| RouteModel {
                 method,
@@ -254,6 +428,8 @@ impl ModelBuilder {
                     max: s.latency.max,
                 }),
                 mean_bytes: (s.bytes_seen > 0).then(|| s.bytes as f64 / s.bytes_seen as f64),
+                mean_request_bytes: (s.request_bytes_seen > 0)
+                    .then(|| s.request_bytes as f64 / s.request_bytes_seen as f64),
             })
             .collect();
         routes.sort_by(|a, b| {
@@ -262,18 +438,21 @@ impl ModelBuilder {
                 .then_with(|| a.route.cmp(&b.route))
                 .then_with(|| a.method.cmp(&b.method))
         });
-        let rate = rate_model(&self.per_second, self.first, self.last);
+        let mut rate = rate_model(&self.per_second, self.first, self.last);
+        if let Some(rate) = &mut rate {
+            spike_mixes(rate, &self.mix, &owner, &routes);
+        }
         let concurrency = (!self.in_flight.is_empty()).then(|| {
             let span = rate.as_ref().map_or(1, |r| r.span_seconds).max(1);
             let (peak_at, peak) = self
                 .in_flight
                 .iter()
-                .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
-                .map(|(s, v)| (*s as f64, *v))
+                .max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+                .map(|(s, v)| (s as f64, v))
                 .unwrap_or((0.0, 0.0));
             Concurrency {
-                average: self.in_flight.values().sum::<f64>() / span as f64,
-                peak,
+                average: round3(self.in_flight.iter().map(|(_, v)| v).sum::<f64>() / span as f64),
+                peak: round3(peak),
                 peak_at,
             }
         });
@@ -294,16 +473,97 @@ impl ModelBuilder {
     }
 }
 
+/// `/a/b?x=1` → `/a/b`.
+fn path_part(target: &[u8]) -> &[u8] {
+    let path = memchr::memchr(b'?', target).map_or(target, |i| &target[..i]);
+    // Absolute-form targets (`http://host/path`) keep their path only.
+    match memchr::memmem::find(path, b"://") {
+        Some(i) => memchr::memchr(b'/', &path[i + 3..]).map_or(b"/", |j| &path[i + 3 + j..]),
+        None => path,
+    }
+}
+
+/// `/a/b?x=1` → `?x=1`, or empty.
+fn query_part(target: &[u8]) -> &[u8] {
+    memchr::memchr(b'?', target).map_or(b"", |i| &target[i..])
+}
+
+/// Spikes at least this far apart are told apart.
+const SPIKE_GAP: i64 = 60;
+/// Routes listed per spike.
+const SPIKE_ROUTES: usize = 5;
+
+/// Which routes carried each spike: the busiest routes in the spike's bucket.
+fn spike_mixes(
+    rate: &mut RateModel,
+    mix: &RouteMix,
+    owner: &hashbrown::HashMap<u32, (String, String)>,
+    routes: &[RouteModel],
+) {
+    if mix.width == 0 {
+        return;
+    }
+    let usual: BTreeMap<(&str, &str), f64> = routes
+        .iter()
+        .map(|r| ((r.method.as_str(), r.route.as_str()), r.share))
+        .collect();
+    for spike in &mut rate.spikes {
+        let bucket = (spike.at as i64).div_euclid(mix.width);
+        let mut counts: BTreeMap<&(String, String), u64> = BTreeMap::new();
+        for ((b, id), n) in &mix.counts {
+            if *b == bucket
+                && let Some(key) = owner.get(id)
+            {
+                *counts.entry(key).or_insert(0) += u64::from(*n);
+            }
+        }
+        let total: u64 = counts.values().sum();
+        let mut busiest: Vec<(&(String, String), u64)> = counts.into_iter().collect();
+        busiest.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        spike.window_seconds = mix.width as u64;
+        spike.routes = busiest
+            .into_iter()
+            .take(SPIKE_ROUTES)
+            .map(|((method, route), n)| SpikeRoute {
+                method: method.clone(),
+                route: route.clone(),
+                share: round3(n as f64 / total.max(1) as f64),
+                usual_share: round3(
+                    usual
+                        .get(&(method.as_str(), route.as_str()))
+                        .copied()
+                        .unwrap_or(0.0),
+                ),
+            })
+            .collect();
+    }
+}
+
+/// A step for the rate curve: at most `CURVE_POINTS` points, on a round number of seconds.
+fn curve_step(span: u64) -> u64 {
+    const STEPS: [u64; 14] = [
+        1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 86_400,
+    ];
+    STEPS
+        .iter()
+        .copied()
+        .find(|s| span.div_ceil(*s) <= CURVE_POINTS)
+        .unwrap_or_else(|| span.div_ceil(CURVE_POINTS))
+}
+
+const CURVE_POINTS: u64 = 1440;
+
 fn rate_model(
-    per_second: &hashbrown::HashMap<i64, u32>,
+    per_second: &PerSecond<u32>,
     first: Option<f64>,
     last: Option<f64>,
 ) -> Option<RateModel> {
     let (first, last) = (first?.floor() as i64, last?.floor() as i64);
     let span = (last - first + 1).max(1) as u64;
-    let total: u64 = per_second.values().map(|c| u64::from(*c)).sum();
+    let seconds: Vec<(i64, u32)> = per_second.iter().collect();
+    let total: u64 = seconds.iter().map(|(_, c)| u64::from(*c)).sum();
     let average = total as f64 / span as f64;
-    let mut busiest: Vec<(i64, u32)> = per_second.iter().map(|(s, c)| (*s, *c)).collect();
+    let mut busiest = seconds.clone();
     busiest.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let (peak_at, peak) = busiest.first().copied().unwrap_or((first, 0));
     let mut dispersion = BTreeMap::new();
@@ -313,7 +573,7 @@ fn rate_model(
             continue;
         }
         let mut counts: hashbrown::HashMap<i64, u64> = hashbrown::HashMap::new();
-        for (s, c) in per_second {
+        for (s, c) in &seconds {
             *counts.entry((s - first) / window).or_insert(0) += u64::from(*c);
         }
         let mean = total as f64 / windows as f64;
@@ -330,7 +590,7 @@ fn rate_model(
     }
     let mut daily = vec![0.0; 24];
     let mut weekly = vec![0.0; 7];
-    for (s, c) in per_second {
+    for (s, c) in &seconds {
         let hour = s.rem_euclid(86_400) / 3600;
         // 1970-01-01 was a Thursday: Monday-first index 3.
         let weekday = (s.div_euclid(86_400) + 3).rem_euclid(7);
@@ -339,6 +599,28 @@ fn rate_model(
     }
     for v in daily.iter_mut().chain(weekly.iter_mut()) {
         *v = round3(*v / total.max(1) as f64);
+    }
+    let step = curve_step(span);
+    let mut counts = vec![0u64; span.div_ceil(step) as usize];
+    for (s, c) in &seconds {
+        if let Some(slot) = counts.get_mut(((s - first) as u64 / step) as usize) {
+            *slot += u64::from(*c);
+        }
+    }
+    // Distinct spikes: the busiest seconds, skipping any within a minute of one taken.
+    let mut spikes: Vec<Spike> = Vec::new();
+    for (s, c) in &busiest {
+        if spikes.len() == 5 {
+            break;
+        }
+        if spikes.iter().all(|k| (k.at as i64 - s).abs() >= SPIKE_GAP) {
+            spikes.push(Spike {
+                at: *s as f64,
+                requests: u64::from(*c),
+                routes: Vec::new(),
+                window_seconds: 0,
+            });
+        }
     }
     Some(RateModel {
         span_seconds: span,
@@ -349,14 +631,12 @@ fn rate_model(
         dispersion,
         daily,
         weekly,
-        spikes: busiest
-            .iter()
-            .take(5)
-            .map(|(s, c)| Spike {
-                at: *s as f64,
-                requests: u64::from(*c),
-            })
-            .collect(),
+        spikes,
+        curve: Some(Curve {
+            start: first as f64,
+            step_seconds: step,
+            counts,
+        }),
     })
 }
 

@@ -4,19 +4,33 @@
 use std::io::Read;
 use std::path::Path;
 
-use crate::format::LogFormat;
+use crate::input::{HEAD_BYTES, Input, Resolved};
 use crate::model::ModelBuilder;
+use crate::templates::RouteTemplates;
 
-/// Reads one file into `builder`. Malformed lines are counted; with `strict`, the first
-/// one is an error naming the file and line.
-pub fn read_file(
-    path: &Path,
-    shown: &str,
-    format: &LogFormat,
-    strict: bool,
-    builder: &mut ModelBuilder,
-) -> Result<(), String> {
-    read_range(path, shown, (0, u64::MAX), format, strict, builder).map(|_| ())
+/// Opens a file, through gzip when its first bytes say so.
+fn open(path: &Path, shown: &str) -> Result<(Box<dyn Read>, bool), String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{shown}: cannot open: {e}"))?;
+    let mut buffered = std::io::BufReader::with_capacity(1 << 20, file);
+    let gzip = std::io::BufRead::fill_buf(&mut buffered)
+        .map_err(|e| format!("{shown}: cannot read: {e}"))?
+        .starts_with(&[0x1f, 0x8b]);
+    Ok(if gzip {
+        (Box::new(flate2::read::MultiGzDecoder::new(buffered)), true)
+    } else {
+        (Box::new(buffered), false)
+    })
+}
+
+/// The first bytes of a file, decompressed, to tell its format from.
+fn head(path: &Path, shown: &str) -> Result<(Vec<u8>, bool), String> {
+    let (reader, gzip) = open(path, shown)?;
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    reader
+        .take(HEAD_BYTES as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    Ok((head, gzip))
 }
 
 /// Reads the lines of a file that start in `[start, end)`: a line that crosses `end`
@@ -26,28 +40,27 @@ fn read_range(
     path: &Path,
     shown: &str,
     (start, end): (u64, u64),
-    format: &LogFormat,
+    format: &Resolved,
     strict: bool,
     builder: &mut ModelBuilder,
 ) -> Result<u64, String> {
     use std::io::{Seek, SeekFrom};
-    let mut file = std::fs::File::open(path).map_err(|e| format!("{shown}: cannot open: {e}"))?;
-    if start > 0 {
+    let (mut reader, gzip) = if start > 0 {
+        let mut file =
+            std::fs::File::open(path).map_err(|e| format!("{shown}: cannot open: {e}"))?;
         file.seek(SeekFrom::Start(start - 1))
             .map_err(|e| format!("{shown}: cannot read: {e}"))?;
-    }
-    let mut buffered = std::io::BufReader::with_capacity(1 << 20, file);
-    let gzip = start == 0
-        && std::io::BufRead::fill_buf(&mut buffered)
-            .map_err(|e| format!("{shown}: cannot read: {e}"))?
-            .starts_with(&[0x1f, 0x8b]);
-    let mut reader: Box<dyn Read> = if gzip {
-        Box::new(flate2::read::MultiGzDecoder::new(buffered))
+        (Box::new(file) as Box<dyn Read>, false)
     } else {
-        Box::new(buffered)
+        open(path, shown)?
     };
+    if let Resolved::Har = format {
+        crate::har::read_har(reader, shown, strict, builder)?;
+        return Ok(0);
+    }
     let mut buffer = vec![0u8; 1 << 20];
     let mut carry: Vec<u8> = Vec::new();
+    let mut scratch: Vec<u8> = Vec::new();
     let mut line_no = 0u64;
     // Offset of the next unread byte, and of the line being assembled. A range that
     // starts inside the file begins one byte early: if that byte is a newline, the range
@@ -69,9 +82,16 @@ fn read_range(
             if skipping {
                 skipping = false;
             } else if gzip || line_start < end {
-                carry.extend_from_slice(&chunk[from..nl]);
                 line_no += 1;
-                one_line(&carry, line_no, shown, format, strict, builder)?;
+                // Most lines lie inside one chunk: read them in place, copying only
+                // the line a chunk boundary cut.
+                let line = if carry.is_empty() {
+                    &chunk[from..nl]
+                } else {
+                    carry.extend_from_slice(&chunk[from..nl]);
+                    &carry
+                };
+                one_line(line, line_no, shown, format, strict, builder, &mut scratch)?;
             } else {
                 return Ok(line_no);
             }
@@ -89,7 +109,15 @@ fn read_range(
     }
     if !carry.is_empty() && !skipping && (gzip || line_start < end) {
         line_no += 1;
-        one_line(&carry, line_no, shown, format, strict, builder)?;
+        one_line(
+            &carry,
+            line_no,
+            shown,
+            format,
+            strict,
+            builder,
+            &mut scratch,
+        )?;
     }
     Ok(line_no)
 }
@@ -98,16 +126,17 @@ fn one_line(
     line: &[u8],
     line_no: u64,
     shown: &str,
-    format: &LogFormat,
+    format: &Resolved,
     strict: bool,
     builder: &mut ModelBuilder,
+    scratch: &mut Vec<u8>,
 ) -> Result<(), String> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     if line.is_empty() {
         return Ok(());
     }
-    match format.parse(line) {
-        Ok(record) => builder.add(&record, format.time_is_start),
+    match format.parse_line(line, scratch) {
+        Ok(record) => builder.add(&record, format.time_is_start()),
         Err(why) if strict => return Err(format!("{shown}:{line_no}: {why}")),
         Err(why) => builder.malformed(shown, line_no, why),
     }
@@ -118,32 +147,51 @@ fn one_line(
 const SPLIT_BYTES: u64 = 32 << 20;
 
 /// Reads many files, two pieces at a time (a big plain file is two pieces), and merges
-/// their models in file order, so malformed-line numbers stay right.
+/// their models in file order, so malformed-line numbers stay right. Each file's format
+/// is decided first (see [`Input::resolve`]).
 pub fn read_files(
     files: &[(std::path::PathBuf, String)],
-    format: &LogFormat,
-    strict: bool,
+    options: &ReadOptions,
 ) -> Result<ModelBuilder, String> {
-    read_files_split_at(files, format, strict, SPLIT_BYTES)
+    read_files_split_at(files, options, SPLIT_BYTES)
+}
+
+/// How to read logs.
+#[derive(Clone, Debug)]
+pub struct ReadOptions {
+    pub input: Input,
+    /// Stop at the first malformed line (naming its file and line) instead of counting it.
+    pub strict: bool,
+    /// Route templates that take precedence over templates inferred from the URLs.
+    pub templates: Option<std::sync::Arc<RouteTemplates>>,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            input: Input::Auto,
+            strict: false,
+            templates: None,
+        }
+    }
 }
 
 fn read_files_split_at(
     files: &[(std::path::PathBuf, String)],
-    format: &LogFormat,
-    strict: bool,
+    options: &ReadOptions,
     split_bytes: u64,
 ) -> Result<ModelBuilder, String> {
+    let (input, strict) = (&options.input, options.strict);
+    let mut formats = Vec::with_capacity(files.len());
     // (file, byte range, whether it continues the previous piece of the same file).
     let mut pieces: Vec<(usize, (u64, u64), bool)> = Vec::new();
-    for (i, (path, _)) in files.iter().enumerate() {
+    for (i, (path, shown)) in files.iter().enumerate() {
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        let gzip = std::fs::File::open(path)
-            .and_then(|mut f| {
-                let mut magic = [0u8; 2];
-                f.read_exact(&mut magic).map(|()| magic == [0x1f, 0x8b])
-            })
-            .unwrap_or(false);
-        if size > split_bytes && !gzip {
+        let (head, gzip) = head(path, shown)?;
+        let format = input.resolve(&head, shown)?;
+        let whole = gzip || matches!(format, Resolved::Har);
+        formats.push(format);
+        if size > split_bytes && !whole {
             pieces.push((i, (0, size / 2), false));
             pieces.push((i, (size / 2, u64::MAX), true));
         } else {
@@ -160,8 +208,8 @@ fn read_files_split_at(
             return;
         };
         let (path, shown) = &files[i];
-        let mut builder = ModelBuilder::new();
-        let result = read_range(path, shown, range, format, strict, &mut builder)
+        let mut builder = ModelBuilder::with_templates(options.templates.clone());
+        let result = read_range(path, shown, range, &formats[i], strict, &mut builder)
             .map(|lines| (builder, lines));
         *results[k].lock().expect("no panics while holding it") = Some(result);
     };
@@ -169,7 +217,7 @@ fn read_files_split_at(
         scope.spawn(work);
         work();
     });
-    let mut total = ModelBuilder::new();
+    let mut total = ModelBuilder::with_templates(options.templates.clone());
     let mut lines_before = 0u64;
     for (k, slot) in results.into_iter().enumerate() {
         let (mut builder, lines) = slot
@@ -212,12 +260,12 @@ mod tests {
         }
         std::fs::write(&path, &text).unwrap();
         let files = vec![(path.clone(), "access.log".to_string())];
-        let format = LogFormat::combined();
-        let whole = read_files_split_at(&files, &format, false, u64::MAX)
+        let options = ReadOptions::default();
+        let whole = read_files_split_at(&files, &options, u64::MAX)
             .unwrap()
             .finish();
         for split in [1u64, 100, 7_000, 20_000] {
-            let halves = read_files_split_at(&files, &format, false, split)
+            let halves = read_files_split_at(&files, &options, split)
                 .unwrap()
                 .finish();
             assert_eq!(halves, whole, "split above {split} bytes");

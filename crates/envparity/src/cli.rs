@@ -79,12 +79,29 @@ pub enum TrafficCommand {
         /// Access-log files.
         #[arg(required = true, value_name = "LOG")]
         logs: Vec<PathBuf>,
-        /// An nginx `log_format` string (default: nginx `combined`).
-        #[arg(long, value_name = "FORMAT", conflicts_with = "apache_format")]
+        /// A named format: `auto` (default: told from each file's first lines),
+        /// `combined`, `common`, `alb`, `har`, `json`, or a JSON-lines preset: `envoy`,
+        /// `traefik`, `caddy`, `nginx-json`, `generic`.
+        #[arg(long, value_name = "NAME", conflicts_with_all = ["log_format", "apache_format"])]
+        input: Option<String>,
+        /// An nginx `log_format` string, pasted from nginx.conf.
+        #[arg(long, value_name = "FORMAT", conflicts_with_all = ["apache_format", "json_fields"])]
         log_format: Option<String>,
         /// An Apache `LogFormat` string (`%h %l %u %t "%r" %>s %b %D`).
-        #[arg(long, value_name = "FORMAT")]
+        #[arg(long, value_name = "FORMAT", conflicts_with = "json_fields")]
         apache_format: Option<String>,
+        /// JSON lines: which keys hold what, e.g.
+        /// `time=start_time:start,method=method,target=path,status=code,duration=took:ms`
+        /// (dotted keys reach into nested objects; `a|b` tries `a`, then `b`).
+        #[arg(long, value_name = "MAPPING")]
+        json_fields: Option<String>,
+        /// A route template (`/users/{id}/orders`, `GET /checkout`, `/static/*`); repeat
+        /// the flag for more. Templates win over the ones inferred from URLs.
+        #[arg(long = "route", value_name = "TEMPLATE")]
+        routes: Vec<String>,
+        /// An OpenAPI 3 or Swagger 2 file (YAML or JSON) whose paths are route templates.
+        #[arg(long, value_name = "FILE")]
+        openapi: Option<PathBuf>,
         /// Stop at the first malformed line instead of counting it.
         #[arg(long)]
         strict: bool,

@@ -127,17 +127,25 @@ impl Project {
             message,
             path: None,
         };
-        let format = match (&environment.log_format, &environment.apache_format) {
-            (Some(f), _) => envparity_traffic::format::LogFormat::nginx(f),
-            (None, Some(f)) => envparity_traffic::format::LogFormat::apache(f),
-            (None, None) => Ok(envparity_traffic::format::LogFormat::combined()),
-        };
-        let format = match format {
+        let input = envparity_traffic::input::Input::from_options(
+            environment.traffic_input.as_deref(),
+            environment.log_format.as_deref(),
+            environment.apache_format.as_deref(),
+            environment.json_fields.as_deref(),
+        );
+        let input = match input {
             Ok(f) => f,
             Err(e) => {
                 snapshot
                     .traffic_errors
                     .push(error(&environment.traffic[0], format!("log format: {e}")));
+                return;
+            }
+        };
+        let templates = match self.route_templates() {
+            Ok(t) => t,
+            Err(e) => {
+                snapshot.traffic_errors.push(e);
                 return;
             }
         };
@@ -158,7 +166,12 @@ impl Project {
         }
         files.sort();
         files.dedup();
-        match envparity_traffic::read::read_files(&files, &format, false) {
+        let options = envparity_traffic::read::ReadOptions {
+            input,
+            strict: false,
+            templates,
+        };
+        match envparity_traffic::read::read_files(&files, &options) {
             Ok(builder) => snapshot.traffic = Some(builder.finish()),
             Err(message) => snapshot.traffic_errors.push(SourceError {
                 source: files[0].1.clone(),
@@ -168,6 +181,64 @@ impl Project {
                 path: None,
             }),
         }
+    }
+
+    /// The `[traffic]` route templates: the `routes` list and the OpenAPI file's paths.
+    fn route_templates(
+        &self,
+    ) -> Result<Option<std::sync::Arc<envparity_traffic::templates::RouteTemplates>>, SourceError>
+    {
+        use envparity_traffic::templates::RouteTemplates;
+        let settings = &self.manifest.traffic;
+        let at = |item: &SourceGlob, message: String| SourceError {
+            source: self
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| MANIFEST_NAME.to_string()),
+            line: Some(item.line),
+            column: Some(item.column),
+            message,
+            path: None,
+        };
+        if settings.routes.is_empty() && settings.openapi.is_none() {
+            return Ok(None);
+        }
+        let texts: Vec<String> = settings.routes.iter().map(|r| r.glob.clone()).collect();
+        let mut templates = RouteTemplates::new(&texts).map_err(|e| {
+            // Point at the template that is wrong when it is wrong alone (a duplicate is
+            // wrong only with the others: point at the list).
+            let place = settings
+                .routes
+                .iter()
+                .find(|r| RouteTemplates::new(std::slice::from_ref(&r.glob)).is_err())
+                .or(settings.routes.first());
+            match place {
+                Some(place) => at(place, format!("[traffic] routes: {e}")),
+                None => SourceError {
+                    source: MANIFEST_NAME.to_string(),
+                    line: None,
+                    column: None,
+                    message: e,
+                    path: None,
+                },
+            }
+        })?;
+        if let Some(openapi) = &settings.openapi {
+            let path = self.root.join(&openapi.glob);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| at(openapi, format!("cannot read `{}`: {e}", openapi.glob)))?;
+            let from_file =
+                RouteTemplates::from_openapi(&text, &openapi.glob).map_err(|e| SourceError {
+                    source: openapi.glob.clone(),
+                    line: None,
+                    column: None,
+                    message: e,
+                    path: None,
+                })?;
+            templates.extend(from_file);
+        }
+        Ok(Some(std::sync::Arc::new(templates)))
     }
 
     /// A snapshot of an environment's databases alone (for `data profile`).

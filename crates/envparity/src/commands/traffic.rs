@@ -4,8 +4,10 @@ use std::fmt::Write as _;
 
 use anyhow::{Context, anyhow};
 use envparity_core::fidelity::{percent, thousands};
-use envparity_traffic::format::LogFormat;
+use envparity_traffic::input::Input;
 use envparity_traffic::model::TrafficModel;
+use envparity_traffic::read::ReadOptions;
+use envparity_traffic::templates::RouteTemplates;
 
 use crate::cli::TrafficCommand;
 use crate::exit;
@@ -14,23 +16,43 @@ use crate::printer::{Printer, write_atomic_with};
 pub fn run(command: TrafficCommand, printer: &Printer) -> anyhow::Result<u8> {
     let TrafficCommand::Model {
         logs,
+        input,
         log_format,
         apache_format,
+        json_fields,
+        routes,
+        openapi,
         strict,
         output,
         json,
     } = command;
-    let format = match (&log_format, &apache_format) {
-        (Some(f), _) => LogFormat::nginx(f).map_err(|e| anyhow!("--log-format: {e}"))?,
-        (None, Some(f)) => LogFormat::apache(f).map_err(|e| anyhow!("--apache-format: {e}"))?,
-        (None, None) => LogFormat::combined(),
-    };
+    let input = Input::from_options(
+        input.as_deref(),
+        log_format.as_deref(),
+        apache_format.as_deref(),
+        json_fields.as_deref(),
+    )
+    .map_err(|e| anyhow!("log format: {e}"))?;
+    let mut templates = RouteTemplates::new(&routes).map_err(|e| anyhow!("--route: {e}"))?;
+    if let Some(path) = &openapi {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        templates.extend(
+            RouteTemplates::from_openapi(&text, &path.display().to_string())
+                .map_err(|e| anyhow!("{e}"))?,
+        );
+    }
     let files: Vec<(std::path::PathBuf, String)> = logs
         .iter()
         .map(|p| (p.clone(), p.display().to_string()))
         .collect();
+    let options = ReadOptions {
+        input,
+        strict,
+        templates: (!templates.is_empty()).then(|| std::sync::Arc::new(templates)),
+    };
     let builder =
-        envparity_traffic::read::read_files(&files, &format, strict).map_err(|e| anyhow!("{e}"))?;
+        envparity_traffic::read::read_files(&files, &options).map_err(|e| anyhow!("{e}"))?;
     let model = builder.finish();
     for m in &model.malformed_samples {
         printer.warn(&format!("{}:{}: {}", m.file, m.line, m.why));
