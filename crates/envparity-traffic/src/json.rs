@@ -426,6 +426,9 @@ impl<'a> Value<'a> {
     }
 }
 
+/// Receives each mapped leaf: its depth, key path and value.
+type Leaf<'a, 'f> = dyn FnMut(usize, &[&'a [u8]], Value<'a>) + 'f;
+
 struct Scanner<'a> {
     text: &'a [u8],
     at: usize,
@@ -533,7 +536,7 @@ impl<'a> Scanner<'a> {
         &mut self,
         depth: usize,
         path: &mut [&'a [u8]; MAX_DEPTH],
-        leaf: &mut dyn FnMut(usize, &[&'a [u8]], Value<'a>),
+        leaf: &mut Leaf<'a, '_>,
         descend: &dyn Fn(usize, &[&'a [u8]]) -> bool,
     ) -> Result<(), &'static str> {
         self.expect(b'{')?;

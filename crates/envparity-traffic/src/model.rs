@@ -8,37 +8,56 @@ use std::collections::BTreeMap;
 use envparity_core::sketch::Hll;
 
 use crate::format::Record;
-use crate::route::{Mergeable, collapse, shape};
+use crate::route::{Mergeable, collapse, shape_bytes};
 use crate::templates::RouteTemplates;
 
 pub use envparity_core::traffic::*;
 
-/// Latency histogram: log-spaced buckets from 0.1 ms to ~1 hour, 2 % wide; exact merges.
+/// Latency histogram: for each power of two from 2^-14 s (61 µs) to 2^12 s (68 min), 64
+/// linear sub-buckets, so a bucket is at most 1/64 (1.6 %) wide. The bucket comes straight
+/// from the float's exponent and top mantissa bits (no logarithm per line); merges are
+/// exact.
 #[derive(Clone, Debug, Default)]
 struct Histogram {
     counts: Vec<u32>,
     max: f64,
 }
 
-const BUCKET_GROWTH: f64 = 1.02;
-const BUCKET_MIN: f64 = 1e-4;
+const MIN_EXPONENT: i64 = -14;
+const MAX_EXPONENT: i64 = 12;
+const SUB_BITS: u32 = 6;
+const BUCKETS: usize = ((MAX_EXPONENT - MIN_EXPONENT) as usize) << SUB_BITS;
 
 impl Histogram {
     fn bucket(x: f64) -> usize {
-        if x <= BUCKET_MIN {
-            0
-        } else {
-            ((x / BUCKET_MIN).ln() / BUCKET_GROWTH.ln()).ceil() as usize
+        let bits = x.to_bits();
+        let exponent = ((bits >> 52) & 0x7ff) as i64 - 1023;
+        if x.is_nan() || x <= 0.0 || exponent < MIN_EXPONENT {
+            return 0;
         }
+        if exponent >= MAX_EXPONENT {
+            return BUCKETS - 1;
+        }
+        let sub = (bits >> (52 - SUB_BITS)) as usize & ((1 << SUB_BITS) - 1);
+        (((exponent - MIN_EXPONENT) as usize) << SUB_BITS) + sub
+    }
+
+    /// The upper edge of a bucket.
+    fn upper(bucket: usize) -> f64 {
+        let exponent = (bucket >> SUB_BITS) as i32 + MIN_EXPONENT as i32;
+        let sub = (bucket & ((1 << SUB_BITS) - 1)) as f64;
+        2f64.powi(exponent) * (1.0 + (sub + 1.0) / f64::from(1u32 << SUB_BITS))
     }
 
     fn add(&mut self, x: f64) {
-        let b = Self::bucket(x).min(900);
+        let b = Self::bucket(x);
         if self.counts.len() <= b {
             self.counts.resize(b + 1, 0);
         }
         self.counts[b] += 1;
-        self.max = self.max.max(x);
+        if x > self.max {
+            self.max = x;
+        }
     }
 
     fn merge(&mut self, other: &Histogram) {
@@ -62,7 +81,7 @@ impl Histogram {
             seen += u64::from(*c);
             if seen >= rank {
                 // The bucket's upper edge, never above the largest value seen.
-                return Some((BUCKET_MIN * BUCKET_GROWTH.powi(b as i32)).min(self.max));
+                return Some(Self::upper(b).min(self.max));
             }
         }
         Some(self.max)
@@ -159,12 +178,48 @@ impl<T: Copy + Default + std::ops::AddAssign + PartialEq> PerSecond<T> {
 struct RouteMix {
     width: i64,
     counts: hashbrown::HashMap<(i64, u32), u32>,
+    /// The bucket lines are arriving in, counted per route id in a plain vector and
+    /// folded into `counts` when the bucket changes (logs are nearly in time order).
+    pending_bucket: Option<i64>,
+    pending: Vec<u32>,
+    touched: Vec<u32>,
 }
 
 const MIX_CAP: usize = 1 << 20;
 const MIX_WIDTH: i64 = 10;
 
 impl RouteMix {
+    /// One request of route `id` at `second`.
+    fn add_one(&mut self, second: i64, id: u32) {
+        if self.width == 0 {
+            self.width = MIX_WIDTH;
+        }
+        let bucket = second.div_euclid(self.width);
+        if self.pending_bucket != Some(bucket) {
+            self.flush();
+            self.pending_bucket = Some(bucket);
+        }
+        let i = id as usize;
+        if self.pending.len() <= i {
+            self.pending.resize(i + 1, 0);
+        }
+        if self.pending[i] == 0 {
+            self.touched.push(id);
+        }
+        self.pending[i] += 1;
+    }
+
+    fn flush(&mut self) {
+        let Some(bucket) = self.pending_bucket.take() else {
+            return;
+        };
+        let width = self.width;
+        for id in std::mem::take(&mut self.touched) {
+            let n = std::mem::take(&mut self.pending[id as usize]);
+            self.add(bucket * width, id, n);
+        }
+    }
+
     fn add(&mut self, second: i64, id: u32, n: u32) {
         if self.width == 0 {
             self.width = MIX_WIDTH;
@@ -179,6 +234,7 @@ impl RouteMix {
     }
 
     fn widen(&mut self, width: i64) {
+        self.flush();
         if width <= self.width {
             return;
         }
@@ -199,15 +255,15 @@ pub struct ModelBuilder {
     malformed: u64,
     samples: Vec<Malformed>,
     /// By `METHOD shape`: one key, looked up with a reused buffer, no allocation per line.
-    routes: hashbrown::HashMap<Box<str>, RouteStats>,
+    routes: hashbrown::HashMap<Box<[u8]>, RouteStats>,
     per_second: PerSecond<u32>,
     in_flight: PerSecond<f64>,
     mix: RouteMix,
     clients: Hll,
     first: Option<f64>,
     last: Option<f64>,
-    scratch: String,
-    key: String,
+    scratch: Vec<u8>,
+    key: Vec<u8>,
     templates: Option<std::sync::Arc<RouteTemplates>>,
 }
 
@@ -241,7 +297,7 @@ impl ModelBuilder {
     /// A parsed request. `time_is_start`: whether the record's time is when it began.
     pub fn add(&mut self, r: &Record, time_is_start: bool) {
         self.lines += 1;
-        let method = std::str::from_utf8(r.method).unwrap_or("?");
+        let method = r.method;
         let templated = self.templates.as_ref().and_then(|t| {
             let path = path_part(r.target);
             t.find(r.method, path)
@@ -250,28 +306,28 @@ impl ModelBuilder {
         match templated {
             Some((template, query)) => {
                 // The template names the path; the query keeps its names, as in `shape`.
-                shape(query, &mut self.scratch);
-                let names = self.scratch.strip_prefix('/').unwrap_or(&self.scratch);
+                shape_bytes(query, &mut self.scratch);
+                let names = self.scratch.strip_prefix(b"/").unwrap_or(&self.scratch);
                 self.key.clear();
-                self.key.push_str(method);
-                self.key.push(' ');
-                self.key.push_str(template);
-                self.key.push_str(names);
+                self.key.extend_from_slice(method);
+                self.key.push(b' ');
+                self.key.extend_from_slice(template.as_bytes());
+                self.key.extend_from_slice(names);
             }
             None => {
-                shape(r.target, &mut self.scratch);
+                shape_bytes(r.target, &mut self.scratch);
                 self.key.clear();
-                self.key.push_str(method);
-                self.key.push(' ');
-                self.key.push_str(&self.scratch);
+                self.key.extend_from_slice(method);
+                self.key.push(b' ');
+                self.key.extend_from_slice(&self.scratch);
             }
         }
         let next_id = self.routes.len() as u32;
-        let stats = match self.routes.get_mut(self.key.as_str()) {
+        let stats = match self.routes.get_mut(self.key.as_slice()) {
             Some(s) => s,
             None => self
                 .routes
-                .entry(self.key.as_str().into())
+                .entry(self.key.as_slice().into())
                 .or_insert_with(|| RouteStats {
                     ids: vec![next_id],
                     ..RouteStats::default()
@@ -305,7 +361,7 @@ impl ModelBuilder {
             self.last = Some(self.last.map_or(start, |l| l.max(start)));
             let second = start.floor() as i64;
             *self.per_second.slot(second) += 1;
-            self.mix.add(second, id, 1);
+            self.mix.add_one(second, id);
             if let Some(d) = r.duration {
                 // Time in flight, spread over the seconds it covers.
                 let mut at = start;
@@ -371,9 +427,11 @@ impl ModelBuilder {
         }
         self.per_second.merge(&other.per_second);
         self.in_flight.merge(&other.in_flight);
-        let width = self.mix.width.max(other.mix.width);
-        self.mix.widen(width);
+        self.mix.flush();
         let mut theirs = other.mix;
+        theirs.flush();
+        let width = self.mix.width.max(theirs.width);
+        self.mix.widen(width);
         theirs.widen(width);
         for ((bucket, id), n) in theirs.counts {
             let id = renumber.get(&id).copied().unwrap_or(id);
@@ -396,6 +454,8 @@ impl ModelBuilder {
             .routes
             .into_iter()
             .map(|(key, s)| {
+                // Repaired to text once per route, not once per line.
+                let key = String::from_utf8_lossy(&key);
                 let (m, p) = key.split_once(' ').unwrap_or(("?", &key));
                 ((m.to_string(), p.to_string()), s)
             })
@@ -438,9 +498,11 @@ impl ModelBuilder {
                 .then_with(|| a.route.cmp(&b.route))
                 .then_with(|| a.method.cmp(&b.method))
         });
+        let mut mix = self.mix;
+        mix.flush();
         let mut rate = rate_model(&self.per_second, self.first, self.last);
         if let Some(rate) = &mut rate {
-            spike_mixes(rate, &self.mix, &owner, &routes);
+            spike_mixes(rate, &mix, &owner, &routes);
         }
         let concurrency = (!self.in_flight.is_empty()).then(|| {
             let span = rate.as_ref().map_or(1, |r| r.span_seconds).max(1);

@@ -9,92 +9,124 @@ use std::collections::BTreeMap;
 
 /// A segment's parameter name by its look, or `None` for a literal.
 pub fn segment_kind(segment: &str) -> Option<&'static str> {
-    let b = segment.as_bytes();
+    segment_kind_bytes(segment.as_bytes())
+}
+
+/// [`segment_kind`] on bytes, in one pass over the segment.
+pub fn segment_kind_bytes(b: &[u8]) -> Option<&'static str> {
     if b.is_empty() {
         return None;
     }
-    if b.iter().all(u8::is_ascii_digit) {
+    let (mut digits, mut letters, mut hex, mut dashes, mut at) = (0usize, 0usize, 0usize, 0, false);
+    for &c in b {
+        if c.is_ascii_digit() {
+            digits += 1;
+            hex += 1;
+        } else if c.is_ascii_alphabetic() {
+            letters += 1;
+            if matches!(c, b'a'..=b'f' | b'A'..=b'F') {
+                hex += 1;
+            }
+        } else if c == b'-' {
+            dashes += 1;
+        } else if c == b'@' {
+            at = true;
+        }
+    }
+    let n = b.len();
+    if digits == n {
         return Some(":id");
     }
-    if b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                *c == b'-'
-            } else {
-                c.is_ascii_hexdigit()
-            }
-        })
+    if n == 36
+        && dashes == 4
+        && hex == 32
+        && b[8] == b'-'
+        && b[13] == b'-'
+        && b[18] == b'-'
+        && b[23] == b'-'
     {
         return Some(":uuid");
     }
-    if b.len() >= 16 && b.iter().all(u8::is_ascii_hexdigit) && b.iter().any(u8::is_ascii_digit) {
+    if n >= 16 && hex == n && digits > 0 {
         return Some(":hash");
     }
-    if b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-    {
+    if n == 10 && digits == 8 && b[4] == b'-' && b[7] == b'-' {
         return Some(":date");
     }
-    if segment.contains('@') {
+    if at {
         return Some(":email");
     }
-    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
-    let letters = b.iter().filter(|c| c.is_ascii_alphabetic()).count();
     // Long mixed tokens (`a8Fk2LmQ9x`, base64) — not words like `v2` or `oauth2`.
-    if b.len() >= 16 && digits > 0 && letters > 0 && !segment.contains('-') {
+    if n >= 16 && digits > 0 && letters > 0 && dashes == 0 {
         return Some(":token");
     }
     // `blue-widget-123`, `order-000123`: a slug ending in a number.
-    if segment.contains('-')
-        && segment
-            .rsplit('-')
-            .next()
-            .is_some_and(|last| !last.is_empty() && last.bytes().all(|c| c.is_ascii_digit()))
-        && letters > 0
-    {
-        return Some(":slug");
+    if dashes > 0 && letters > 0 {
+        let last = b.rsplit(|c| *c == b'-').next().unwrap_or_default();
+        if !last.is_empty() && last.iter().all(u8::is_ascii_digit) {
+            return Some(":slug");
+        }
     }
     None
 }
 
 /// The shape of a request target: segments read by their look, query names sorted.
 pub fn shape(target: &[u8], out: &mut String) {
+    let mut bytes = std::mem::take(out).into_bytes();
+    shape_bytes(target, &mut bytes);
+    *out = match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
+}
+
+/// [`shape`] into bytes, as read (a log's bytes need not be UTF-8; they are repaired
+/// once per route when the model is finished, not once per line).
+pub fn shape_bytes(target: &[u8], out: &mut Vec<u8>) {
     out.clear();
-    let target = String::from_utf8_lossy(target);
-    let (path, query) = match target.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (target.as_ref(), None),
+    let (path, query) = match memchr::memchr(b'?', target) {
+        Some(i) => (&target[..i], Some(&target[i + 1..])),
+        None => (target, None),
     };
     // Absolute-form targets (`http://host/path`) keep their path only.
-    let path = match path.find("://") {
-        Some(i) => path[i + 3..].find('/').map_or("/", |j| &path[i + 3 + j..]),
-        None => path,
+    let path = if path.first() == Some(&b'/') {
+        path
+    } else {
+        match memchr::memmem::find(path, b"://") {
+            Some(i) => {
+                memchr::memchr(b'/', &path[i + 3..]).map_or(&b"/"[..], |j| &path[i + 3 + j..])
+            }
+            None => path,
+        }
     };
-    if path.is_empty() || path == "/" {
-        out.push('/');
-    }
-    for segment in path.split('/').filter(|s| !s.is_empty()) {
-        out.push('/');
-        match segment_kind(segment) {
-            Some(kind) => out.push_str(kind),
-            None => out.push_str(segment),
+    let mut any = false;
+    for segment in path.split(|c| *c == b'/').filter(|s| !s.is_empty()) {
+        any = true;
+        out.push(b'/');
+        match segment_kind_bytes(segment) {
+            Some(kind) => out.extend_from_slice(kind.as_bytes()),
+            None => out.extend_from_slice(segment),
         }
     }
+    if !any {
+        out.push(b'/');
+    }
     if let Some(q) = query {
-        let mut names: Vec<&str> = q
-            .split('&')
-            .filter_map(|kv| kv.split('=').next())
+        let mut names: Vec<&[u8]> = q
+            .split(|c| *c == b'&')
+            .filter_map(|kv| kv.split(|c| *c == b'=').next())
             .filter(|k| !k.is_empty())
             .collect();
         names.sort_unstable();
         names.dedup();
         if !names.is_empty() {
-            out.push('?');
-            out.push_str(&names.join("&"));
+            out.push(b'?');
+            for (i, name) in names.iter().enumerate() {
+                if i > 0 {
+                    out.push(b'&');
+                }
+                out.extend_from_slice(name);
+            }
         }
     }
 }

@@ -6,7 +6,9 @@
 //! binary-searched), its parameter children (most literal text first) and the routes ending
 //! there or continuing with `*`. [`RouteTemplates::find`] walks the trie depth-first without
 //! allocating: literal before parameter at every position, left to right, backtracking when a
-//! branch leads nowhere — OpenAPI's "concrete path before templated path" rule.
+//! branch leads nowhere — OpenAPI's "concrete path before templated path" rule. A trie node
+//! stands for a fixed number of segments, so a search visits each node at most once: the
+//! worst case is bounded by the size of the trie, the common case by the path's length.
 //!
 //! Matching rules:
 //! - a literal segment matches itself, case-sensitively; percent-encoding is not decoded;

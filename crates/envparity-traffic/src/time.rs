@@ -16,6 +16,35 @@ pub fn parse_clf(text: &[u8]) -> Option<f64> {
         }
         Some(v)
     };
+    // Consecutive lines nearly always share the date: remember its day number.
+    let date: [u8; 11] = text[..11].try_into().ok()?;
+    let cached = LAST_CLF_DATE.with(|c| c.get()).filter(|(d, _)| *d == date);
+    let days = match cached {
+        Some((_, days)) => days,
+        None => {
+            let days = clf_days(text, &num)?;
+            LAST_CLF_DATE.with(|c| c.set(Some((date, days))));
+            days
+        }
+    };
+    let (h, m, s) = (num(12..14)?, num(15..17)?, num(18..20)?);
+    if h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    let mut secs = days * 86_400 + h * 3600 + m * 60 + s;
+    if let (Some(sign), Some(zh), Some(zm)) = (text.get(21), num(22..24), num(24..26)) {
+        let offset = zh * 3600 + zm * 60;
+        secs += if *sign == b'-' { offset } else { -offset };
+    }
+    Some(secs as f64)
+}
+
+thread_local! {
+    static LAST_CLF_DATE: std::cell::Cell<Option<([u8; 11], i64)>> = const { std::cell::Cell::new(None) };
+}
+
+/// Days since 1970 of the `dd/Mon/yyyy` at the start of `text`.
+fn clf_days(text: &[u8], num: &dyn Fn(std::ops::Range<usize>) -> Option<i64>) -> Option<i64> {
     let day = num(0..2)?;
     let month = match text.get(3..6)? {
         b"Jan" => 1,
@@ -33,13 +62,10 @@ pub fn parse_clf(text: &[u8]) -> Option<f64> {
         _ => return None,
     };
     let year = num(7..11)?;
-    let (h, m, s) = (num(12..14)?, num(15..17)?, num(18..20)?);
-    let mut secs = days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s;
-    if let (Some(sign), Some(zh), Some(zm)) = (text.get(21), num(22..24), num(24..26)) {
-        let offset = zh * 3600 + zm * 60;
-        secs += if *sign == b'-' { offset } else { -offset };
+    if !(1..=31).contains(&day) || text[2] != b'/' || text[6] != b'/' {
+        return None;
     }
-    Some(secs as f64)
+    Some(days_from_civil(year, month, day))
 }
 
 /// `2024-03-01T12:30:00.123Z`, `2024-03-01T12:30:00+02:00`, `2024-03-01 12:30:00`.

@@ -228,14 +228,21 @@ impl Project {
             let path = self.root.join(&openapi.glob);
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| at(openapi, format!("cannot read `{}`: {e}", openapi.glob)))?;
-            let from_file =
-                RouteTemplates::from_openapi(&text, &openapi.glob).map_err(|e| SourceError {
+            let from_file = RouteTemplates::from_openapi(&text, &openapi.glob).map_err(|e| {
+                // The message starts `FILE:LINE: `: keep the line, drop the repeated name.
+                let rest = e.strip_prefix(&format!("{}:", openapi.glob)).unwrap_or(&e);
+                let (line, message) = match rest.split_once(": ") {
+                    Some((n, m)) if n.parse::<u32>().is_ok() => (n.parse().ok(), m),
+                    _ => (None, rest.trim_start()),
+                };
+                SourceError {
                     source: openapi.glob.clone(),
-                    line: None,
+                    line,
                     column: None,
-                    message: e,
+                    message: message.to_string(),
                     path: None,
-                })?;
+                }
+            })?;
             templates.extend(from_file);
         }
         Ok(Some(std::sync::Arc::new(templates)))

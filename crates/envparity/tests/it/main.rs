@@ -9,3 +9,4 @@ mod secrets;
 mod servers;
 mod support;
 mod traffic;
+mod traffic_formats;
