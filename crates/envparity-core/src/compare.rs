@@ -134,6 +134,14 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
         findings,
         matrix,
         notes,
+        traffic: snapshots
+            .iter()
+            .filter_map(|s| {
+                s.traffic
+                    .as_ref()
+                    .map(|m| crate::traffic::overview(&s.environment, m))
+            })
+            .collect(),
     }
 }
 

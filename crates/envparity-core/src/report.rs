@@ -26,6 +26,9 @@ pub struct Report {
     /// Things the reader should know about the comparison itself.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Each environment's traffic in brief, for charts (environments with a traffic model).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub traffic: Vec<crate::traffic::TrafficOverview>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -28,6 +28,15 @@ pub struct TrafficModel {
     /// Requests in flight, averaged over each second (needs durations in the log).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub concurrency: Option<Concurrency>,
+    /// The files read, and the format each was read as.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<LogSource>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct LogSource {
+    pub file: String,
+    pub format: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -122,6 +131,76 @@ pub struct Concurrency {
     pub average: f64,
     pub peak: f64,
     pub peak_at: f64,
+}
+
+/// An environment's traffic in brief: the rate curve and the busiest routes, what the
+/// HTML report draws.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TrafficOverview {
+    pub environment: String,
+    pub requests: u64,
+    pub average_rps: f64,
+    pub peak_rps: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curve: Option<Curve>,
+    /// The busiest routes, busiest first.
+    pub routes: Vec<RouteShare>,
+    /// How many routes the model has (the list above stops at 12).
+    pub route_count: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RouteShare {
+    pub method: String,
+    pub route: String,
+    pub share: f64,
+}
+
+/// Routes an overview lists.
+const OVERVIEW_ROUTES: usize = 12;
+
+pub fn overview(environment: &str, m: &TrafficModel) -> TrafficOverview {
+    TrafficOverview {
+        environment: environment.to_string(),
+        requests: m.requests,
+        average_rps: m.rate.as_ref().map_or(0.0, |r| r.average_rps),
+        peak_rps: m.rate.as_ref().map_or(0, |r| r.peak_rps),
+        curve: m.rate.as_ref().and_then(|r| r.curve.clone()),
+        routes: m
+            .routes
+            .iter()
+            .take(OVERVIEW_ROUTES)
+            .map(|r| RouteShare {
+                method: r.method.clone(),
+                route: r.route.clone(),
+                share: r.share,
+            })
+            .collect(),
+        route_count: m.routes.len() as u64,
+    }
+}
+
+/// Seconds since 1970 as `2026-11-23 10:00:05 UTC`.
+pub fn utc(seconds: f64) -> String {
+    let s = seconds.floor() as i64;
+    let days = s.div_euclid(86_400);
+    let rem = s.rem_euclid(86_400);
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
 }
 
 /// Routes below this share of the reference's traffic are not compared one by one.

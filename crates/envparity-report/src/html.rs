@@ -47,6 +47,12 @@ const STYLE: &str = r#"
 @media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --bg: #0d1117; --muted: #9198a1; --line: #3d444d; --head: #151b23;
   --red: #ff7b72; --orange: #f0883e; --yellow: #d29922; --green: #3fb950; --blue: #58a6ff; --purple: #bc8cff; --grey: #8b949e; } }
 * { box-sizing: border-box; }
+svg.chart { width: 100%; max-width: 760px; height: auto; display: block; margin: .25rem 0 1rem; }
+svg.chart .rate { fill: none; stroke: var(--blue); stroke-width: 1.5; }
+svg.chart .axis { stroke: var(--line); }
+svg.chart .label { fill: var(--muted); font-size: 11px; }
+svg.chart .label.end { text-anchor: end; }
+.bar { display: inline-block; height: .7em; background: var(--blue); vertical-align: middle; }
 body { margin: 0 auto; max-width: 1400px; padding: 1.5rem; font: 14px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); }
 h1 { font-size: 1.6rem; margin: 0 0 .25rem; } h2 { font-size: 1.2rem; margin: 2rem 0 .5rem; border-bottom: 1px solid var(--line); padding-bottom: .25rem; }
 h3 { font-size: 1rem; margin: 1.25rem 0 .4rem; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; word-break: break-all; }
@@ -167,6 +173,10 @@ pub fn render(report: &Report, options: &RenderOptions) -> String {
         out.push_str("</tbody>\n</table>\n");
         out.push_str(&counts_badges(&report.findings));
         out.push_str("</section>\n");
+    }
+
+    if !report.traffic.is_empty() {
+        render_traffic(&mut out, &report.traffic, &report.reference);
     }
 
     // Matrix.
@@ -330,6 +340,141 @@ fn side_html(f: &Finding, side: &Side, prefix: bool) -> String {
         format!("{}: {value}", escape(&side.env))
     } else {
         value
+    }
+}
+
+/// Chart size, in SVG units.
+const CHART_WIDTH: f64 = 720.0;
+const CHART_HEIGHT: f64 = 140.0;
+
+/// The traffic section: each environment's request rate over its log's span, drawn on one
+/// shared rate scale so a load test that never reached Production's peak looks it, and
+/// the route mix side by side.
+fn render_traffic(
+    out: &mut String,
+    traffic: &[envparity_core::traffic::TrafficOverview],
+    reference: &str,
+) {
+    out.push_str("<section>\n<h2>Traffic</h2>\n");
+    let rate = |c: &envparity_core::traffic::Curve| -> Vec<f64> {
+        c.counts
+            .iter()
+            .map(|n| *n as f64 / c.step_seconds.max(1) as f64)
+            .collect()
+    };
+    let top = traffic
+        .iter()
+        .filter_map(|t| t.curve.as_ref())
+        .flat_map(&rate)
+        .fold(0.0f64, f64::max)
+        .max(f64::MIN_POSITIVE);
+    for t in traffic {
+        let _ = writeln!(
+            out,
+            "<h3>{}{}</h3>\n<p>{} requests · {:.1} req/s average · peak {} req/s (busiest second)</p>",
+            escape(&t.environment),
+            if t.environment == reference {
+                " (reference)"
+            } else {
+                ""
+            },
+            thousands(t.requests),
+            t.average_rps,
+            thousands(t.peak_rps)
+        );
+        let Some(curve) = &t.curve else {
+            continue;
+        };
+        let values = rate(curve);
+        let n = values.len().max(2) as f64 - 1.0;
+        let points: Vec<String> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                format!(
+                    "{:.1},{:.1}",
+                    i as f64 / n * CHART_WIDTH,
+                    CHART_HEIGHT - v / top * CHART_HEIGHT
+                )
+            })
+            .collect();
+        let span = curve.counts.len() as u64 * curve.step_seconds;
+        let _ = writeln!(
+            out,
+            "<svg class=\"chart\" viewBox=\"0 -14 {w} {h}\" role=\"img\" aria-label=\"{env}: requests per second over {span}\">\n\
+             <line x1=\"0\" y1=\"{ch}\" x2=\"{w}\" y2=\"{ch}\" class=\"axis\"/>\n\
+             <polyline points=\"{pts}\" class=\"rate\"/>\n\
+             <text x=\"0\" y=\"-3\" class=\"label\">{top:.0} req/s (averaged per {step})</text>\n\
+             <text x=\"0\" y=\"{ty}\" class=\"label\">{start}</text>\n\
+             <text x=\"{w}\" y=\"{ty}\" class=\"label end\">+{span}</text>\n</svg>",
+            w = CHART_WIDTH,
+            h = CHART_HEIGHT + 30.0,
+            ch = CHART_HEIGHT,
+            ty = CHART_HEIGHT + 14.0,
+            env = escape(&t.environment),
+            pts = points.join(" "),
+            step = duration(curve.step_seconds),
+            start = envparity_core::traffic::utc(curve.start),
+            span = duration(span),
+        );
+    }
+    // The route mix: every route in any environment's top list, one column each.
+    let mut routes: Vec<(&str, &str)> = Vec::new();
+    for t in traffic {
+        for r in &t.routes {
+            if !routes.contains(&(r.method.as_str(), r.route.as_str())) {
+                routes.push((r.method.as_str(), r.route.as_str()));
+            }
+        }
+    }
+    out.push_str("<h3>Route mix</h3>\n<table>\n<thead><tr><th>route</th>");
+    for t in traffic {
+        let _ = write!(out, "<th>{}</th>", escape(&t.environment));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for (method, route) in routes {
+        let _ = write!(
+            out,
+            "<tr><td><code>{} {}</code></td>",
+            escape(method),
+            escape(route)
+        );
+        for t in traffic {
+            match t
+                .routes
+                .iter()
+                .find(|r| r.method == method && r.route == route)
+            {
+                Some(r) => {
+                    let _ = write!(
+                        out,
+                        "<td><span class=\"bar\" style=\"width:{:.0}px\"></span> {:.1} %</td>",
+                        (r.share * 200.0).max(1.0),
+                        r.share * 100.0
+                    );
+                }
+                // Absent from a full list: never requested; from a cut one: rarer.
+                None if t.route_count > t.routes.len() as u64 => {
+                    out.push_str("<td><span class=\"absent\">below its top routes</span></td>")
+                }
+                None => out.push_str("<td><span class=\"absent\">never</span></td>"),
+            }
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+/// `3600` → `1 h`, `90` → `90 s`.
+fn duration(seconds: u64) -> String {
+    if seconds >= 86_400 && seconds.is_multiple_of(3600) {
+        format!("{:.1} d", seconds as f64 / 86_400.0)
+    } else if seconds >= 3600 {
+        format!("{:.1} h", seconds as f64 / 3600.0)
+    } else if seconds >= 120 {
+        format!("{:.0} min", seconds as f64 / 60.0)
+    } else {
+        format!("{seconds} s")
     }
 }
 

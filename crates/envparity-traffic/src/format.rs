@@ -55,6 +55,8 @@ pub struct LogFormat {
     parts: Vec<Part>,
     /// Whether the log's time marks the request's start (Apache) rather than its end.
     pub time_is_start: bool,
+    /// What the format is, for messages (`nginx combined`, `AWS ALB`, …).
+    pub name: &'static str,
 }
 
 /// One parsed line; every slice borrows from the line.
@@ -106,12 +108,18 @@ pub fn strip_port(address: &[u8]) -> &[u8] {
 impl LogFormat {
     /// nginx's `combined`.
     pub fn combined() -> LogFormat {
-        LogFormat::nginx(NGINX_COMBINED).expect("the combined format compiles")
+        LogFormat {
+            name: "nginx/Apache combined",
+            ..LogFormat::nginx(NGINX_COMBINED).expect("the combined format compiles")
+        }
     }
 
     /// The Common Log Format.
     pub fn common() -> LogFormat {
-        LogFormat::nginx(COMMON).expect("the common format compiles")
+        LogFormat {
+            name: "Common Log Format",
+            ..LogFormat::nginx(COMMON).expect("the common format compiles")
+        }
     }
 
     /// AWS Application Load Balancer access logs. Their `time` is when the response was
@@ -129,6 +137,7 @@ impl LogFormat {
         })
         .expect("the ALB format compiles");
         format.time_is_start = true;
+        format.name = "AWS ALB";
         format
     }
 
@@ -185,7 +194,7 @@ impl LogFormat {
             push_field(&mut parts, &mut literal, field(name))?;
             i = next;
         }
-        finish(parts, literal, false)
+        finish(parts, literal, false, "nginx log_format")
     }
 
     /// An Apache `LogFormat` string (`%h %l %u %t "%r" %>s %b %D`, `%{Header}i`).
@@ -251,7 +260,7 @@ impl LogFormat {
             };
             push_field(&mut parts, &mut literal, field)?;
         }
-        finish(parts, literal, true)
+        finish(parts, literal, true, "Apache LogFormat")
     }
 
     /// Reads one line. The error says what was wrong, never what the line held.
@@ -343,6 +352,7 @@ fn finish(
     mut parts: Vec<Part>,
     literal: Vec<u8>,
     time_is_start: bool,
+    name: &'static str,
 ) -> Result<LogFormat, String> {
     if !literal.is_empty() {
         parts.push(self::literal(literal));
@@ -360,6 +370,7 @@ fn finish(
     Ok(LogFormat {
         parts,
         time_is_start,
+        name,
     })
 }
 

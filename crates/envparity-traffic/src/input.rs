@@ -148,7 +148,7 @@ impl Resolved {
     /// For messages: what the file was read as.
     pub fn describe(&self) -> String {
         match self {
-            Resolved::Text(_) => "access log".to_string(),
+            Resolved::Text(f) => f.name.to_string(),
             Resolved::Json(f) => format!("JSON lines ({})", f.name),
             Resolved::Har => "HAR".to_string(),
         }

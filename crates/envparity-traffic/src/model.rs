@@ -265,6 +265,7 @@ pub struct ModelBuilder {
     scratch: Vec<u8>,
     key: Vec<u8>,
     templates: Option<std::sync::Arc<RouteTemplates>>,
+    sources: Vec<LogSource>,
 }
 
 impl ModelBuilder {
@@ -376,6 +377,14 @@ impl ModelBuilder {
         }
     }
 
+    /// Records that `file` was read as `format`.
+    pub fn source(&mut self, file: &str, format: &str) {
+        self.sources.push(LogSource {
+            file: file.to_string(),
+            format: format.to_string(),
+        });
+    }
+
     /// Lines this builder has read (parsed or not).
     pub fn lines(&self) -> u64 {
         self.lines
@@ -393,6 +402,7 @@ impl ModelBuilder {
     pub fn merge(&mut self, other: ModelBuilder) {
         self.lines += other.lines;
         self.malformed += other.malformed;
+        self.sources.extend(other.sources);
         for sample in other.samples {
             if self.samples.len() < 20 {
                 self.samples.push(sample);
@@ -531,6 +541,7 @@ impl ModelBuilder {
             rate,
             clients: self.clients.estimate(),
             concurrency,
+            sources: self.sources,
         }
     }
 }

@@ -218,6 +218,9 @@ fn read_files_split_at(
         work();
     });
     let mut total = ModelBuilder::with_templates(options.templates.clone());
+    for ((_, shown), format) in files.iter().zip(&formats) {
+        total.source(shown, &format.describe());
+    }
     let mut lines_before = 0u64;
     for (k, slot) in results.into_iter().enumerate() {
         let (mut builder, lines) = slot

@@ -111,6 +111,7 @@ pub fn report() -> Builder {
             findings: Vec::new(),
             matrix: None,
             notes: Vec::new(),
+            traffic: Vec::new(),
         },
         compared: 100,
     }

@@ -84,6 +84,9 @@ pub fn run(command: TrafficCommand, printer: &Printer) -> anyhow::Result<u8> {
 /// The model for people: volume, rate, the busiest routes.
 fn summary(m: &TrafficModel) -> String {
     let mut out = String::new();
+    for s in &m.sources {
+        let _ = writeln!(out, "{}: read as {}", s.file, s.format);
+    }
     let _ = writeln!(
         out,
         "{} requests from ~{} clients, {} malformed lines of {}",
@@ -100,12 +103,57 @@ fn summary(m: &TrafficModel) -> String {
             r.peak_rps,
             r.peak_to_average,
             thousands(r.span_seconds),
-            r.dispersion
-                .iter()
-                .map(|(w, d)| format!("{w} {d:.1}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            {
+                // Windows in time order (`1s`, `10s`, `60s`), not text order.
+                let mut windows: Vec<(&String, &f64)> = r.dispersion.iter().collect();
+                windows.sort_by_key(|(w, _)| w.trim_end_matches('s').parse::<u64>().unwrap_or(0));
+                windows
+                    .iter()
+                    .map(|(w, d)| format!("{w} {d:.1}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
         );
+    }
+    if let Some(r) = &m.rate {
+        for spike in r.spikes.iter().take(3) {
+            let mix: Vec<String> = spike
+                .routes
+                .iter()
+                .take(3)
+                .map(|s| {
+                    format!(
+                        "{} {} {} (usually {})",
+                        s.method,
+                        s.route,
+                        percent(s.share),
+                        percent(s.usual_share)
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "  spike {}: {} req/s; in its {} s window: {}",
+                envparity_core::traffic::utc(spike.at),
+                thousands(spike.requests),
+                spike.window_seconds,
+                mix.join(", ")
+            );
+        }
+        if r.span_seconds >= 6 * 3600 {
+            let busiest = r
+                .daily
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map_or(0, |(h, _)| h);
+            let _ = writeln!(
+                out,
+                "  busiest hour of day: {busiest:02}:00–{:02}:00 UTC ({} of requests)",
+                (busiest + 1) % 24,
+                percent(r.daily[busiest])
+            );
+        }
     }
     if let Some(c) = &m.concurrency {
         let _ = writeln!(

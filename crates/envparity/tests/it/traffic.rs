@@ -181,6 +181,16 @@ fn diff_says_what_qa_never_exercised_and_the_peak_it_never_reached() {
         peak["message"],
         "qa's peak was 20 req/s, prod's 110: qa was never pushed to prod's peak"
     );
+    // The HTML report draws each environment's rate on one scale, and the route mix.
+    let html = p.run(&["diff", "qa", "prod", "--format", "html"]).stdout;
+    assert_eq!(html.matches("<polyline").count(), 2, "{html}");
+    assert!(
+        html.contains("<code>POST /checkout</code></td><td><span class=\"absent\">never</span>"),
+        "{html}"
+    );
+    for leak in ["QUERYCANARY", "203.0.113", "198.51.100"] {
+        assert!(!html.contains(leak), "{leak} leaked into the HTML report");
+    }
     let facets: Vec<&str> = report["facets"]
         .as_array()
         .unwrap()
