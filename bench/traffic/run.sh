@@ -34,7 +34,7 @@ fi
 SIZE=$(stat -c %s "$LOG")
 echo "log: $LINES lines, $((SIZE / 1000000)) MB"
 cat "$LOG" > /dev/null   # warm the page cache for every reader alike
-t() { /usr/bin/time -f "%e s, %U s user, peak %M KB" "$@"; }
+t() { /usr/bin/time -f "%e s, %U s user, %S s sys, peak %M KB" "$@"; }
 echo "== floor: wc -l"
 t wc -l "$LOG"
 echo "== goaccess $(goaccess --version | head -1 | awk '{print $3}')"
