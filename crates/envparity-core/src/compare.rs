@@ -87,6 +87,21 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
         facets.push(summarize(Facet::Traffic, compared, &traffic_findings));
         findings.append(&mut traffic_findings);
     }
+    if snapshots
+        .iter()
+        .any(|s| s.access.is_some() || !s.access_errors.is_empty())
+    {
+        let (mut access_findings, compared) = crate::access::compare_access(
+            snapshots,
+            reference,
+            rules,
+            today,
+            &expect_used,
+            &tokens,
+        );
+        facets.push(summarize(Facet::Access, compared, &access_findings));
+        findings.append(&mut access_findings);
+    }
     // A rule that matches nothing is stale (the drift was fixed) or mistyped.
     let mut notes: Vec<String> = rules
         .expect
@@ -146,7 +161,7 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
 }
 
 /// A facet's score and counts from its findings.
-fn summarize(facet: Facet, compared: u64, findings: &[Finding]) -> FacetSummary {
+pub(crate) fn summarize(facet: Facet, compared: u64, findings: &[Finding]) -> FacetSummary {
     let mut counts = BTreeMap::new();
     for f in findings {
         *counts.entry(f.class).or_insert(0u64) += 1;

@@ -44,6 +44,9 @@ pub enum Class {
     EnvEquivalent,
     /// A source could not be read; the comparison of that source is incomplete.
     Unreadable,
+    /// A production environment breaks the strictness pack: a superuser application
+    /// role, a PUBLIC grant, cluster-admin bound to a service account, auth turned off.
+    Policy,
 }
 
 impl Class {
@@ -56,6 +59,7 @@ impl Class {
             Class::Expected => "expected",
             Class::EnvEquivalent => "env-equivalent",
             Class::Unreadable => "unreadable",
+            Class::Policy => "policy",
         }
     }
 
@@ -63,19 +67,25 @@ impl Class {
     pub fn is_actionable(self) -> bool {
         matches!(
             self,
-            Class::Drift | Class::Missing | Class::Extra | Class::SharedSecret | Class::Unreadable
+            Class::Drift
+                | Class::Missing
+                | Class::Extra
+                | Class::SharedSecret
+                | Class::Unreadable
+                | Class::Policy
         )
     }
 
     pub fn default_severity(self) -> Severity {
         match self {
-            Class::SharedSecret | Class::Unreadable => Severity::Error,
+            Class::SharedSecret | Class::Unreadable | Class::Policy => Severity::Error,
             Class::Drift | Class::Missing | Class::Extra => Severity::Warning,
             Class::Expected | Class::EnvEquivalent => Severity::Info,
         }
     }
 
-    pub const ALL: [Class; 7] = [
+    pub const ALL: [Class; 8] = [
+        Class::Policy,
         Class::Drift,
         Class::Missing,
         Class::Extra,

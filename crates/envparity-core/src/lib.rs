@@ -4,6 +4,7 @@
 //! This crate does no I/O. Collectors (in the facet crates) read the world into a
 //! [`Snapshot`]; [`compare()`] is a pure function of snapshots, rules and today's date.
 
+pub mod access;
 pub mod compare;
 pub mod date;
 pub mod fidelity;

@@ -85,6 +85,12 @@ pub struct EnvironmentDecl {
     /// (`envoy`, `traefik`, `caddy`, `nginx-json`, `generic`).
     #[serde(default)]
     pub traffic_input: Option<String>,
+    /// Roles and grants kept as SQL (what `pg_dumpall --roles-only`, `pg_dump
+    /// --schema-only` or MySQL `SHOW GRANTS` print), globs relative to this file: the
+    /// access facet without a running server.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub access: Vec<Spanned<String>>,
     /// JSON-lines logs: which keys hold what, e.g.
     /// `time=start_time:start,method=method,target=path,status=code,duration=took:ms`.
     #[serde(default)]
@@ -233,6 +239,8 @@ pub struct Environment {
     pub apache_format: Option<String>,
     pub traffic_input: Option<String>,
     pub json_fields: Option<String>,
+    /// SQL files with roles and grants.
+    pub access: Vec<SourceGlob>,
 }
 
 /// `[traffic]`, with where each entry was written (for errors).
@@ -456,6 +464,18 @@ fn validate(text: &str, file: ManifestFile) -> Result<Manifest, ManifestError> {
                 apache_format: decl.apache_format,
                 traffic_input: decl.traffic_input,
                 json_fields: decl.json_fields,
+                access: decl
+                    .access
+                    .iter()
+                    .map(|g| {
+                        let (line, column) = line_col(text, g.span().start + 1);
+                        SourceGlob {
+                            glob: g.get_ref().clone(),
+                            line,
+                            column,
+                        }
+                    })
+                    .collect(),
             },
         );
     }

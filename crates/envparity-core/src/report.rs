@@ -71,4 +71,21 @@ impl Report {
     pub fn has_unreadable(&self) -> bool {
         self.findings.iter().any(|f| f.class == Class::Unreadable)
     }
+
+    /// Keeps only these facets' findings and summaries (`diff --facet`); the score
+    /// becomes theirs.
+    pub fn keep_facets(&mut self, facets: &[Facet]) {
+        self.findings.retain(|f| facets.contains(&f.facet));
+        self.facets.retain(|f| facets.contains(&f.facet));
+        if let Some(matrix) = &mut self.matrix {
+            matrix
+                .rows
+                .retain(|r| self.findings.iter().any(|f| f.key == r.key));
+        }
+        if !facets.contains(&Facet::Traffic) {
+            self.traffic.clear();
+        }
+        let scores: Vec<f64> = self.facets.iter().map(|f| f.score).collect();
+        self.score = crate::score::overall(&scores);
+    }
 }

@@ -46,6 +46,12 @@ pub struct Snapshot {
     /// Access logs that could not be read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub traffic_errors: Vec<SourceError>,
+    /// Who can do what: database roles and grants, Kubernetes RBAC, application switches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<crate::access::AccessModel>,
+    /// Access sources that could not be read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access_errors: Vec<SourceError>,
 }
 
 impl Snapshot {
@@ -69,6 +75,8 @@ impl Snapshot {
             data: crate::profile::DataSnapshot::default(),
             traffic: None,
             traffic_errors: Vec::new(),
+            access: None,
+            access_errors: Vec::new(),
         }
     }
 }

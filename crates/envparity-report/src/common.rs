@@ -8,8 +8,9 @@ use envparity_core::{Class, Facet, Finding, Report, Side};
 
 /// The classes in the order reports show them: what calls for action first, the most
 /// urgent first, then what is intended.
-pub const CLASS_ORDER: [Class; 7] = [
+pub const CLASS_ORDER: [Class; 8] = [
     Class::SharedSecret,
+    Class::Policy,
     Class::Unreadable,
     Class::Drift,
     Class::Missing,

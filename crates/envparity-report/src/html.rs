@@ -68,7 +68,7 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; fo
 .why { display: block; color: var(--muted); font-size: .9em; margin-top: .2rem; }
 .absent { color: var(--muted); font-style: italic; }
 .badge { display: inline-block; padding: 0 .45rem; border-radius: 1rem; font-size: .8rem; font-weight: 600; white-space: nowrap; border: 1px solid currentColor; }
-.c-shared-secret { color: var(--red); } .c-unreadable { color: var(--purple); } .c-drift { color: var(--orange); }
+.c-shared-secret, .c-policy { color: var(--red); } .c-unreadable { color: var(--purple); } .c-drift { color: var(--orange); }
 .c-missing { color: var(--red); } .c-extra { color: var(--blue); } .c-expected { color: var(--green); } .c-env-equivalent { color: var(--grey); }
 .counts .badge { margin-right: .35rem; }
 details > summary { cursor: pointer; color: var(--muted); margin: .5rem 0; }

@@ -36,6 +36,7 @@ fn rule_name(class: Class) -> &'static str {
         Class::Expected => "Expected",
         Class::EnvEquivalent => "EnvEquivalent",
         Class::Unreadable => "Unreadable",
+        Class::Policy => "Policy",
     }
 }
 
@@ -48,6 +49,7 @@ fn short_description(class: Class) -> &'static str {
         Class::Expected => "An intended difference",
         Class::EnvEquivalent => "Differs only by environment names",
         Class::Unreadable => "A source could not be read",
+        Class::Policy => "A production environment breaks the strictness pack",
     }
 }
 
@@ -84,6 +86,12 @@ fn full_description(class: Class) -> &'static str {
             "A configured source could not be read or parsed, so its comparison is \
              incomplete."
         }
+        Class::Policy => {
+            "An environment marked production grants or allows what Production must not: \
+             a superuser or BYPASSRLS application role, a grant to PUBLIC, cluster-admin or \
+             wildcard RBAC for a service account, trust authentication, or an application \
+             switch that turns auth, TLS or CORS checks off. The finding names what to change."
+        }
     }
 }
 
@@ -93,7 +101,7 @@ fn rules() -> Vec<Value> {
         .map(|&class| {
             let mut tags = vec!["envparity", "parity"];
             let mut properties = serde_json::Map::new();
-            if class == Class::SharedSecret {
+            if matches!(class, Class::SharedSecret | Class::Policy) {
                 tags.push("security");
                 // Read by GitHub code scanning to rank security alerts (7.0–8.9: high).
                 properties.insert("security-severity".into(), json!("8.0"));

@@ -61,7 +61,7 @@ fn fg(color: AnsiColor) -> Style {
 
 fn class_style(class: Class) -> Style {
     match class {
-        Class::SharedSecret => fg(AnsiColor::Red).bold(),
+        Class::SharedSecret | Class::Policy => fg(AnsiColor::Red).bold(),
         Class::Unreadable => fg(AnsiColor::Magenta).bold(),
         Class::Drift => fg(AnsiColor::Yellow),
         Class::Missing => fg(AnsiColor::Red),

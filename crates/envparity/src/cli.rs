@@ -68,6 +68,40 @@ pub enum Command {
     /// A model of traffic fitted from access logs: routes, rates, latencies.
     #[command(subcommand)]
     Traffic(TrafficCommand),
+    /// Who can do what: database roles and grants, Kubernetes RBAC, app switches.
+    #[command(subcommand)]
+    Access(AccessCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccessCommand {
+    /// The strictness pack on one environment: superuser or BYPASSRLS app roles, PUBLIC
+    /// grants, cluster-admin or wildcard RBAC, trust auth, auth/TLS/CORS switches. Each
+    /// finding names the grant, binding or switch to change.
+    Audit {
+        /// An environment name or a snapshot file.
+        env: String,
+        #[arg(long, short, value_enum, default_value_t = FormatArg::Text)]
+        format: FormatArg,
+        /// Exit 1 when findings reach this level.
+        #[arg(long, value_enum, default_value_t = FailOn::Drift)]
+        fail_on: FailOn,
+        /// Write the report here instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// The access facet of `diff` alone: what one environment grants that another does
+    /// not, and the reference's strictness pack.
+    Diff(DiffArgs),
+    /// What principals may do, per environment, as JSON: attributes, memberships, direct
+    /// and inherited permissions. `--principal` filters by name (substring).
+    Show {
+        /// Environment names or snapshot files.
+        #[arg(required = true, value_name = "ENV_OR_SNAPSHOT")]
+        sides: Vec<String>,
+        #[arg(long, value_name = "NAME", default_value = "")]
+        principal: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -177,8 +211,32 @@ pub struct DiffArgs {
     /// List expected and env-equivalent findings one by one.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Only these facets (repeatable): config, schema, data, traffic, access.
+    #[arg(long = "facet", value_enum, value_name = "FACET")]
+    pub facets: Vec<FacetArg>,
     #[command(flatten)]
     pub data: DataArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum FacetArg {
+    Config,
+    Schema,
+    Data,
+    Traffic,
+    Access,
+}
+
+impl FacetArg {
+    pub fn facet(self) -> envparity_core::Facet {
+        match self {
+            FacetArg::Config => envparity_core::Facet::Config,
+            FacetArg::Schema => envparity_core::Facet::Schema,
+            FacetArg::Data => envparity_core::Facet::Data,
+            FacetArg::Traffic => envparity_core::Facet::Traffic,
+            FacetArg::Access => envparity_core::Facet::Access,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

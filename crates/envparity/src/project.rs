@@ -107,7 +107,86 @@ impl Project {
         });
         self.collect_databases(env, environment, data, &mut snapshot);
         self.collect_traffic(environment, &mut snapshot);
+        self.collect_access(environment, hasher, &mut snapshot);
         Ok(snapshot)
+    }
+
+    /// Who can do what: RBAC and switches from the configuration just read, SQL dumps
+    /// named by `access = [...]`, and the databases' catalogs. Set only when something
+    /// was found or a source was named, so config-only projects get no empty facet.
+    fn collect_access(
+        &self,
+        environment: &Environment,
+        hasher: &SecretHasher,
+        snapshot: &mut Snapshot,
+    ) {
+        let mut model = envparity_access::rbac::from_config(&snapshot.config);
+        let defaults: Vec<String> = envparity_access::switches::DEFAULT_CREDENTIALS
+            .iter()
+            .map(|d| hasher.hash(d))
+            .collect();
+        model.switches = envparity_access::switches::from_config(&snapshot.config, &defaults);
+        let mut named_source = false;
+        for glob in &environment.access {
+            named_source = true;
+            let files = match expand_glob(&self.root, &glob.glob) {
+                Ok(found) if !found.is_empty() => found,
+                Ok(_) => {
+                    snapshot.access_errors.push(
+                        self.manifest_error(glob, format!("`{}` matches no file", glob.glob)),
+                    );
+                    continue;
+                }
+                Err(e) => {
+                    snapshot
+                        .access_errors
+                        .push(self.manifest_error(glob, format!("bad glob `{}`: {e}", glob.glob)));
+                    continue;
+                }
+            };
+            for (path, shown) in files {
+                let text = match std::fs::read_to_string(&path) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        snapshot.access_errors.push(SourceError {
+                            source: shown.clone(),
+                            line: None,
+                            column: None,
+                            message: format!("cannot read: {e}"),
+                            path: None,
+                        });
+                        continue;
+                    }
+                };
+                match sql_access(&text, &shown) {
+                    Ok(m) => model.extend(m),
+                    Err(message) => snapshot.access_errors.push(SourceError {
+                        source: shown.clone(),
+                        line: None,
+                        column: None,
+                        message,
+                        path: None,
+                    }),
+                }
+            }
+        }
+        if !model.is_empty() || named_source || !snapshot.access_errors.is_empty() {
+            snapshot.access = Some(model);
+        }
+    }
+
+    fn manifest_error(&self, at: &SourceGlob, message: String) -> SourceError {
+        SourceError {
+            source: self
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| MANIFEST_NAME.to_string()),
+            line: Some(at.line),
+            column: Some(at.column),
+            message,
+            path: None,
+        }
     }
 
     /// Fits the traffic model from the environment's access logs, if it names any.
@@ -444,6 +523,16 @@ pub struct DataOptions {
 }
 
 impl DataOptions {
+    /// Schema but no data profiles: for commands that need neither rows nor statistics.
+    pub fn schema_only() -> DataOptions {
+        DataOptions {
+            schema: true,
+            data: false,
+            mode: ModeChoice::Auto,
+            sample: None,
+        }
+    }
+
     pub fn from_args(args: &crate::cli::DataArgs) -> anyhow::Result<DataOptions> {
         let sample = match args.sample {
             Some(pct) if !(pct > 0.0 && pct <= 100.0) => {
@@ -502,4 +591,9 @@ pub fn resolve_sides(
         bail!("the same environment is given twice: compare two different environments");
     }
     Ok(snapshots)
+}
+
+/// TEMPORARY until the SQL reader lands.
+fn sql_access(_text: &str, _shown: &str) -> Result<envparity_core::access::AccessModel, String> {
+    Err("SQL access files are not read yet".to_string())
 }

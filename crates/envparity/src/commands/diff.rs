@@ -48,8 +48,33 @@ pub fn build_report(
 }
 
 pub fn run(config: Option<&Path>, args: &DiffArgs, printer: &Printer) -> anyhow::Result<u8> {
-    let report = build_report(config, &args.sides, &DataOptions::from_args(&args.data)?)?;
-    let format = match args.format {
+    let mut report = build_report(config, &args.sides, &DataOptions::from_args(&args.data)?)?;
+    if !args.facets.is_empty() {
+        let facets: Vec<envparity_core::Facet> = args.facets.iter().map(|f| f.facet()).collect();
+        report.keep_facets(&facets);
+    }
+    render_and_exit(
+        &report,
+        args.format,
+        args.fail_on,
+        args.output.as_deref(),
+        args.verbose,
+        printer,
+    )
+}
+
+/// Renders a report to stdout or a file and returns the exit code `fail_on` gives.
+pub fn render_and_exit(
+    report: &Report,
+    format: FormatArg,
+    fail_on: FailOn,
+    output: Option<&Path>,
+    verbose: bool,
+    printer: &Printer,
+) -> anyhow::Result<u8> {
+    let report = report;
+    let args = (format, output, verbose);
+    let format = match args.0 {
         FormatArg::Text => OutputFormat::Text,
         FormatArg::Json => OutputFormat::Json,
         FormatArg::Markdown => OutputFormat::Markdown,
@@ -57,16 +82,16 @@ pub fn run(config: Option<&Path>, args: &DiffArgs, printer: &Printer) -> anyhow:
         FormatArg::Sarif => OutputFormat::Sarif,
         FormatArg::Html => OutputFormat::Html,
     };
-    let color = args.output.is_none() && printer.stdout_color;
+    let color = args.1.is_none() && printer.stdout_color;
     let rendered = envparity_report::render(
-        &report,
+        report,
         format,
         &RenderOptions {
             color,
-            verbose: args.verbose,
+            verbose: args.2,
         },
     );
-    match &args.output {
+    match &args.1 {
         Some(path) => {
             write_atomic(path, rendered.as_bytes())
                 .with_context(|| format!("cannot write {}", path.display()))?;
@@ -79,7 +104,7 @@ pub fn run(config: Option<&Path>, args: &DiffArgs, printer: &Printer) -> anyhow:
         }
         None => printer.data(&rendered)?,
     }
-    Ok(exit_code(&report, args.fail_on))
+    Ok(exit_code(report, fail_on))
 }
 
 /// 2 when a source could not be read, else 1 when findings reach `--fail-on`, else 0.

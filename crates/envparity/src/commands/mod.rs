@@ -1,5 +1,6 @@
 //! One module per command. Each returns the process exit code.
 
+mod access;
 mod baseline;
 mod data;
 mod diff;
@@ -30,5 +31,6 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<u8> {
         Command::Baseline(args) => baseline::run(config, &args, printer),
         Command::Data(command) => data::run(config, command, printer),
         Command::Traffic(command) => traffic::run(command, printer),
+        Command::Access(command) => access::run(config, command, printer),
     }
 }

@@ -1,0 +1,336 @@
+//! Application switches that relax access, found in the configuration: auth turned off,
+//! debug on, admin endpoints exposed, `CORS *`, TLS off or unverified, insecure cookies,
+//! default credentials. A built-in pack of plain-Rust rules over every configuration
+//! value (files, ConfigMaps, container env), by the words in the key and the value.
+
+use envparity_core::access::{Origin, Switch};
+use envparity_core::snapshot::{ConfigSnapshot, Entry, Value, secret_display};
+
+/// The rules and what each means, for reports and docs.
+pub const RULES: &[(&str, &str)] = &[
+    (
+        "auth-disabled",
+        "authentication or authorization is turned off",
+    ),
+    ("debug", "debug mode is on"),
+    (
+        "admin-exposed",
+        "admin, actuator or profiling endpoints are exposed",
+    ),
+    ("cors-any", "CORS allows any origin (`*`)"),
+    ("tls-off", "TLS/SSL is turned off"),
+    ("tls-verify-off", "TLS certificates are not verified"),
+    (
+        "cookie-insecure",
+        "cookies are sent without Secure/HttpOnly, or SameSite=None",
+    ),
+    (
+        "default-credential",
+        "a credential is a well-known default (`admin`, `password`, …)",
+    ),
+];
+
+/// Passwords every scanner tries first. Their keyed hashes are compared with the
+/// snapshot's secret hashes: the secrets themselves are never seen here.
+pub const DEFAULT_CREDENTIALS: &[&str] = &[
+    "admin",
+    "password",
+    "changeme",
+    "root",
+    "postgres",
+    "secret",
+    "123456",
+    "guest",
+    "test",
+    "default",
+    "letmein",
+    "mysql",
+    "P@ssw0rd",
+    "admin123",
+    "password1",
+];
+
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::Number(n) => n == "1",
+        Value::String(s) => matches!(
+            s.trim().to_ascii_lowercase().as_str(),
+            "true" | "yes" | "on" | "1" | "y" | "enabled"
+        ),
+        _ => false,
+    }
+}
+
+fn falsy(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => !*b,
+        Value::Number(n) => n == "0",
+        Value::String(s) => matches!(
+            s.trim().to_ascii_lowercase().as_str(),
+            "false" | "no" | "off" | "0" | "n" | "disabled"
+        ),
+        _ => false,
+    }
+}
+
+/// The words of a key: `server.auth.enabled` → server auth enabled; `insecureSkipVerify`
+/// → insecure skip verify; `DISABLE_AUTH` → disable auth.
+fn words(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !word.is_empty() {
+                out.push(std::mem::take(&mut word));
+            }
+            previous_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && previous_lower && !word.is_empty() {
+            out.push(std::mem::take(&mut word));
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        word.push(c.to_ascii_lowercase());
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
+}
+
+/// The name a value is known by: the env var's name for `env[name=X].value`, the map key
+/// path otherwise.
+fn value_name(path: &str) -> &str {
+    if let Some(stem) = path.strip_suffix(".value")
+        && let Some(open) = stem.rfind("[name=")
+        && stem.ends_with(']')
+    {
+        return &stem[open + 6..stem.len() - 1];
+    }
+    path
+}
+
+fn texts(v: &Value) -> Vec<&str> {
+    match v {
+        Value::String(s) => vec![s.as_str()],
+        Value::List(items) => items.iter().flat_map(texts).collect(),
+        Value::Secret(s) => s.around.as_deref().into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Which rule a value breaks, if any.
+fn check(name: &str, value: &Value, default_hashes: &[String]) -> Option<&'static str> {
+    if let Value::Secret(s) = value
+        && s.around.is_none()
+        && default_hashes.contains(&s.hmac)
+    {
+        return Some("default-credential");
+    }
+    let w = words(name);
+    let has = |x: &str| w.iter().any(|y| y == x);
+    let last = w.last().map_or("", String::as_str);
+    let auth = [
+        "auth",
+        "authentication",
+        "authn",
+        "authorization",
+        "authz",
+        "security",
+        "login",
+        "oauth",
+        "oauth2",
+        "jwt",
+        "sso",
+    ]
+    .iter()
+    .any(|a| has(a));
+    let switch_on = matches!(
+        last,
+        "enabled" | "enable" | "required" | "require" | "on" | "active"
+    );
+    let switch_off = matches!(
+        w.first().map(String::as_str),
+        Some("disable" | "skip" | "no" | "bypass")
+    ) || matches!(last, "disabled" | "disable" | "skip" | "bypass" | "off");
+    if auth && ((switch_on && falsy(value)) || (switch_off && truthy(value))) {
+        return Some("auth-disabled");
+    }
+    if (has("insecure") && (has("verify") || has("tls") || has("ssl")) && truthy(value))
+        || (has("verify") && !has("insecure") && falsy(value))
+        || (name == "NODE_TLS_REJECT_UNAUTHORIZED" && falsy(value))
+        || (name == "PYTHONHTTPSVERIFY" && falsy(value))
+    {
+        return Some("tls-verify-off");
+    }
+    let tls = has("ssl") || has("tls") || has("https") || has("usessl");
+    if (tls && (switch_on || last == "ssl" || last == "tls" || last == "usessl") && falsy(value))
+        || (last == "sslmode"
+            && texts(value).iter().any(|t| {
+                matches!(
+                    t.to_ascii_lowercase().as_str(),
+                    "disable" | "allow" | "prefer"
+                )
+            }))
+        || texts(value).iter().any(|t| {
+            let t = t.to_ascii_lowercase();
+            t.contains("sslmode=disable") || t.contains("usessl=false") || t.contains("ssl=false")
+        })
+    {
+        return Some("tls-off");
+    }
+    if (has("cors") || (has("allow") && has("origin")) || (has("allowed") && has("origins")))
+        && texts(value)
+            .iter()
+            .any(|t| t.split(',').any(|part| part.trim() == "*"))
+    {
+        return Some("cors-any");
+    }
+    if (has("cookie") || has("cookies") || has("session"))
+        && ((last == "secure" && falsy(value))
+            || ((last == "httponly" || (last == "only" && has("http"))) && falsy(value))
+            || (last == "samesite" && texts(value).iter().any(|t| t.eq_ignore_ascii_case("none"))))
+    {
+        return Some("cookie-insecure");
+    }
+    if (has("exposure") && has("include") && texts(value).contains(&"*"))
+        || ((has("pprof")
+            || has("actuator")
+            || has("graphiql")
+            || (has("h2") && has("console"))
+            || has("admin"))
+            && matches!(last, "enabled" | "enable" | "expose" | "exposed")
+            && truthy(value))
+    {
+        return Some("admin-exposed");
+    }
+    if last == "debug" && truthy(value) {
+        return Some("debug");
+    }
+    None
+}
+
+/// Every relaxing switch in one environment's configuration. `default_hashes`: the keyed
+/// hashes of [`DEFAULT_CREDENTIALS`] under the snapshot's key.
+pub fn from_config(config: &ConfigSnapshot, default_hashes: &[String]) -> Vec<Switch> {
+    let mut out = Vec::new();
+    let mut visit = |key_prefix: String, entries: &[Entry], file: &str| {
+        for e in entries {
+            if let Some(rule) = check(value_name(&e.path), &e.value, default_hashes) {
+                out.push(Switch {
+                    rule: rule.to_string(),
+                    key: format!("{key_prefix}{}", e.path),
+                    value: display(&e.value),
+                    origin: Origin {
+                        file: file.to_string(),
+                        line: Some(e.line),
+                    },
+                });
+            }
+        }
+    };
+    for f in &config.files {
+        visit(format!("{}:", f.path), &f.entries, &f.source);
+        for r in &f.resources {
+            visit(format!("{}:{}:", f.path, r.id()), &r.entries, &f.source);
+        }
+    }
+    out
+}
+
+fn display(v: &Value) -> String {
+    match v {
+        Value::Secret(s) => secret_display(&s.hmac),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.clone(),
+        Value::List(items) => format!(
+            "[{}]",
+            items.iter().map(display).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Null => "null".into(),
+        Value::EmptyMap => "{}".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(name: &str, value: Value) -> Option<&'static str> {
+        check(name, &value, &[])
+    }
+
+    fn s(t: &str) -> Value {
+        Value::String(t.into())
+    }
+
+    #[test]
+    fn switches_by_key_words_and_value() {
+        assert_eq!(
+            rule("server.auth.enabled", Value::Bool(false)),
+            Some("auth-disabled")
+        );
+        assert_eq!(rule("DISABLE_AUTH", s("true")), Some("auth-disabled"));
+        assert_eq!(
+            rule("spring.security.enabled", s("false")),
+            Some("auth-disabled")
+        );
+        assert_eq!(rule("server.auth.enabled", Value::Bool(true)), None);
+        assert_eq!(rule("DEBUG", s("1")), Some("debug"));
+        assert_eq!(rule("app.debug", Value::Bool(false)), None);
+        assert_eq!(
+            rule(
+                "cors.allowed_origins",
+                Value::List(vec![s("https://a"), s("*")])
+            ),
+            Some("cors-any")
+        );
+        assert_eq!(rule("CORS_ORIGINS", s("https://shop.example")), None);
+        assert_eq!(
+            rule("Access-Control-Allow-Origin", s("*")),
+            Some("cors-any")
+        );
+        assert_eq!(
+            rule("tls.insecureSkipVerify", Value::Bool(true)),
+            Some("tls-verify-off")
+        );
+        assert_eq!(
+            rule("NODE_TLS_REJECT_UNAUTHORIZED", s("0")),
+            Some("tls-verify-off")
+        );
+        assert_eq!(
+            rule("ssl.verify", Value::Bool(false)),
+            Some("tls-verify-off")
+        );
+        assert_eq!(rule("db.sslmode", s("disable")), Some("tls-off"));
+        assert_eq!(
+            rule("DATABASE_URL", s("postgres://db/shop?sslmode=disable")),
+            Some("tls-off")
+        );
+        assert_eq!(rule("server.ssl.enabled", s("false")), Some("tls-off"));
+        assert_eq!(
+            rule("session.cookie.secure", Value::Bool(false)),
+            Some("cookie-insecure")
+        );
+        assert_eq!(
+            rule("SESSION_COOKIE_SAMESITE", s("None")),
+            Some("cookie-insecure")
+        );
+        assert_eq!(
+            rule("management.endpoints.web.exposure.include", s("*")),
+            Some("admin-exposed")
+        );
+        assert_eq!(
+            rule("pprof.enabled", Value::Bool(true)),
+            Some("admin-exposed")
+        );
+        assert_eq!(rule("server.timeout", s("false")), None);
+        assert_eq!(
+            value_name("spec.containers[name=api].env[name=DEBUG].value"),
+            "DEBUG"
+        );
+    }
+}
