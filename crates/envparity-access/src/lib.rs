@@ -3,6 +3,7 @@
 //! application switches in the configuration. Live database catalogs are read by
 //! `envparity-data`; the model and its comparison live in `envparity-core::access`.
 
+pub mod dump;
 pub mod rbac;
 pub mod sql;
 pub mod switches;

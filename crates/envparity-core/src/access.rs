@@ -316,17 +316,19 @@ fn violations<'m>(m: &'m AccessModel, env: &str) -> Vec<Violation<'m>> {
                     ));
                 }
             }
-            System::Mysql if g.resource == "*.*" && g.action == "ALL" => {
-                if !g.principal.starts_with("'root'@'localhost'") {
-                    out.push(v(
-                        format!("{} ALL *.*", g.principal),
-                        format!(
-                            "{} has ALL PRIVILEGES on *.* in {env}: grant only what it uses (`REVOKE ALL PRIVILEGES ON *.* FROM {}`)",
-                            g.principal, g.principal
-                        ),
-                        Severity::Error,
-                    ));
-                }
+            System::Mysql
+                if g.resource == "*.*"
+                    && g.action == "ALL"
+                    && !g.principal.starts_with("'root'@'localhost'") =>
+            {
+                out.push(v(
+                    format!("{} ALL *.*", g.principal),
+                    format!(
+                        "{} has ALL PRIVILEGES on *.* in {env}: grant only what it uses (`REVOKE ALL PRIVILEGES ON *.* FROM {}`)",
+                        g.principal, g.principal
+                    ),
+                    Severity::Error,
+                ));
             }
             System::Kubernetes => {
                 let cluster_admin = g.via.contains("→ ClusterRole cluster-admin");
@@ -349,7 +351,10 @@ fn violations<'m>(m: &'m AccessModel, env: &str) -> Vec<Violation<'m>> {
                             Severity::Warning
                         },
                     ));
-                } else if !cluster_admin && (g.action == "*" || g.resource.starts_with("* ")) {
+                } else if !cluster_admin
+                    && !g.via.ends_with("(built-in)")
+                    && (g.action == "*" || g.resource.starts_with("* "))
+                {
                     out.push(v(
                         format!("{} {} {}", g.principal, g.action, g.resource),
                         format!(
@@ -492,6 +497,8 @@ pub(crate) fn compare_access(
                 continue;
             }
         };
+        let violation_keys: std::collections::BTreeSet<String> =
+            violations(mb, eb).into_iter().map(|v| v.key).collect();
         // Principals, paired by their names with environment tokens replaced.
         let principals = |m: &'_ AccessModel, env: &str| -> BTreeMap<(System, String), Principal> {
             m.principals
@@ -514,7 +521,10 @@ pub(crate) fn compare_access(
                         x.attributes.keys().chain(y.attributes.keys()).collect();
                     for attr in attrs {
                         let (va, vb) = (x.attributes.get(attr), y.attributes.get(attr));
-                        if va.map(|v| norm(ea, v)) != vb.map(|v| norm(eb, v)) {
+                        // The strictness pack's finding on the same key says more.
+                        let flagged_attr =
+                            b.production && violation_keys.contains(&format!("{}.{attr}", y.name));
+                        if !flagged_attr && va.map(|v| norm(ea, v)) != vb.map(|v| norm(eb, v)) {
                             push(finding(
                                 sys,
                                 Class::Drift,

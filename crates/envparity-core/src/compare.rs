@@ -89,7 +89,7 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
     }
     if snapshots
         .iter()
-        .any(|s| s.access.is_some() || !s.access_errors.is_empty())
+        .any(|s| s.access.as_ref().is_some_and(|m| !m.is_empty()) || !s.access_errors.is_empty())
     {
         let (mut access_findings, compared) = crate::access::compare_access(
             snapshots,

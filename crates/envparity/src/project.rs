@@ -112,8 +112,8 @@ impl Project {
     }
 
     /// Who can do what: RBAC and switches from the configuration just read, SQL dumps
-    /// named by `access = [...]`, and the databases' catalogs. Set only when something
-    /// was found or a source was named, so config-only projects get no empty facet.
+    /// named by `access = [...]`, and the databases' catalogs. Always set (an empty model
+    /// says "nothing found"); the report shows the facet only when some model has content.
     fn collect_access(
         &self,
         environment: &Environment,
@@ -158,7 +158,7 @@ impl Project {
                         continue;
                     }
                 };
-                match sql_access(&text, &shown) {
+                match envparity_access::dump::read(&text, &shown) {
                     Ok(m) => model.extend(m),
                     Err(message) => snapshot.access_errors.push(SourceError {
                         source: shown.clone(),
@@ -170,9 +170,8 @@ impl Project {
                 }
             }
         }
-        if !model.is_empty() || named_source || !snapshot.access_errors.is_empty() {
-            snapshot.access = Some(model);
-        }
+        let _ = named_source;
+        snapshot.access = Some(model);
     }
 
     fn manifest_error(&self, at: &SourceGlob, message: String) -> SourceError {
@@ -591,9 +590,4 @@ pub fn resolve_sides(
         bail!("the same environment is given twice: compare two different environments");
     }
     Ok(snapshots)
-}
-
-/// TEMPORARY until the SQL reader lands.
-fn sql_access(_text: &str, _shown: &str) -> Result<envparity_core::access::AccessModel, String> {
-    Err("SQL access files are not read yet".to_string())
 }

@@ -72,9 +72,7 @@ pub fn render_and_exit(
     verbose: bool,
     printer: &Printer,
 ) -> anyhow::Result<u8> {
-    let report = report;
-    let args = (format, output, verbose);
-    let format = match args.0 {
+    let format = match format {
         FormatArg::Text => OutputFormat::Text,
         FormatArg::Json => OutputFormat::Json,
         FormatArg::Markdown => OutputFormat::Markdown,
@@ -82,16 +80,16 @@ pub fn render_and_exit(
         FormatArg::Sarif => OutputFormat::Sarif,
         FormatArg::Html => OutputFormat::Html,
     };
-    let color = args.1.is_none() && printer.stdout_color;
+    let color = output.is_none() && printer.stdout_color;
     let rendered = envparity_report::render(
         report,
         format,
         &RenderOptions {
             color,
-            verbose: args.2,
+            verbose,
         },
     );
-    match &args.1 {
+    match output {
         Some(path) => {
             write_atomic(path, rendered.as_bytes())
                 .with_context(|| format!("cannot write {}", path.display()))?;

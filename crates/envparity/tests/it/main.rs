@@ -1,6 +1,7 @@
 //! Black-box tests of the `envparity` binary: real files in a temp folder, the real
 //! binary, assertions on exit code, stdout and stderr.
 
+mod access;
 mod cli;
 mod config_diff;
 mod data;
