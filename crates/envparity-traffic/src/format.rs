@@ -57,6 +57,31 @@ pub struct LogFormat {
     pub time_is_start: bool,
     /// What the format is, for messages (`nginx combined`, `AWS ALB`, …).
     pub name: &'static str,
+    /// When the format ends `… $ignored … "LIT" $field` (a duration after the user
+    /// agent): the index of the first skipped field. Parsing jumps from there to the last
+    /// occurrence of the final literal instead of scanning fields nobody reads.
+    tail_jump: Option<usize>,
+}
+
+/// Where the parser may jump: the first of the ignored fields and literals that run up to
+/// the format's final literal, when a wanted field follows that literal.
+fn tail_jump(parts: &[Part]) -> Option<usize> {
+    let n = parts.len();
+    if n < 3 || !matches!(parts[n - 1], Part::Field(f) if f != Field::Ignored) {
+        return None;
+    }
+    if !matches!(parts[n - 2], Part::Literal(..)) {
+        return None;
+    }
+    let mut first = None;
+    for i in (0..n - 2).rev() {
+        match &parts[i] {
+            Part::Field(Field::Ignored) => first = Some(i),
+            Part::Literal(..) => {}
+            Part::Field(_) => break,
+        }
+    }
+    first
 }
 
 /// One parsed line; every slice borrows from the line.
@@ -267,9 +292,21 @@ impl LogFormat {
     pub fn parse<'a>(&self, line: &'a [u8]) -> Result<Record<'a>, &'static str> {
         let mut record = Record::default();
         let mut rest = line;
-        let mut parts = self.parts.iter().peekable();
         let mut upstream = None;
-        while let Some(part) = parts.next() {
+        let mut index = 0;
+        while let Some(part) = self.parts.get(index) {
+            index += 1;
+            if Some(index - 1) == self.tail_jump
+                && let Some(Part::Literal(lit, _)) = self.parts.get(self.parts.len() - 2)
+            {
+                // Skip to the last occurrence of the final literal: what lies between
+                // is not read, and a quote inside a user agent cannot derail the rest.
+                let at = memchr::memmem::rfind(rest, lit)
+                    .ok_or("the line ends before the log format does")?;
+                rest = &rest[at + lit.len()..];
+                index = self.parts.len() - 1;
+                continue;
+            }
             match part {
                 Part::Literal(lit, _) => {
                     if !starts_with(rest, lit) {
@@ -279,7 +316,7 @@ impl LogFormat {
                 }
                 Part::Field(field) => {
                     // A field runs to the next literal, or to the end of the line.
-                    let end = match parts.peek() {
+                    let end = match self.parts.get(index) {
                         Some(Part::Literal(lit, finder)) => match lit.as_slice() {
                             [b] => find_byte(*b, rest),
                             // Short literals (`" "`, `] "`): find the first byte, check
@@ -367,10 +404,12 @@ fn finish(
     if !has(Field::Status) {
         return Err("the log format has no status (`$status`, Apache `%s`)".to_string());
     }
+    let tail_jump = tail_jump(&parts);
     Ok(LogFormat {
         parts,
         time_is_start,
         name,
+        tail_jump,
     })
 }
 
