@@ -544,6 +544,25 @@ mod tests {
     }
 
     #[test]
+    fn the_last_field_is_found_from_the_end_past_unread_fields() {
+        let f = LogFormat::nginx(
+            r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time"#,
+        )
+        .unwrap();
+        assert_eq!(f.tail_jump, Some(12), "the referer field");
+        // A user agent holding `" ` does not shift the duration.
+        let r = f
+            .parse(br#"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "GET /a HTTP/1.1" 200 5 "-" "odd" "agent" 0.250"#)
+            .unwrap();
+        assert_eq!(r.duration, Some(0.25));
+        assert_eq!(
+            f.parse(br#"1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "GET /a HTTP/1.1" 200 5 -"#),
+            Err("the line ends before the log format does")
+        );
+        assert_eq!(LogFormat::combined().tail_jump, None, "ends with a literal");
+    }
+
+    #[test]
     fn apache_formats() {
         let f = LogFormat::apache(r#"%h %l %u %t "%r" %>s %b %D"#).unwrap();
         assert!(f.time_is_start);
