@@ -11,6 +11,8 @@ use envparity_core::ConfigFile;
 use envparity_core::profile::{DatabaseProfile, Sensitivity, TableProfile};
 use envparity_core::snapshot::SourceError;
 
+mod access_my;
+mod access_pg;
 mod csv;
 mod mysql;
 mod parquet;
@@ -351,6 +353,25 @@ pub fn collect(
         SourceKind::Sqlite(path) => sqlite::collect(source, path, want, options, progress),
         SourceKind::Csv(path) => csv::collect(source, path, want, options, progress),
         SourceKind::Parquet(path) => parquet::collect(source, path, want, options, progress),
+    }
+}
+
+/// Who can do what in a database, read from its catalog with read access only. SQLite,
+/// CSV and Parquet have no principals: an empty model. Never fails: what cannot be read
+/// is an error (connection, query) or, when the role may not read it, a sentence in the
+/// model's `limits`.
+pub fn collect_access(
+    source: &DatabaseSource,
+) -> (
+    envparity_core::access::AccessModel,
+    Vec<envparity_core::snapshot::SourceError>,
+) {
+    match &source.kind {
+        SourceKind::Postgres => access_pg::collect(source),
+        SourceKind::Mysql => access_my::collect(source),
+        SourceKind::Sqlite(_) | SourceKind::Csv(_) | SourceKind::Parquet(_) => {
+            (envparity_core::access::AccessModel::default(), Vec::new())
+        }
     }
 }
 

@@ -126,9 +126,7 @@ impl Project {
             .map(|d| hasher.hash(d))
             .collect();
         model.switches = envparity_access::switches::from_config(&snapshot.config, &defaults);
-        let mut named_source = false;
         for glob in &environment.access {
-            named_source = true;
             let files = match expand_glob(&self.root, &glob.glob) {
                 Ok(found) if !found.is_empty() => found,
                 Ok(_) => {
@@ -170,8 +168,7 @@ impl Project {
                 }
             }
         }
-        let _ = named_source;
-        snapshot.access = Some(model);
+        snapshot.access.get_or_insert_default().extend(model);
     }
 
     fn manifest_error(&self, at: &SourceGlob, message: String) -> SourceError {
@@ -394,6 +391,10 @@ impl Project {
             crate::printer::progress_done();
             if let Some(schema) = collected.schema {
                 snapshot.schema.files.push(schema);
+                // Reachable: read who may do what there too (catalogs only, read-only).
+                let (model, errors) = envparity_data::collect_access(&source);
+                snapshot.access.get_or_insert_default().extend(model);
+                snapshot.access_errors.extend(errors);
             }
             if let Some(profile) = collected.profile {
                 snapshot.data.databases.push(profile);
