@@ -81,14 +81,7 @@ pub fn render_and_exit(
         FormatArg::Html => OutputFormat::Html,
     };
     let color = output.is_none() && printer.stdout_color;
-    let rendered = envparity_report::render(
-        report,
-        format,
-        &RenderOptions {
-            color,
-            verbose,
-        },
-    );
+    let rendered = envparity_report::render(report, format, &RenderOptions { color, verbose });
     match output {
         Some(path) => {
             write_atomic(path, rendered.as_bytes())
