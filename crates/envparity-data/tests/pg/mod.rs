@@ -33,6 +33,12 @@ pub fn server() -> &'static Server {
     SERVER.get_or_init(Server::start)
 }
 
+/// A second, independent server with its own roles: two clusters stand for QA's and
+/// Production's, whose roles (cluster-wide in PostgreSQL) must not mix.
+pub fn another() -> Server {
+    Server::start()
+}
+
 fn bin_dir() -> PathBuf {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
         .map(|d| {

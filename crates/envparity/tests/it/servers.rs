@@ -196,3 +196,125 @@ fn postgres_qa_against_prod_finds_what_was_planted_and_nothing_else() {
         pg::PASSWORD,
     );
 }
+
+/// Roles and grants of one cluster: the application role (a superuser in prod, planted),
+/// a reporting role, QA's extra DELETE and prod's PUBLIC grant (planted).
+fn pg_access(server: &pg::Server, env: &str) {
+    let prod = env == "prod";
+    server.sql(
+        "postgres",
+        &format!(
+            "CREATE ROLE app_{env} LOGIN PASSWORD 'ROLECANARY-{env}' {};
+             CREATE ROLE reporting_{env} NOLOGIN;
+             CREATE ROLE analyst_{env} LOGIN IN ROLE reporting_{env};",
+            if prod { "SUPERUSER" } else { "NOSUPERUSER" }
+        ),
+    );
+    server.database("shop");
+    server.sql(
+        "shop",
+        &format!(
+            "CREATE TABLE orders (id int PRIMARY KEY, total numeric(10,2));
+             GRANT SELECT, INSERT, UPDATE ON orders TO app_{env};
+             GRANT SELECT ON orders TO reporting_{env};
+             {}",
+            if prod {
+                "GRANT SELECT ON orders TO PUBLIC;".to_string()
+            } else {
+                format!("GRANT DELETE ON orders TO app_{env};")
+            }
+        ),
+    );
+}
+
+#[test]
+fn postgres_access_across_two_clusters_read_as_a_plain_role() {
+    let (qa, prod) = (pg::another(), pg::another());
+    pg_access(&qa, "qa");
+    pg_access(&prod, "prod");
+    let mut p = Project::new();
+    p.set_env("QA_DB", &qa.url(pg::USER, pg::PASSWORD_IN_URL, "shop"))
+        .set_env("PROD_DB", &prod.url(pg::USER, pg::PASSWORD_IN_URL, "shop"));
+    p.file(
+        "envparity.toml",
+        "[environments.qa]\ndatabase = \"${QA_DB}\"\n\n[environments.prod]\ndatabase = \"${PROD_DB}\"\nproduction = true\n\n[rules]\nenv_tokens = { qa = [\"qa\"], prod = [\"prod\"] }\n",
+    );
+    let run = p.run(&["access", "diff", "qa", "prod", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    let found: BTreeSet<(String, String)> = classes(&report).into_iter().collect();
+    for (class, key) in [
+        ("policy", "access:postgres:app_prod.superuser"),
+        (
+            "policy",
+            "access:postgres:PUBLIC SELECT table public.orders",
+        ),
+        ("extra", "access:postgres:app_qa DELETE table public.orders"),
+    ] {
+        assert!(
+            found.contains(&(class.to_string(), key.to_string())),
+            "{class} {key} not in {found:#?}"
+        );
+    }
+    // Paired by the environment tokens: no role is reported as one side's only.
+    for (class, key) in &found {
+        assert!(
+            !(key.contains("app_") || key.contains("reporting_") || key.contains("analyst_"))
+                || key.contains(' ')
+                || key.contains('.'),
+            "unpaired principal: {class} {key}"
+        );
+    }
+    // The collector role may not read pg_hba: said, not failed.
+    let notes = p
+        .run(&["access", "audit", "prod", "--format", "json"])
+        .json();
+    assert!(
+        notes["notes"].to_string().contains("pg_hba"),
+        "{:#}",
+        notes["notes"]
+    );
+    for format in ["text", "json", "html", "sarif"] {
+        let out = p.run(&["access", "diff", "qa", "prod", "--format", format]);
+        for leak in ["ROLECANARY", pg::PASSWORD] {
+            assert!(
+                !out.stdout.contains(leak) && !out.stderr.contains(leak),
+                "{leak} in {format}"
+            );
+        }
+    }
+}
+
+#[test]
+fn mariadb_access_audit_finds_an_all_privileges_account() {
+    let server = my::server();
+    server.database("access_audit");
+    // The collector reads, and only reads: SELECT on the grant tables.
+    server.root(
+        "DROP USER IF EXISTS 'shopapp'@'%';
+         DROP USER IF EXISTS 'auditor'@'%';
+         CREATE USER 'shopapp'@'%' IDENTIFIED BY 'ROLECANARY-my';
+         GRANT ALL PRIVILEGES ON *.* TO 'shopapp'@'%';
+         CREATE USER 'auditor'@'%' IDENTIFIED BY 'auditor-pw';
+         GRANT SELECT ON mysql.* TO 'auditor'@'%';
+         GRANT SELECT ON access_audit.* TO 'auditor'@'%';",
+    );
+    let url = server.url("auditor", "auditor-pw", "access_audit");
+    let mut p = Project::new();
+    p.set_env("PROD_DB", &url);
+    p.file(
+        "envparity.toml",
+        "[environments.prod]\ndatabase = \"${PROD_DB}\"\nproduction = true\n",
+    );
+    let run = p.run(&["access", "audit", "prod", "--format", "json"]);
+    let report = run.json();
+    let keys: Vec<String> = classes(&report).into_iter().map(|(_, k)| k).collect();
+    assert!(
+        keys.iter()
+            .any(|k| k == "access:mysql:'shopapp'@'%' ALL *.*"),
+        "{keys:#?}\n{}",
+        run.stderr
+    );
+    assert!(!run.stdout.contains("ROLECANARY") && !run.stderr.contains("ROLECANARY"));
+    server.root("DROP USER 'shopapp'@'%'; DROP USER 'auditor'@'%';");
+}
