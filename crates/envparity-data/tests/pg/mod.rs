@@ -35,6 +35,7 @@ pub fn server() -> &'static Server {
 
 /// A second, independent server with its own roles: two clusters stand for QA's and
 /// Production's, whose roles (cluster-wide in PostgreSQL) must not mix.
+#[allow(dead_code)]
 pub fn another() -> Server {
     Server::start()
 }
