@@ -5,5 +5,6 @@
 
 pub mod dump;
 pub mod rbac;
+pub mod rego;
 pub mod sql;
 pub mod switches;

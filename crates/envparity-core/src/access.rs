@@ -14,9 +14,12 @@ use serde::{Deserialize, Serialize};
 pub enum System {
     Postgres,
     Mysql,
+    #[serde(rename = "k8s")]
     Kubernetes,
     /// Application switches read from the configuration.
     App,
+    /// The team's own Rego rules.
+    Rego,
 }
 
 impl System {
@@ -26,6 +29,7 @@ impl System {
             System::Mysql => "mysql",
             System::Kubernetes => "k8s",
             System::App => "app",
+            System::Rego => "rego",
         }
     }
 }
@@ -124,6 +128,22 @@ pub struct AccessModel {
     /// pg_read_all_settings or superuser").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub limits: Vec<String>,
+    /// What the team's own Rego rules (`[access] policies`) found in this environment,
+    /// evaluated when the snapshot was taken.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom: Vec<CustomViolation>,
+}
+
+/// One result of a user's Rego rule: `deny contains {"key": …, "message": …}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CustomViolation {
+    /// The policy file that produced it.
+    pub policy: String,
+    pub key: String,
+    pub message: String,
+    /// `error` (default), `warning` or `info`.
+    pub severity: String,
+    pub origin: Origin,
 }
 
 impl AccessModel {
@@ -141,6 +161,7 @@ impl AccessModel {
         self.auth_rules.extend(other.auth_rules);
         self.switches.extend(other.switches);
         self.limits.extend(other.limits);
+        self.custom.extend(other.custom);
     }
 }
 
@@ -395,6 +416,21 @@ fn violations<'m>(m: &'m AccessModel, env: &str) -> Vec<Violation<'m>> {
                 },
             });
         }
+    }
+    for c in &m.custom {
+        out.push(Violation {
+            permission: None,
+            system: System::Rego,
+            key: c.key.clone(),
+            value: c.key.clone(),
+            origin: &c.origin,
+            message: format!("{} in {env} ({})", c.message, c.policy),
+            severity: match c.severity.as_str() {
+                "warning" => Severity::Warning,
+                "info" => Severity::Info,
+                _ => Severity::Error,
+            },
+        });
     }
     for s in &m.switches {
         let what = match s.rule.as_str() {

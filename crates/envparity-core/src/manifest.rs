@@ -29,6 +29,20 @@ pub struct ManifestFile {
     /// Route templates for the traffic facet, shared by all environments.
     #[serde(default)]
     pub traffic: TrafficDecl,
+    /// The team's own access rules, shared by all environments.
+    #[serde(default)]
+    pub access: AccessDecl,
+}
+
+/// `[access]`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessDecl {
+    /// Rego policy files (globs relative to this file) with `package envparity.access`
+    /// and a `deny` set, evaluated over each environment's access model.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub policies: Vec<Spanned<String>>,
 }
 
 /// `[traffic]`: how request paths become routes, when the inferred templates are not
@@ -271,6 +285,8 @@ pub struct Manifest {
     /// Relative to envparity.toml.
     pub baseline_path: String,
     pub traffic: TrafficSettings,
+    /// `[access] policies`: Rego files, as globs with where they were written.
+    pub access_policies: Vec<SourceGlob>,
 }
 
 /// An error in envparity.toml, with where it is.
@@ -591,10 +607,12 @@ fn validate(text: &str, file: ManifestFile) -> Result<Manifest, ManifestError> {
         routes: file.traffic.routes.iter().map(located).collect(),
         openapi: file.traffic.openapi.as_ref().map(located),
     };
+    let access_policies = file.access.policies.iter().map(located).collect();
     Ok(Manifest {
         environments,
         rules,
         traffic,
+        access_policies,
         baseline_path: decl
             .baseline
             .unwrap_or_else(|| "envparity.baseline.json".to_string()),

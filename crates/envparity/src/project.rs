@@ -168,7 +168,80 @@ impl Project {
                 }
             }
         }
-        snapshot.access.get_or_insert_default().extend(model);
+        let model_so_far = snapshot.access.get_or_insert_default();
+        model_so_far.extend(model);
+        // The team's Rego rules see everything collected for this environment.
+        match self.access_policies() {
+            Ok(Some(policies)) => {
+                match policies.evaluate(&snapshot.environment, snapshot.production, model_so_far) {
+                    Ok(found) => model_so_far.custom.extend(found),
+                    Err(message) => snapshot.access_errors.push(SourceError {
+                        source: "[access] policies".to_string(),
+                        line: None,
+                        column: None,
+                        message,
+                        path: None,
+                    }),
+                }
+            }
+            Ok(None) => {}
+            Err(e) => snapshot.access_errors.push(e),
+        }
+    }
+
+    /// The `[access] policies` Rego files, loaded.
+    fn access_policies(&self) -> Result<Option<envparity_access::rego::Policies>, SourceError> {
+        if self.manifest.access_policies.is_empty() {
+            return Ok(None);
+        }
+        let mut texts = Vec::new();
+        for glob in &self.manifest.access_policies {
+            let files = match expand_glob(&self.root, &glob.glob) {
+                Ok(found) if !found.is_empty() => found,
+                Ok(_) => {
+                    return Err(
+                        self.manifest_error(glob, format!("`{}` matches no file", glob.glob))
+                    );
+                }
+                Err(e) => {
+                    return Err(self.manifest_error(glob, format!("bad glob `{}`: {e}", glob.glob)));
+                }
+            };
+            for (path, shown) in files {
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    self.manifest_error(glob, format!("cannot read `{shown}`: {e}"))
+                })?;
+                texts.push((shown, text));
+            }
+        }
+        envparity_access::rego::Policies::load(&texts)
+            .map(Some)
+            .map_err(|message| {
+                // `file:line:col: what` from the loader: keep the parts apart.
+                let mut parts = message.splitn(4, ':');
+                let (file, line, column) = (parts.next(), parts.next(), parts.next());
+                match (
+                    file,
+                    line.and_then(|l| l.parse().ok()),
+                    column.and_then(|c| c.parse().ok()),
+                    parts.next(),
+                ) {
+                    (Some(file), Some(line), Some(column), Some(rest)) => SourceError {
+                        source: file.to_string(),
+                        line: Some(line),
+                        column: Some(column),
+                        message: rest.trim().to_string(),
+                        path: None,
+                    },
+                    _ => SourceError {
+                        source: "[access] policies".to_string(),
+                        line: None,
+                        column: None,
+                        message: message.clone(),
+                        path: None,
+                    },
+                }
+            })
     }
 
     fn manifest_error(&self, at: &SourceGlob, message: String) -> SourceError {

@@ -202,3 +202,43 @@ fn audit_names_what_to_change_and_show_lists_a_principals_permissions() {
     assert_eq!(actions.len(), 3, "{actions:?}");
     assert_eq!(list[1]["principal"]["attributes"]["superuser"], "true");
 }
+
+#[test]
+fn the_teams_rego_rules_join_the_strictness_pack() {
+    let p = project();
+    p.file(
+        "policies/team.rego",
+        "package envparity.access\n\nimport rego.v1\n\n# Application roles never delete: rows are archived.\ndeny contains v if {\n    some p in input.permissions\n    p.system == \"postgres\"\n    p.action == \"DELETE\"\n    v := {\"key\": sprintf(\"%s deletes %s\", [p.principal, p.resource]),\n          \"message\": sprintf(\"%s may DELETE %s\", [p.principal, p.resource]),\n          \"severity\": \"warning\"}\n}\n",
+    );
+    let manifest = p.read("envparity.toml");
+    p.file(
+        "envparity.toml",
+        &format!("{manifest}\n[access]\npolicies = [\"policies/*.rego\"]\n"),
+    );
+    let report = p.run(&["access", "audit", "qa", "--format", "json"]).json();
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "access:rego:app_qa deletes table public.orders")
+        .unwrap_or_else(|| panic!("{:#}", report["findings"]))
+        .clone();
+    assert_eq!(finding["class"], "policy");
+    assert_eq!(finding["severity"], "warning");
+    assert_eq!(
+        finding["message"],
+        "app_qa may DELETE table public.orders in qa (policies/team.rego)"
+    );
+    // A broken policy is named by file, line and column, and the run goes on.
+    p.file(
+        "policies/broken.rego",
+        "package envparity.access\n\ndeny contains x if {\n  x := \n}\n",
+    );
+    let run = p.run(&["access", "audit", "prod"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stdout.contains("policies/broken.rego:4:5: expecting"),
+        "{}",
+        run.stdout
+    );
+}
