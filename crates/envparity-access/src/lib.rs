@@ -6,5 +6,4 @@
 pub mod dump;
 pub mod rbac;
 pub mod rego;
-pub mod sql;
 pub mod switches;
