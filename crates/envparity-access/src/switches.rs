@@ -4,6 +4,7 @@
 //! value (files, ConfigMaps, container env), by the words in the key and the value.
 
 use envparity_core::access::{Origin, Switch};
+use envparity_core::manifest::UserSwitch;
 use envparity_core::snapshot::{ConfigSnapshot, Entry, Value, secret_display};
 
 /// The rules and what each means, for reports and docs.
@@ -214,14 +215,30 @@ fn check(name: &str, value: &Value, default_hashes: &[String]) -> Option<&'stati
 
 /// Every relaxing switch in one environment's configuration. `default_hashes`: the keyed
 /// hashes of [`DEFAULT_CREDENTIALS`] under the snapshot's key.
-pub fn from_config(config: &ConfigSnapshot, default_hashes: &[String]) -> Vec<Switch> {
+pub fn from_config(
+    config: &ConfigSnapshot,
+    default_hashes: &[String],
+    user: &[UserSwitch],
+) -> Vec<Switch> {
     let mut out = Vec::new();
     let mut visit = |key_prefix: String, entries: &[Entry], file: &str| {
         for e in entries {
-            if let Some(rule) = check(value_name(&e.path), &e.value, default_hashes) {
+            let key = format!("{key_prefix}{}", e.path);
+            // The team's rules first: they name what they mean.
+            let theirs = user.iter().find(|u| {
+                u.key.matches(&key)
+                    && match &u.value {
+                        Some(glob) => glob.is_match(display(&e.value)),
+                        None => truthy(&e.value),
+                    }
+            });
+            let rule = theirs.map(|u| u.rule.clone()).or_else(|| {
+                check(value_name(&e.path), &e.value, default_hashes).map(str::to_string)
+            });
+            if let Some(rule) = rule {
                 out.push(Switch {
-                    rule: rule.to_string(),
-                    key: format!("{key_prefix}{}", e.path),
+                    rule,
+                    key,
                     value: display(&e.value),
                     origin: Origin {
                         file: file.to_string(),

@@ -442,7 +442,12 @@ fn violations<'m>(m: &'m AccessModel, env: &str) -> Vec<Violation<'m>> {
             "tls-verify-off" => "does not verify TLS certificates",
             "cookie-insecure" => "sends cookies without Secure/HttpOnly",
             "default-credential" => "uses a well-known default credential",
-            _ => "relaxes access",
+            _ => "",
+        };
+        let what = if what.is_empty() {
+            format!("matches the switch rule `{}`", s.rule)
+        } else {
+            what.to_string()
         };
         out.push(Violation {
             permission: None,
@@ -508,6 +513,18 @@ pub(crate) fn compare_access(
         }
         let ea = a.environment.as_str();
         let norm = |env: &str, text: &str| tokens.normalize(env, text).into_owned();
+        // A principal's name across environments: an explicit pair's first name, else
+        // the name with environment tokens replaced.
+        let who = |env: &str, name: &str| -> String {
+            match rules
+                .access_pairs
+                .iter()
+                .find(|group| group.iter().any(|n| n == name))
+            {
+                Some(group) => format!("{{pair:{}}}", group[0]),
+                None => norm(env, name),
+            }
+        };
         let (ma, mb) = match (&a.access, &b.access) {
             (Some(ma), Some(mb)) => (ma, mb),
             (None, None) => continue,
@@ -539,7 +556,7 @@ pub(crate) fn compare_access(
         let principals = |m: &'_ AccessModel, env: &str| -> BTreeMap<(System, String), Principal> {
             m.principals
                 .iter()
-                .map(|p| ((p.system, norm(env, &p.name)), p.clone()))
+                .map(|p| ((p.system, who(env, &p.name)), p.clone()))
                 .collect()
         };
         let (pa, pb) = (principals(ma, ea), principals(mb, eb));
@@ -625,7 +642,7 @@ pub(crate) fn compare_access(
                     (
                         (
                             g.system,
-                            norm(env, &g.principal),
+                            who(env, &g.principal),
                             g.action.clone(),
                             norm(env, &g.resource),
                         ),

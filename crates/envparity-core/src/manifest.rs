@@ -43,6 +43,29 @@ pub struct AccessDecl {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub policies: Vec<Spanned<String>>,
+    /// Names that are one principal across environments where the environment tokens do
+    /// not tell: `pairs = [["legacy_app", "shop_app_prod"]]`.
+    #[serde(default)]
+    pub pairs: Vec<Vec<String>>,
+    /// Switches of your own, beside the built-in pack: a config key pattern (`*` within a
+    /// segment, `**` across) and, optionally, the value (a glob; default: any true-ish
+    /// value).
+    #[serde(default)]
+    pub switches: Vec<SwitchDecl>,
+}
+
+/// `[[access.switches]]`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchDecl {
+    /// The name findings carry (`open-registration`).
+    pub rule: String,
+    /// `app.yaml:features.open_registration`, `**:*.allow_anonymous`.
+    #[schemars(with = "String")]
+    pub key: Spanned<String>,
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub value: Option<Spanned<String>>,
 }
 
 /// `[traffic]`: how request paths become routes, when the inferred templates are not
@@ -287,6 +310,16 @@ pub struct Manifest {
     pub traffic: TrafficSettings,
     /// `[access] policies`: Rego files, as globs with where they were written.
     pub access_policies: Vec<SourceGlob>,
+    /// `[[access.switches]]`, compiled.
+    pub access_switches: Vec<UserSwitch>,
+}
+
+/// A user's switch rule: a key pattern and an optional value glob.
+#[derive(Clone, Debug)]
+pub struct UserSwitch {
+    pub rule: String,
+    pub key: KeyPattern,
+    pub value: Option<globset::GlobMatcher>,
 }
 
 /// An error in envparity.toml, with where it is.
@@ -608,11 +641,33 @@ fn validate(text: &str, file: ManifestFile) -> Result<Manifest, ManifestError> {
         openapi: file.traffic.openapi.as_ref().map(located),
     };
     let access_policies = file.access.policies.iter().map(located).collect();
+    let mut access_switches = Vec::new();
+    for s in &file.access.switches {
+        let key = KeyPattern::new(s.key.get_ref())
+            .map_err(|e| error_at(text, s.key.span().start, format!("bad key pattern: {e}")))?;
+        let value = match &s.value {
+            Some(v) => Some(
+                globset::GlobBuilder::new(v.get_ref())
+                    .case_insensitive(true)
+                    .build()
+                    .map_err(|e| error_at(text, v.span().start, format!("bad value glob: {e}")))?
+                    .compile_matcher(),
+            ),
+            None => None,
+        };
+        access_switches.push(UserSwitch {
+            rule: s.rule.clone(),
+            key,
+            value,
+        });
+    }
+    rules.access_pairs = file.access.pairs.clone();
     Ok(Manifest {
         environments,
         rules,
         traffic,
         access_policies,
+        access_switches,
         baseline_path: decl
             .baseline
             .unwrap_or_else(|| "envparity.baseline.json".to_string()),

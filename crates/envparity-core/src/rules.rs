@@ -128,6 +128,9 @@ pub struct Rules {
     pub sensitivity: crate::profile::Sensitivity,
     /// When a data difference becomes a finding (`[rules.data]`).
     pub data: DataThresholds,
+    /// `[access] pairs`: names that are one principal across environments, where the
+    /// environment tokens do not tell (`["legacy_app", "shop_app_prod"]`).
+    pub access_pairs: Vec<Vec<String>>,
 }
 
 /// `[rules.data]`: when a difference between two data profiles is worth a finding.
@@ -196,6 +199,7 @@ impl Default for Rules {
             baseline: Baseline::default(),
             sensitivity: crate::profile::Sensitivity::default(),
             data: DataThresholds::default(),
+            access_pairs: Vec::new(),
         }
     }
 }

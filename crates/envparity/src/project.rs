@@ -125,7 +125,11 @@ impl Project {
             .iter()
             .map(|d| hasher.hash(d))
             .collect();
-        model.switches = envparity_access::switches::from_config(&snapshot.config, &defaults);
+        model.switches = envparity_access::switches::from_config(
+            &snapshot.config,
+            &defaults,
+            &self.manifest.access_switches,
+        );
         for glob in &environment.access {
             let files = match expand_glob(&self.root, &glob.glob) {
                 Ok(found) if !found.is_empty() => found,

@@ -242,3 +242,67 @@ fn the_teams_rego_rules_join_the_strictness_pack() {
         run.stdout
     );
 }
+
+#[test]
+fn explicit_pairs_and_the_teams_switch_rules() {
+    let p = project();
+    // QA's application role has a legacy name the environment tokens cannot pair.
+    p.file(
+        "db/qa/roles.sql",
+        "CREATE ROLE legacy_app;\nALTER ROLE legacy_app WITH NOSUPERUSER LOGIN;\nGRANT SELECT, INSERT ON TABLE public.orders TO legacy_app;\n",
+    )
+    .file(
+        "prod/app.yaml",
+        "shop:\n  cors:\n    allowed-origins: https://shop.example\n  auth:\n    enabled: true\n  open_registration: true\n",
+    );
+    let manifest = p.read("envparity.toml");
+    let unpaired = p
+        .run(&["access", "diff", "qa", "prod", "--format", "json"])
+        .json();
+    let keys = |report: &serde_json::Value| -> Vec<String> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["key"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(
+        keys(&unpaired).contains(&"access:postgres:legacy_app".to_string()),
+        "{:#?}",
+        keys(&unpaired)
+    );
+    p.file(
+        "envparity.toml",
+        &format!(
+            "{manifest}\n[access]\npairs = [[\"legacy_app\", \"app_prod\"]]\n\n[[access.switches]]\nrule = \"open-registration\"\nkey = \"app.yaml:shop.open_registration\"\n"
+        ),
+    );
+    let paired = p
+        .run(&["access", "diff", "qa", "prod", "--format", "json"])
+        .json();
+    let found = keys(&paired);
+    assert!(
+        !found
+            .iter()
+            .any(|k| k == "access:postgres:legacy_app" || k == "access:postgres:app_prod"),
+        "{found:#?}"
+    );
+    assert_eq!(
+        class_of(
+            &paired,
+            "access:app:open-registration app.yaml:shop.open_registration"
+        )
+        .as_deref(),
+        Some("policy"),
+        "{found:#?}"
+    );
+    // A bad pattern is pointed at.
+    p.file(
+        "envparity.toml",
+        &format!("{manifest}\n[[access.switches]]\nrule = \"x\"\nkey = \"app.yaml:***\"\n"),
+    );
+    let run = p.run(&["access", "diff", "qa", "prod"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("bad key pattern"), "{}", run.stderr);
+}
