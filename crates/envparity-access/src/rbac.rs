@@ -310,10 +310,40 @@ pub fn from_config(config: &ConfigSnapshot) -> AccessModel {
     model
 }
 
-/// `secrets in shop`, `deployments.apps/api in shop`, `nodes (all namespaces)`, `url /metrics`.
+/// Kubernetes resources that live outside namespaces: granted by a ClusterRoleBinding
+/// they are `(cluster)`, not `(all namespaces)`.
+const CLUSTER_SCOPED: &[&str] = &[
+    "nodes",
+    "namespaces",
+    "persistentvolumes",
+    "clusterroles",
+    "clusterrolebindings",
+    "storageclasses",
+    "customresourcedefinitions",
+    "priorityclasses",
+    "csidrivers",
+    "csinodes",
+    "ingressclasses",
+    "runtimeclasses",
+    "volumeattachments",
+    "certificatesigningrequests",
+    "mutatingwebhookconfigurations",
+    "validatingwebhookconfigurations",
+    "apiservices",
+    "tokenreviews",
+    "subjectaccessreviews",
+    "selfsubjectaccessreviews",
+    "componentstatuses",
+];
+
+/// `secrets in shop`, `deployments.apps/api in shop`, `pods (all namespaces)`,
+/// `nodes (cluster)`, `url /metrics`.
 fn rule_resources(rule: &Rule, namespace: Option<&str>) -> Vec<String> {
-    let scope = match namespace {
+    let scope_of = |resource: &str| match namespace {
         Some(ns) => format!(" in {ns}"),
+        None if CLUSTER_SCOPED.contains(&resource.split('/').next().unwrap_or(resource)) => {
+            " (cluster)".to_string()
+        }
         None => " (all namespaces)".to_string(),
     };
     let mut out = Vec::new();
@@ -323,6 +353,7 @@ fn rule_resources(rule: &Rule, namespace: Option<&str>) -> Vec<String> {
         rule.api_groups.iter().map(String::as_str).collect()
     };
     for resource in &rule.resources {
+        let scope = scope_of(resource);
         for group in &groups {
             let qualified = match *group {
                 "" | "*" => resource.clone(),
@@ -450,6 +481,40 @@ mod tests {
             ops.via,
             "ClusterRoleBinding ops → ClusterRole cluster-admin (built-in)"
         );
+    }
+
+    #[test]
+    fn cluster_scoped_resources_are_the_clusters() {
+        let model = from_config(&config(vec![
+            resource(
+                "ClusterRole",
+                None,
+                "node-reader",
+                &[
+                    ("rules[0].apiGroups", list(&[""])),
+                    ("rules[0].resources", list(&["nodes", "pods"])),
+                    ("rules[0].verbs", list(&["get"])),
+                ],
+            ),
+            resource(
+                "ClusterRoleBinding",
+                None,
+                "node-reader",
+                &[
+                    ("subjects[name=ops].kind", s("User")),
+                    ("subjects[name=ops].name", s("ops")),
+                    ("roleRef.kind", s("ClusterRole")),
+                    ("roleRef.name", s("node-reader")),
+                ],
+            ),
+        ]));
+        let resources: Vec<&str> = model
+            .permissions
+            .iter()
+            .map(|p| p.resource.as_str())
+            .collect();
+        assert_eq!(resources, ["nodes (cluster)", "pods (all namespaces)"]);
+        assert_eq!(model.principals[0].name, "User ops");
     }
 
     #[test]

@@ -164,12 +164,21 @@ fn header(out: &mut String, report: &Report, options: &RenderOptions, p: &Paint)
     let status = status_style(report);
     let mut line = String::new();
     line.push_str(&p.bold("envparity"));
-    let _ = write!(
-        line,
-        "  {} vs {} (reference)  ·  ",
-        compared,
-        p.bold(&common::visible(&report.reference))
-    );
+    if others.is_empty() && report.environments.len() == 1 {
+        // One environment on its own: an audit, not a comparison.
+        let _ = write!(
+            line,
+            "  {} (audit)  ·  ",
+            p.bold(&common::visible(&report.reference))
+        );
+    } else {
+        let _ = write!(
+            line,
+            "  {} vs {} (reference)  ·  ",
+            compared,
+            p.bold(&common::visible(&report.reference))
+        );
+    }
     line.push_str(&p.paint(
         status.bold(),
         &format!("parity {}/100", common::score(report.score)),
