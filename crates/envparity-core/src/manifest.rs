@@ -117,6 +117,10 @@ pub struct EnvironmentDecl {
     /// An Apache `LogFormat` string, instead of `log_format`.
     #[serde(default)]
     pub apache_format: Option<String>,
+    /// The environment's base URL (`https://qa.shop.example`): what `envparity load ENV`
+    /// sends to, and how a load target is recognised as this environment.
+    #[serde(default)]
+    pub url: Option<String>,
     /// A named log format instead: `auto` (the default: told from each file's first
     /// lines), `combined`, `common`, `alb`, `har`, `json`, or a JSON-lines preset
     /// (`envoy`, `traefik`, `caddy`, `nginx-json`, `generic`).
@@ -278,6 +282,7 @@ pub struct Environment {
     pub json_fields: Option<String>,
     /// SQL files with roles and grants.
     pub access: Vec<SourceGlob>,
+    pub url: Option<String>,
 }
 
 /// `[traffic]`, with where each entry was written (for errors).
@@ -513,6 +518,7 @@ fn validate(text: &str, file: ManifestFile) -> Result<Manifest, ManifestError> {
                 apache_format: decl.apache_format,
                 traffic_input: decl.traffic_input,
                 json_fields: decl.json_fields,
+                url: decl.url,
                 access: decl
                     .access
                     .iter()

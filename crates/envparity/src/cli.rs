@@ -71,6 +71,36 @@ pub enum Command {
     /// Who can do what: database roles and grants, Kubernetes RBAC, app switches.
     #[command(subcommand)]
     Access(AccessCommand),
+    /// Send load on a schedule (open model) and measure latency from each request's
+    /// intended send time, so stalls show. First part: one URL at a constant rate.
+    Load(LoadArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// A URL (`http://…`), or an environment whose `url` envparity.toml gives.
+    pub target: String,
+    /// Requests per second: `200` or `200/s`.
+    #[arg(long)]
+    pub rate: String,
+    /// How long: `30s`, `5m`, `1h`.
+    #[arg(long, default_value = "30s")]
+    pub duration: String,
+    /// Keep-alive connections (the most requests in flight at once).
+    #[arg(long, default_value_t = 64)]
+    pub connections: usize,
+    /// A request unanswered for this long is a `timeout` error.
+    #[arg(long, default_value = "10s")]
+    pub timeout: String,
+    /// Refuse a rate above this (requests per second).
+    #[arg(long, default_value_t = 20_000.0)]
+    pub max_rate: f64,
+    /// Send load to an environment marked `production = true` anyway.
+    #[arg(long)]
+    pub i_know_this_is_production: bool,
+    /// Write the result (JSON, histograms included) here.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,7 @@ mod cli;
 mod config_diff;
 mod data;
 mod example;
+mod load;
 mod secrets;
 mod servers;
 mod support;

@@ -1,0 +1,143 @@
+//! The generator against a server of our own on loopback whose behaviour is known: a
+//! fixed delay, and a stall of the whole server for 1 s once every N requests. The open
+//! model must hold its rate, report the delay, and show the stall in its latency
+//! percentiles where a closed-loop measure (the service time) hides it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use envparity_load::http::Target;
+use envparity_load::run::{Plan, Progress, run};
+
+/// Starts a server on 127.0.0.1; returns its port. Every response waits `delay`; request
+/// number `stall_every`, `2 × stall_every`, … pauses every response for 1 s.
+fn serve(delay: Duration, stall_every: u64) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let count = Arc::new(AtomicU64::new(0));
+            let paused_until = Arc::new(std::sync::Mutex::new(Instant::now()));
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    continue;
+                };
+                let (count, paused_until) = (count.clone(), paused_until.clone());
+                tokio::spawn(async move {
+                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                    let mut buf = vec![0u8; 4096];
+                    let mut have = 0;
+                    loop {
+                        let Ok(n) = socket.read(&mut buf[have..]).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        have += n;
+                        while let Some(end) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n")
+                        {
+                            buf.copy_within(end + 4..have, 0);
+                            have -= end + 4;
+                            let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+                            if stall_every > 0 && n % stall_every == 0 {
+                                *paused_until.lock().unwrap() =
+                                    Instant::now() + Duration::from_secs(1);
+                            }
+                            let until = *paused_until.lock().unwrap();
+                            tokio::time::sleep_until(until.into()).await;
+                            tokio::time::sleep(delay).await;
+                            if socket
+                                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+                                .await
+                                .is_err()
+                            {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+    });
+    port
+}
+
+fn plan(port: u16, rate: f64, seconds: u64, connections: usize) -> Plan {
+    let url = format!("http://127.0.0.1:{port}/");
+    Plan {
+        target: Target::parse(&url).unwrap(),
+        url,
+        rate,
+        duration: Duration::from_secs(seconds),
+        connections,
+        timeout: Duration::from_secs(5),
+    }
+}
+
+fn go(plan: &Plan) -> envparity_load::result::RunResult {
+    run(
+        plan,
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(Progress::default()),
+    )
+}
+
+#[test]
+fn the_rate_is_held_and_a_known_delay_is_measured() {
+    let port = serve(Duration::from_millis(20), 0);
+    let r = go(&plan(port, 400.0, 2, 32));
+    assert_eq!(
+        (r.scheduled, r.sent, r.completed),
+        (800, 800, 800),
+        "{r:#?}"
+    );
+    assert!(
+        (r.achieved_rate - 400.0).abs() / 400.0 < 0.01,
+        "achieved {} req/s",
+        r.achieved_rate
+    );
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(r.status.get("2xx"), Some(&800));
+    // 20 ms of server delay, plus loopback and scheduling.
+    assert!(
+        r.latency.p50 >= 0.020 && r.latency.p50 < 0.030,
+        "p50 {}",
+        r.latency.p50
+    );
+    assert_eq!(
+        r.bytes_received,
+        800 * 43,
+        "headers and body of each response"
+    );
+}
+
+#[test]
+fn a_stall_shows_in_the_percentiles_the_service_time_hides_it() {
+    // 200 req/s for 3 s; the 300th request (1.5 s in) stalls the server for 1 s.
+    let port = serve(Duration::from_millis(2), 300);
+    let r = go(&plan(port, 200.0, 3, 16));
+    assert_eq!(r.completed, 600, "{r:#?}");
+    // ~200 requests were due during the stall: a third of the run waited up to 1 s.
+    assert!(r.latency.p90 > 0.4, "latency {:?}", r.latency);
+    assert!(r.latency.p99 > 0.85, "latency {:?}", r.latency);
+    assert!(
+        r.latency.max >= 0.95 && r.latency.max < 1.2,
+        "latency {:?}",
+        r.latency
+    );
+    // Measured from the actual send, only the 16 requests in flight saw it.
+    assert!(r.service_time.p90 < 0.05, "service {:?}", r.service_time);
+    assert!(r.late > 100, "requests sent behind schedule: {}", r.late);
+    // The histograms are in the result, losslessly.
+    let h = envparity_load::result::decode(&r.latency_histogram).unwrap();
+    assert_eq!(h.len(), 600);
+}
