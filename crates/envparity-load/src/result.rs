@@ -26,7 +26,7 @@ pub struct RunResult {
     pub scheduled: u64,
     pub sent: u64,
     pub completed: u64,
-    /// Sent more than 1 ms after their intended time: the generator could not keep up.
+    /// Sent more than 2 ms after their intended time: the generator could not keep up.
     pub late: u64,
     /// Requests sent per second, over the window from the first send to the last.
     pub achieved_rate: f64,

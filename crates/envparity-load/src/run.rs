@@ -23,7 +23,14 @@ pub struct Plan {
     pub connections: usize,
     /// A request not answered within this is a `timeout`.
     pub timeout: Duration,
+    /// Send within microseconds of the due time rather than within the timer's
+    /// millisecond, at a CPU cost.
+    pub precise: bool,
 }
+
+/// Sent this long after its due time, a request is `late`: the generator fell behind
+/// (beyond the 1 ms timer tick).
+const LATE: Duration = Duration::from_millis(2);
 
 /// What each worker counted.
 struct Tally {
@@ -96,6 +103,7 @@ pub fn run(plan: &Plan, stop: Arc<AtomicBool>, progress: Arc<Progress>) -> RunRe
             let tally = tally.clone();
             let target = plan.target.clone();
             let timeout = plan.timeout;
+            let precise = plan.precise;
             handles.push(tokio::spawn(async move {
                 let request = target.get_request(&target.path);
                 let mut connection: Option<Connection> = None;
@@ -105,14 +113,31 @@ pub fn run(plan: &Plan, stop: Arc<AtomicBool>, progress: Arc<Progress>) -> RunRe
                         break;
                     }
                     let due = start + interval.mul_f64(i as f64);
-                    tokio::time::sleep_until(due.into()).await;
+                    if precise {
+                        // Tokio's timer ticks in milliseconds: sleep to just before the
+                        // due time, then yield until it. Sub-millisecond sends, paid for
+                        // in CPU (about 5x per request at 20,000 req/s).
+                        if let Some(early) = due.checked_sub(Duration::from_millis(1))
+                            && early > Instant::now()
+                        {
+                            tokio::time::sleep_until(early.into()).await;
+                        }
+                        while Instant::now() < due {
+                            tokio::task::yield_now().await;
+                        }
+                    } else {
+                        // Up to one timer tick (1 ms) after the due time; that lag is in
+                        // the latency, as it would be for any user the server kept
+                        // waiting, and is never more than a tick unless we fall behind.
+                        tokio::time::sleep_until(due.into()).await;
+                    }
                     if stop.load(Ordering::Relaxed) {
                         break;
                     }
                     let sent_at = Instant::now();
                     {
                         let mut t = tally.lock().expect("no panics while holding it");
-                        if sent_at.duration_since(due) > Duration::from_millis(1) {
+                        if sent_at.duration_since(due) > LATE {
                             t.late += 1;
                         }
                         t.sent += 1;

@@ -80,6 +80,7 @@ fn plan(port: u16, rate: f64, seconds: u64, connections: usize) -> Plan {
         duration: Duration::from_secs(seconds),
         connections,
         timeout: Duration::from_secs(5),
+        precise: false,
     }
 }
 

@@ -92,6 +92,10 @@ pub struct LoadArgs {
     /// A request unanswered for this long is a `timeout` error.
     #[arg(long, default_value = "10s")]
     pub timeout: String,
+    /// Send within microseconds of each due time instead of within the timer's 1 ms tick
+    /// (costs CPU: worth it for sub-millisecond services on a fast network).
+    #[arg(long)]
+    pub precise: bool,
     /// Refuse a rate above this (requests per second).
     #[arg(long, default_value_t = 20_000.0)]
     pub max_rate: f64,

@@ -83,6 +83,7 @@ pub fn run(config: Option<&Path>, args: &LoadArgs, printer: &Printer) -> anyhow:
         duration,
         connections: args.connections.max(1),
         timeout,
+        precise: args.precise,
     };
     let stop = Arc::new(AtomicBool::new(false));
     let progress = Arc::new(Progress::default());
