@@ -8,17 +8,13 @@
 //! transaction on a current-thread tokio runtime built for the call.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 use envparity_core::access::{AccessModel, Origin, Permission, Principal, System};
 use envparity_core::snapshot::SourceError;
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, Opts, OptsBuilder, Row};
+use mysql_async::{Conn, Row};
 
 use crate::DatabaseSource;
-
-/// How long to wait for the server to accept the connection.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Columns of `mysql.user` that may be read. Only these are ever selected: the table
 /// also holds `authentication_string` / `Password`, which never leave the server.
@@ -149,28 +145,7 @@ async fn run(source: &DatabaseSource) -> (AccessModel, Vec<SourceError>) {
     (model, errors)
 }
 
-async fn connect(source: &DatabaseSource) -> Result<Conn, String> {
-    let url = source.url();
-    // The driver reads `mysql://` only (`mariadb://`, `MySQL://` are the same server).
-    let url = match url.split_once("://") {
-        Some((scheme, rest)) if scheme != "mysql" => format!("mysql://{rest}"),
-        _ => url.to_string(),
-    };
-    let opts = Opts::from_url(&url).map_err(|e| format!("bad database URL: {e}"))?;
-    let mut builder = OptsBuilder::from_opts(opts);
-    // Connect where the URL says; the driver would otherwise switch to a local socket.
-    if !url.contains("prefer_socket=") {
-        builder = builder.prefer_socket(false);
-    }
-    match tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(builder)).await {
-        Ok(Ok(conn)) => Ok(conn),
-        Ok(Err(e)) => Err(format!("cannot connect: {e}")),
-        Err(_) => Err(format!(
-            "cannot connect: no answer within {} s",
-            CONNECT_TIMEOUT.as_secs()
-        )),
-    }
-}
+use crate::mysql::connect;
 
 /// Which server, who we are, a statement time limit, then the read-only transaction.
 async fn start(conn: &mut Conn, reader: &mut Reader<'_>) -> mysql_async::Result<()> {

@@ -96,22 +96,7 @@ async fn run(source: &DatabaseSource) -> (AccessModel, Vec<SourceError>) {
     (model, errors)
 }
 
-/// A driver error as one line: the server's message when there is one.
-fn describe(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{}: {}", db.severity(), db.message()),
-        None => {
-            let mut text = e.to_string();
-            let mut source = std::error::Error::source(e);
-            while let Some(s) = source {
-                text.push_str(": ");
-                text.push_str(&s.to_string());
-                source = s.source();
-            }
-            text
-        }
-    }
-}
+use crate::postgres::describe;
 
 type Rows = Vec<Vec<Option<String>>>;
 

@@ -111,7 +111,7 @@ async fn run(
     let _ = conn.disconnect().await;
 }
 
-async fn connect(source: &DatabaseSource) -> std::result::Result<Conn, String> {
+pub(crate) async fn connect(source: &DatabaseSource) -> std::result::Result<Conn, String> {
     let url = source.url();
     // The driver reads `mysql://` only (`mariadb://`, `MySQL://` are the same server).
     let url = match url.split_once("://") {
