@@ -889,6 +889,7 @@ pub fn audit_report(
             .map(|m| m.limits.clone())
             .unwrap_or_default(),
         traffic: Vec::new(),
+        load: Vec::new(),
     }
 }
 

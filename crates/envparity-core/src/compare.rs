@@ -46,6 +46,7 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
                 && s.data.is_empty()
                 && s.traffic.is_none()
                 && s.traffic_errors.is_empty()
+                && s.load.is_none()
         });
         if snapshots.iter().all(|s| tree(s).is_empty()) && !(facet == Facet::Config && only_config)
         {
@@ -78,12 +79,36 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
         facets.push(summarize(Facet::Data, compared, &data_findings));
         findings.append(&mut data_findings);
     }
+    let mut load = Vec::new();
     if snapshots
         .iter()
-        .any(|s| s.traffic.is_some() || !s.traffic_errors.is_empty())
+        .any(|s| s.traffic.is_some() || !s.traffic_errors.is_empty() || s.load.is_some())
     {
-        let (mut traffic_findings, compared) =
+        let (mut traffic_findings, mut compared) =
             crate::traffic::compare_traffic(snapshots, reference, rules, today, &expect_used);
+        // Load runs against the reference's traffic model: the same facet, since a run
+        // is the environment's traffic under test.
+        if let Some(model) = &snapshots[reference].traffic {
+            for (i, s) in snapshots.iter().enumerate() {
+                let Some(run) = s.load.as_ref().filter(|_| i != reference) else {
+                    continue;
+                };
+                let comparison = crate::load::compare_run(
+                    &snapshots[reference].environment,
+                    model,
+                    &s.environment,
+                    run,
+                    &crate::load::Limits::default(),
+                );
+                compared += (comparison.routes.len() + comparison.untouched.len() + 1) as u64;
+                for mut f in crate::load::findings(&comparison) {
+                    let key = f.key.clone();
+                    apply_rules(rules, today, &expect_used, &mut f, vec![key]);
+                    traffic_findings.push(f);
+                }
+                load.push(crate::load::overview(comparison, run));
+            }
+        }
         facets.push(summarize(Facet::Traffic, compared, &traffic_findings));
         findings.append(&mut traffic_findings);
     }
@@ -157,6 +182,7 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
                     .map(|m| crate::traffic::overview(&s.environment, m))
             })
             .collect(),
+        load,
     }
 }
 

@@ -9,6 +9,7 @@ pub mod compare;
 pub mod date;
 pub mod fidelity;
 pub mod finding;
+pub mod load;
 pub mod manifest;
 pub mod pattern;
 pub mod profile;

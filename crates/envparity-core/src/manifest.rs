@@ -117,6 +117,12 @@ pub struct EnvironmentDecl {
     /// An Apache `LogFormat` string, instead of `log_format`.
     #[serde(default)]
     pub apache_format: Option<String>,
+    /// Load results of this environment (`envparity load … -o FILE`), globs relative to
+    /// this file; several files are the shards of one run, merged. Compared with the
+    /// reference environment's traffic model in the traffic facet.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub load: Vec<Spanned<String>>,
     /// The environment's base URL (`https://qa.shop.example`): what `envparity load ENV`
     /// sends to, and how a load target is recognised as this environment.
     #[serde(default)]
@@ -283,6 +289,8 @@ pub struct Environment {
     /// SQL files with roles and grants.
     pub access: Vec<SourceGlob>,
     pub url: Option<String>,
+    /// Load results (one run, or its shards).
+    pub load: Vec<SourceGlob>,
 }
 
 /// `[traffic]`, with where each entry was written (for errors).
@@ -519,6 +527,18 @@ fn validate(text: &str, file: ManifestFile) -> Result<Manifest, ManifestError> {
                 traffic_input: decl.traffic_input,
                 json_fields: decl.json_fields,
                 url: decl.url,
+                load: decl
+                    .load
+                    .iter()
+                    .map(|g| {
+                        let (line, column) = line_col(text, g.span().start + 1);
+                        SourceGlob {
+                            glob: g.get_ref().clone(),
+                            line,
+                            column,
+                        }
+                    })
+                    .collect(),
                 access: decl
                     .access
                     .iter()

@@ -29,6 +29,10 @@ pub struct Report {
     /// Each environment's traffic in brief, for charts (environments with a traffic model).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub traffic: Vec<crate::traffic::TrafficOverview>,
+    /// Load runs against the reference's traffic model: the comparison and the run's
+    /// timeline, for the summary and the charts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub load: Vec<crate::load::LoadOverview>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -43,9 +43,13 @@ pub struct Snapshot {
     /// The traffic model fitted from the environment's access logs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<crate::traffic::TrafficModel>,
-    /// Access logs that could not be read.
+    /// Access logs (or load results) that could not be read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub traffic_errors: Vec<SourceError>,
+    /// The environment's last load run (`load = [...]` in envparity.toml; shards merged),
+    /// compared with the reference's traffic model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<crate::load::RunResult>,
     /// Who can do what: database roles and grants, Kubernetes RBAC, application switches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access: Option<crate::access::AccessModel>,
@@ -75,6 +79,7 @@ impl Snapshot {
             data: crate::profile::DataSnapshot::default(),
             traffic: None,
             traffic_errors: Vec::new(),
+            load: None,
             access: None,
             access_errors: Vec::new(),
         }

@@ -1,12 +1,23 @@
-//! A minimal HTTP/1.1 client for load: keep-alive connections, requests written whole,
-//! responses read to their end (Content-Length or chunked) without keeping bodies.
+//! The client side of load: plain or TLS connections (rustls), HTTP/1.1 with keep-alive
+//! written by hand (requests written whole, responses read to their end by Content-Length
+//! or chunks without keeping bodies), and HTTP/2 through the `h2` crate (many streams on
+//! one connection; ALPN over TLS, prior knowledge over plain TCP).
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
+
+use crate::mix::Request;
 
 /// Where requests go.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
+    pub tls: bool,
     pub host: String,
     pub port: u16,
     /// Path and query.
@@ -14,24 +25,27 @@ pub struct Target {
 }
 
 impl Target {
-    /// `http://host[:port]/path`. HTTPS is not supported yet: an error says so.
+    /// `http://host[:port]/path` or `https://…`.
     pub fn parse(url: &str) -> Result<Target, String> {
-        let rest = if let Some(rest) = url.strip_prefix("http://") {
-            rest
-        } else if url.starts_with("https://") {
-            return Err(format!(
-                "{url}: HTTPS targets are not supported yet (plain HTTP only)"
-            ));
+        let (tls, rest) = if let Some(rest) = url.strip_prefix("http://") {
+            (false, rest)
+        } else if let Some(rest) = url.strip_prefix("https://") {
+            (true, rest)
         } else {
-            return Err(format!("{url}: not an http:// URL"));
+            return Err(format!("{url}: not an http:// or https:// URL"));
         };
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, "/"),
+        let (authority, path) = match rest.find(['/', '?']) {
+            Some(i) if rest.as_bytes()[i] == b'/' => (&rest[..i], rest[i..].to_string()),
+            Some(i) => (&rest[..i], format!("/{}", &rest[i..])),
+            None => (rest, "/".to_string()),
         };
         if authority.contains('@') {
-            return Err("a load target URL may not hold credentials".to_string());
+            return Err(
+                "a load target URL may not hold credentials (give headers in --requests)"
+                    .to_string(),
+            );
         }
+        let default_port = if tls { 443 } else { 80 };
         let (host, port) = match authority.rsplit_once(':') {
             Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (
                 h.trim_start_matches('[').trim_end_matches(']').to_string(),
@@ -43,16 +57,17 @@ impl Target {
                     .trim_start_matches('[')
                     .trim_end_matches(']')
                     .to_string(),
-                80,
+                default_port,
             ),
         };
         if host.is_empty() {
             return Err(format!("{url}: no host"));
         }
         Ok(Target {
+            tls,
             host,
             port,
-            path: path.to_string(),
+            path,
         })
     }
 
@@ -65,28 +80,45 @@ impl Target {
         }
     }
 
-    /// The request, written once and sent as is.
-    pub fn get_request(&self, path: &str) -> Vec<u8> {
-        format!(
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: envparity-load\r\nAccept: */*\r\n\r\n",
-            if self.port == 80 {
-                self.host.clone()
-            } else {
-                format!("{}:{}", self.host, self.port)
-            }
-        )
-        .into_bytes()
+    /// What the `Host` header (and HTTP/2's `:authority`) says.
+    pub fn authority(&self) -> String {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        if self.port == if self.tls { 443 } else { 80 } {
+            host
+        } else {
+            format!("{host}:{}", self.port)
+        }
     }
+
+    /// The URL without its path: where the run's routes are sent.
+    pub fn base(&self) -> String {
+        format!(
+            "{}://{}",
+            if self.tls { "https" } else { "http" },
+            self.authority()
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    Http1,
+    Http2,
 }
 
 /// Why a request failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Failure {
     Connect,
+    Tls,
     Timeout,
     /// The connection closed or reset before a whole response arrived.
     Reset,
-    /// The response was not HTTP/1.x as expected.
+    /// The response was not HTTP as expected.
     Protocol,
 }
 
@@ -94,6 +126,7 @@ impl Failure {
     pub fn name(self) -> &'static str {
         match self {
             Failure::Connect => "connect",
+            Failure::Tls => "tls",
             Failure::Timeout => "timeout",
             Failure::Reset => "reset",
             Failure::Protocol => "protocol",
@@ -101,37 +134,310 @@ impl Failure {
     }
 }
 
-/// One keep-alive connection.
-pub struct Connection {
-    stream: TcpStream,
+/// How to trust a TLS server.
+#[derive(Clone, Debug, Default)]
+pub struct TlsOptions {
+    /// PEM certificates to trust instead of the system's.
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Accept any certificate (a QA host with a self-signed one).
+    pub insecure: bool,
+}
+
+/// Opens connections to the target: TCP, then TLS when the URL is `https`.
+#[derive(Clone)]
+pub struct Connector {
+    pub target: Target,
+    pub protocol: Protocol,
+    tls: Option<(
+        tokio_rustls::TlsConnector,
+        rustls::pki_types::ServerName<'static>,
+    )>,
+    /// The first message of each kind of connection failure, so the user learns why
+    /// (`connection refused`, `invalid peer certificate: UnknownIssuer`) without a log line
+    /// per request.
+    pub first_errors: Arc<std::sync::Mutex<std::collections::BTreeMap<String, String>>>,
+}
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connector")
+            .field("target", &self.target)
+            .field("protocol", &self.protocol)
+            .finish()
+    }
+}
+
+impl Connector {
+    pub fn new(
+        target: Target,
+        protocol: Protocol,
+        options: &TlsOptions,
+    ) -> Result<Connector, String> {
+        let tls = if target.tls {
+            let config = client_config(protocol, options)?;
+            let name = rustls::pki_types::ServerName::try_from(target.host.clone())
+                .map_err(|_| format!("{}: not a host name TLS can verify", target.host))?;
+            Some((tokio_rustls::TlsConnector::from(Arc::new(config)), name))
+        } else {
+            None
+        };
+        Ok(Connector {
+            target,
+            protocol,
+            tls,
+            first_errors: Arc::default(),
+        })
+    }
+
+    fn note(&self, failure: Failure, message: String) -> Failure {
+        if let Ok(mut first) = self.first_errors.lock() {
+            first.entry(failure.name().to_string()).or_insert(message);
+        }
+        failure
+    }
+
+    async fn stream(&self) -> Result<Stream, Failure> {
+        let tcp = TcpStream::connect(self.target.address())
+            .await
+            .map_err(|e| self.note(Failure::Connect, format!("{}: {e}", self.target.address())))?;
+        let _ = tcp.set_nodelay(true);
+        match &self.tls {
+            None => Ok(Stream::Plain(tcp)),
+            Some((connector, name)) => {
+                let tls = connector.connect(name.clone(), tcp).await.map_err(|e| {
+                    self.note(Failure::Tls, format!("TLS with {}: {e}", self.target.host))
+                })?;
+                if self.protocol == Protocol::Http2
+                    && tls.get_ref().1.alpn_protocol() != Some(b"h2")
+                {
+                    return Err(self.note(
+                        Failure::Protocol,
+                        format!(
+                            "{} did not agree to HTTP/2 (ALPN): drop --http2",
+                            self.target.host
+                        ),
+                    ));
+                }
+                Ok(Stream::Tls(Box::new(tls)))
+            }
+        }
+    }
+
+    pub async fn open_http1(&self) -> Result<Http1, Failure> {
+        Ok(Http1 {
+            stream: self.stream().await?,
+            buffer: vec![0; 64 << 10],
+            start: 0,
+            end: 0,
+            host: self.target.authority(),
+            out: Vec::with_capacity(512),
+        })
+    }
+
+    /// An HTTP/2 connection; its driver runs as a task of its own.
+    pub async fn open_http2(&self) -> Result<Http2, Failure> {
+        let stream = self.stream().await?;
+        let (send, connection) = h2::client::Builder::new()
+            .initial_window_size(1 << 20)
+            .initial_connection_window_size(8 << 20)
+            .handshake::<_, Bytes>(stream)
+            .await
+            .map_err(|_| Failure::Protocol)?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(Http2 {
+            send,
+            base: self.target.base(),
+        })
+    }
+}
+
+fn client_config(protocol: Protocol, options: &TlsOptions) -> Result<rustls::ClientConfig, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?;
+    let mut config = if options.insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+            .with_no_client_auth()
+    } else {
+        let mut roots = rustls::RootCertStore::empty();
+        match &options.ca_file {
+            Some(path) => {
+                use rustls::pki_types::pem::PemObject;
+                let certs = rustls::pki_types::CertificateDer::pem_file_iter(path)
+                    .map_err(|e| format!("--cacert {}: {e}", path.display()))?;
+                for cert in certs {
+                    let cert = cert.map_err(|e| format!("--cacert {}: {e}", path.display()))?;
+                    roots
+                        .add(cert)
+                        .map_err(|e| format!("--cacert {}: {e}", path.display()))?;
+                }
+                if roots.is_empty() {
+                    return Err(format!("--cacert {}: no certificate in it", path.display()));
+                }
+            }
+            None => {
+                for cert in rustls_native_certs::load_native_certs().certs {
+                    let _ = roots.add(cert);
+                }
+            }
+        }
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    config.alpn_protocols = match protocol {
+        Protocol::Http1 => vec![b"http/1.1".to_vec()],
+        Protocol::Http2 => vec![b"h2".to_vec()],
+    };
+    Ok(config)
+}
+
+/// `--insecure`: any certificate is accepted, but handshake signatures are still checked.
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &[rustls::pki_types::CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// A TCP stream, or TLS over one.
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+/// What a response came to: its status, the bytes received, and whether the connection
+/// can carry the next request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub bytes: u64,
+    pub keep: bool,
+}
+
+/// One keep-alive HTTP/1.1 connection.
+pub struct Http1 {
+    stream: Stream,
     buffer: Vec<u8>,
     /// Bytes of `buffer` already consumed.
     start: usize,
     end: usize,
+    host: String,
+    /// The request being written, reused.
+    out: Vec<u8>,
 }
 
-impl Connection {
-    pub async fn open(target: &Target) -> Result<Connection, Failure> {
-        let stream = TcpStream::connect(target.address())
-            .await
-            .map_err(|_| Failure::Connect)?;
-        let _ = stream.set_nodelay(true);
-        Ok(Connection {
-            stream,
-            buffer: vec![0; 64 << 10],
-            start: 0,
-            end: 0,
-        })
-    }
-
-    /// Sends a request and reads its response: the status and the bytes received. The
-    /// connection stays usable only if this returns `Ok` and `keep` is true.
-    pub async fn exchange(&mut self, request: &[u8]) -> Result<(u16, u64, bool), Failure> {
+impl Http1 {
+    /// Sends a request and reads its response. The connection stays usable only if this
+    /// returns `Ok` with `keep`.
+    pub async fn exchange(&mut self, request: &Request) -> Result<Answer, Failure> {
+        use std::io::Write as _;
+        self.out.clear();
+        let _ = write!(
+            self.out,
+            "{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: envparity-load\r\nAccept: */*\r\n",
+            request.method, request.path, self.host
+        );
+        for (name, value) in &request.headers {
+            let _ = write!(self.out, "{name}: {value}\r\n");
+        }
+        if !request.body.is_empty() {
+            let _ = write!(self.out, "Content-Length: {}\r\n", request.body.len());
+        }
+        self.out.extend_from_slice(b"\r\n");
+        self.out.extend_from_slice(&request.body);
         self.stream
-            .write_all(request)
+            .write_all(&self.out)
             .await
             .map_err(|_| Failure::Reset)?;
-        // Headers.
+        self.read_response(request.method == "HEAD").await
+    }
+
+    async fn read_response(&mut self, head_request: bool) -> Result<Answer, Failure> {
         let header_end = loop {
             if let Some(i) = memchr::memmem::find(&self.buffer[self.start..self.end], b"\r\n\r\n") {
                 break self.start + i + 4;
@@ -160,7 +466,7 @@ impl Connection {
         let mut received = (header_end - self.start) as u64;
         self.start = header_end;
         // No body for 1xx, 204, 304 and HEAD.
-        let bodyless = status < 200 || status == 204 || status == 304;
+        let bodyless = head_request || status < 200 || status == 204 || status == 304;
         if bodyless {
         } else if chunked {
             received += self.skip_chunked().await?;
@@ -180,7 +486,11 @@ impl Connection {
             }
             keep = false;
         }
-        Ok((status, received, keep))
+        Ok(Answer {
+            status,
+            bytes: received,
+            keep,
+        })
     }
 
     async fn fill(&mut self) -> Result<(), Failure> {
@@ -259,6 +569,63 @@ impl Connection {
     }
 }
 
+/// One HTTP/2 connection; clones share it, each request a stream of its own.
+#[derive(Clone)]
+pub struct Http2 {
+    send: h2::client::SendRequest<Bytes>,
+    base: String,
+}
+
+impl Http2 {
+    pub async fn exchange(&self, request: &Request) -> Result<Answer, Failure> {
+        let mut send = self
+            .send
+            .clone()
+            .ready()
+            .await
+            .map_err(|e| h2_failure(&e))?;
+        let mut builder = http::Request::builder()
+            .method(request.method.as_str())
+            .uri(format!("{}{}", self.base, request.path))
+            .header("user-agent", "envparity-load")
+            .header("accept", "*/*");
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let head = builder.body(()).map_err(|_| Failure::Protocol)?;
+        let (response, mut stream) = send
+            .send_request(head, request.body.is_empty())
+            .map_err(|e| h2_failure(&e))?;
+        if !request.body.is_empty() {
+            stream
+                .send_data(Bytes::copy_from_slice(&request.body), true)
+                .map_err(|e| h2_failure(&e))?;
+        }
+        let response = response.await.map_err(|e| h2_failure(&e))?;
+        let status = response.status().as_u16();
+        let mut body = response.into_body();
+        let mut bytes = 0u64;
+        while let Some(chunk) = body.data().await {
+            let chunk = chunk.map_err(|e| h2_failure(&e))?;
+            bytes += chunk.len() as u64;
+            let _ = body.flow_control().release_capacity(chunk.len());
+        }
+        Ok(Answer {
+            status,
+            bytes,
+            keep: true,
+        })
+    }
+}
+
+fn h2_failure(e: &h2::Error) -> Failure {
+    if e.is_io() {
+        Failure::Reset
+    } else {
+        Failure::Protocol
+    }
+}
+
 fn trim(v: &[u8]) -> &[u8] {
     let start = v
         .iter()
@@ -288,6 +655,7 @@ mod tests {
         assert_eq!(
             Target::parse("http://127.0.0.1:8080/a?b=1").unwrap(),
             Target {
+                tls: false,
                 host: "127.0.0.1".into(),
                 port: 8080,
                 path: "/a?b=1".into()
@@ -297,7 +665,17 @@ mod tests {
             Target::parse("http://[::1]:81").unwrap().address(),
             "[::1]:81"
         );
-        assert!(Target::parse("https://x").unwrap_err().contains("HTTPS"));
+        let t = Target::parse("https://qa.shop.example").unwrap();
+        assert_eq!(
+            (t.tls, t.port, t.base()),
+            (true, 443, "https://qa.shop.example".to_string())
+        );
+        assert_eq!(Target::parse("http://h:8080?x").unwrap().path, "/?x");
+        assert!(
+            Target::parse("ftp://x")
+                .unwrap_err()
+                .contains("not an http")
+        );
         assert!(
             Target::parse("http://u:p@x/")
                 .unwrap_err()

@@ -1,57 +1,31 @@
-//! A run's result: counts, errors by kind, and latency histograms serialized losslessly
-//! (HdrHistogram V2, base64), so shard results merge exactly.
+//! Histograms of a run and how results merge. The result type itself lives in
+//! `envparity-core` (`load::RunResult`), so a snapshot can carry it and the core can
+//! compare it with a traffic model; here are the parts that need the histograms: summaries,
+//! the lossless encoding (HdrHistogram V2, base64), and `merge`, which adds shard results
+//! histogram by histogram, so merged shards equal one run (no averaging of percentiles).
 
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
 
-pub const RESULT_FORMAT: &str = "envparity-load-result";
-pub const RESULT_VERSION: u32 = 1;
+pub use envparity_core::load::{
+    RESULT_FORMAT, RESULT_VERSION, RouteResult, RunResult, Shard, Summary, Timeline, TimelinePoint,
+};
 
-/// Latencies are recorded in microseconds, 3 significant digits, up to an hour.
+/// Latencies in microseconds, 3 significant digits, up to a minute before the histogram
+/// grows itself (a request may wait longer than its timeout when it was queued).
 pub fn new_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds")
+    let mut h = Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds");
+    h.auto(true);
+    h
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct RunResult {
-    pub format: String,
-    pub version: u32,
-    /// The URL, without credentials.
-    pub target: String,
-    pub target_rate: f64,
-    pub duration_seconds: f64,
-    /// Requests the schedule called for, sent, and answered.
-    pub scheduled: u64,
-    pub sent: u64,
-    pub completed: u64,
-    /// Sent more than 2 ms after their intended time: the generator could not keep up.
-    pub late: u64,
-    /// Requests sent per second, over the window from the first send to the last.
-    pub achieved_rate: f64,
-    /// `2xx`… counts.
-    pub status: BTreeMap<String, u64>,
-    /// `connect`, `timeout`, `reset`, `protocol` counts.
-    pub errors: BTreeMap<String, u64>,
-    pub bytes_received: u64,
-    /// From each request's intended send time (coordinated-omission free), seconds.
-    pub latency: Summary,
-    /// From the actual send time, seconds: what a closed-loop tool reports.
-    pub service_time: Summary,
-    /// The histograms, HdrHistogram V2 + base64, microseconds.
-    pub latency_histogram: String,
-    pub service_histogram: String,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct Summary {
-    pub p50: f64,
-    pub p90: f64,
-    pub p99: f64,
-    pub p999: f64,
-    pub max: f64,
-    pub mean: f64,
+/// The timeline's per-step histograms: 2 significant digits (1 % buckets) keep hundreds
+/// of steps small.
+pub fn new_step_histogram() -> Histogram<u64> {
+    let mut h = Histogram::new_with_bounds(1, 60_000_000, 2).expect("valid bounds");
+    h.auto(true);
+    h
 }
 
 pub fn summary(h: &Histogram<u64>) -> Summary {
@@ -82,9 +56,185 @@ pub fn encode(h: &Histogram<u64>) -> String {
 /// The histogram `encode` wrote.
 pub fn decode(text: &str) -> Result<Histogram<u64>, String> {
     let bytes = base64_decode(text).ok_or("not base64")?;
-    hdrhistogram::serialization::Deserializer::new()
+    let mut h: Histogram<u64> = hdrhistogram::serialization::Deserializer::new()
         .deserialize(&mut bytes.as_slice())
-        .map_err(|e| format!("not a histogram: {e:?}"))
+        .map_err(|e| format!("not a histogram: {e:?}"))?;
+    h.auto(true);
+    Ok(h)
+}
+
+/// Adds `text`'s histogram into `into`.
+fn add(into: &mut Histogram<u64>, text: &str, what: &str) -> Result<(), String> {
+    let h = decode(text).map_err(|e| format!("{what}: {e}"))?;
+    into.add(&h).map_err(|e| format!("{what}: {e:?}"))
+}
+
+fn add_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
+    for (k, v) in from {
+        *into.entry(k.clone()).or_insert(0) += v;
+    }
+}
+
+/// Merges the results of one run's shards (or of several runs of one plan) exactly: counts
+/// add, histograms add, summaries are read again from the sums. Shards must come from the
+/// same plan: the same target, start, shape and shard count, each index once.
+pub fn merge(parts: &[RunResult]) -> Result<RunResult, String> {
+    let first = parts.first().ok_or("nothing to merge")?;
+    let mut seen = std::collections::BTreeSet::new();
+    for (k, p) in parts.iter().enumerate() {
+        let which = format!("result {}", k + 1);
+        if p.format != RESULT_FORMAT || p.version != RESULT_VERSION {
+            return Err(format!(
+                "{which}: not an envparity load result of version {RESULT_VERSION}"
+            ));
+        }
+        if p.target != first.target
+            || p.shape != first.shape
+            || (p.start_unix - first.start_unix).abs() > 1e-3
+        {
+            return Err(format!(
+                "{which}: another run (target, shape or start time differ): merge the shards of one run, started with one --start-at"
+            ));
+        }
+        for s in &p.shards {
+            if s.count != first.shards.first().map_or(1, |f| f.count) {
+                return Err(format!(
+                    "{which}: shard {}/{} of another shard count",
+                    s.index, s.count
+                ));
+            }
+            if !seen.insert(s.index) {
+                return Err(format!(
+                    "{which}: shard {}/{} appears twice",
+                    s.index, s.count
+                ));
+            }
+        }
+        if p.shards.is_empty() && parts.len() > 1 {
+            return Err(format!(
+                "{which}: a whole run, not a shard: nothing to merge it with"
+            ));
+        }
+    }
+    let mut latency = new_histogram();
+    let mut service = new_histogram();
+    let mut out = first.clone();
+    out.shards = parts
+        .iter()
+        .flat_map(|p| p.shards.iter().copied())
+        .collect();
+    out.shards.sort();
+    out.scheduled = 0;
+    out.sent = 0;
+    out.completed = 0;
+    out.late = 0;
+    out.behind = 0;
+    out.bytes_received = 0;
+    out.achieved_rate = 0.0;
+    out.status.clear();
+    out.errors.clear();
+    // Routes by (method, route), in the first part's order, then any new ones.
+    let mut routes: Vec<(RouteResult, Histogram<u64>, Histogram<u64>)> = Vec::new();
+    let mut points: Vec<(TimelinePoint, Histogram<u64>)> = Vec::new();
+    for p in parts {
+        out.scheduled += p.scheduled;
+        out.sent += p.sent;
+        out.completed += p.completed;
+        out.late += p.late;
+        out.behind += p.behind;
+        out.bytes_received += p.bytes_received;
+        // Shards send side by side over the same window: their rates add.
+        out.achieved_rate += p.achieved_rate;
+        add_counts(&mut out.status, &p.status);
+        add_counts(&mut out.errors, &p.errors);
+        for (k, v) in &p.error_samples {
+            out.error_samples
+                .entry(k.clone())
+                .or_insert_with(|| v.clone());
+        }
+        add(&mut latency, &p.latency_histogram, "latency histogram")?;
+        add(&mut service, &p.service_histogram, "service histogram")?;
+        for r in &p.routes {
+            let slot = match routes
+                .iter()
+                .position(|(q, _, _)| q.method == r.method && q.route == r.route)
+            {
+                Some(i) => i,
+                None => {
+                    let mut empty = r.clone();
+                    empty.scheduled = 0;
+                    empty.sent = 0;
+                    empty.completed = 0;
+                    empty.bytes_received = 0;
+                    empty.status.clear();
+                    empty.errors.clear();
+                    routes.push((empty, new_histogram(), new_histogram()));
+                    routes.len() - 1
+                }
+            };
+            let (q, lh, sh) = &mut routes[slot];
+            q.scheduled += r.scheduled;
+            q.sent += r.sent;
+            q.completed += r.completed;
+            q.bytes_received += r.bytes_received;
+            add_counts(&mut q.status, &r.status);
+            add_counts(&mut q.errors, &r.errors);
+            add(lh, &r.latency_histogram, "route latency histogram")?;
+            add(sh, &r.service_histogram, "route service histogram")?;
+        }
+        if (p.timeline.step_seconds - first.timeline.step_seconds).abs() > 1e-9 {
+            return Err("the shards' timelines have different steps".to_string());
+        }
+        for (k, t) in p.timeline.points.iter().enumerate() {
+            if points.len() <= k {
+                let mut empty = t.clone();
+                empty.scheduled = 0;
+                empty.sent = 0;
+                empty.completed = 0;
+                empty.failed = 0;
+                empty.late = 0;
+                empty.behind = 0;
+                points.push((empty, new_step_histogram()));
+            }
+            let (q, h) = &mut points[k];
+            q.scheduled += t.scheduled;
+            q.sent += t.sent;
+            q.completed += t.completed;
+            q.failed += t.failed;
+            q.late += t.late;
+            q.behind += t.behind;
+            add(h, &t.histogram, "timeline histogram")?;
+        }
+    }
+    out.latency = summary(&latency);
+    out.service_time = summary(&service);
+    out.latency_histogram = encode(&latency);
+    out.service_histogram = encode(&service);
+    out.routes = routes
+        .into_iter()
+        .map(|(mut r, lh, sh)| {
+            r.latency = summary(&lh);
+            r.service_time = summary(&sh);
+            r.latency_histogram = encode(&lh);
+            r.service_histogram = encode(&sh);
+            r
+        })
+        .collect();
+    out.routes
+        .sort_by(|a, b| b.sent.cmp(&a.sent).then_with(|| a.route.cmp(&b.route)));
+    out.timeline.points = points
+        .into_iter()
+        .map(|(mut t, h)| {
+            t.latency = summary(&h);
+            t.histogram = encode(&h);
+            t
+        })
+        .collect();
+    if out.shards.len() as u32 == out.shards.first().map_or(0, |s| s.count) {
+        // Every shard is here: the merge is the whole run.
+        out.shards.clear();
+    }
+    Ok(out)
 }
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -144,7 +294,7 @@ mod tests {
     #[test]
     fn histograms_survive_the_round_trip_exactly() {
         let mut h = new_histogram();
-        for v in [1u64, 250, 999, 1_000_000, 3_000_000] {
+        for v in [1u64, 250, 999, 1_000_000, 3_000_000, 90_000_000] {
             h.record(v).unwrap();
         }
         let back = decode(&encode(&h)).unwrap();

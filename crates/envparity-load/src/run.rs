@@ -1,93 +1,262 @@
-//! Running a plan: request `i` is due at `start + i / rate`; `connections` workers take
-//! the next due request, wait for its time, send it, and record its latency from the time
-//! it was due. A worker whose connection is busy makes later requests wait, and that wait
-//! is counted in their latency: the open model a real user population imposes.
+//! Running a plan. A dispatcher thread of its own releases each request at its due time
+//! (a std sleep, which wakes within tens of microseconds, where tokio's timer ticks in
+//! milliseconds); workers on a 2-thread tokio runtime take the released requests in order
+//! and send them. For HTTP/1.1 a worker is a keep-alive connection; for HTTP/2 a worker is
+//! a stream slot on one of the connections. A worker still busy makes the next released
+//! request wait, and that wait is part of its latency: latency runs from the intended send
+//! time, the open model a real user population imposes (no coordinated omission).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use hdrhistogram::Histogram;
+use tokio::sync::Semaphore;
 
-use crate::http::{Connection, Failure, Target};
-use crate::result::{RESULT_FORMAT, RESULT_VERSION, RunResult, encode, new_histogram, summary};
+use crate::http::{Answer, Connector, Failure, Http1, Http2, Protocol};
+use crate::mix::Mix;
+use crate::result::{
+    RESULT_FORMAT, RESULT_VERSION, RouteResult, RunResult, Timeline, TimelinePoint, encode,
+    new_histogram, new_step_histogram, summary,
+};
+use crate::schedule::{Schedule, ShardPlan};
 
 #[derive(Clone, Debug)]
 pub struct Plan {
-    pub url: String,
-    pub target: Target,
-    /// Requests per second.
-    pub rate: f64,
-    pub duration: Duration,
+    pub connector: Connector,
+    pub schedule: Schedule,
+    pub mix: Mix,
+    pub shard: ShardPlan,
+    /// HTTP/1.1: keep-alive connections (the most requests in flight). HTTP/2: TCP
+    /// connections, each carrying up to `streams` requests at once.
     pub connections: usize,
+    pub streams: usize,
     /// A request not answered within this is a `timeout`.
     pub timeout: Duration,
-    /// Send within microseconds of the due time rather than within the timer's
-    /// millisecond, at a CPU cost.
+    /// Spin through the last 200 µs before each due time instead of sleeping: sends within
+    /// a few microseconds, at the cost of a busy core.
     pub precise: bool,
+    /// The schedule's origin, shared by the shards of one run; `None`: now.
+    pub start_at: Option<SystemTime>,
+    pub model: Option<envparity_core::load::ModelRef>,
 }
 
-/// Sent this long after its due time, a request is `late`: the generator fell behind
-/// (beyond the 1 ms timer tick).
-const LATE: Duration = Duration::from_millis(2);
+/// Sent this long after its due time, a request is `late`: the generator fell behind, or
+/// every connection was busy.
+pub const LATE: Duration = Duration::from_millis(1);
+/// Sent this long after its due time, a request is far `behind`: more than jitter.
+pub const BEHIND: Duration = Duration::from_millis(10);
 
-/// What each worker counted.
-struct Tally {
-    latency: Histogram<u64>,
-    service: Histogram<u64>,
-    status: BTreeMap<String, u64>,
-    errors: BTreeMap<String, u64>,
-    sent: u64,
-    completed: u64,
-    late: u64,
-    bytes: u64,
-    /// The first and last actual send: the window the achieved rate is measured over.
-    first_sent: Option<Instant>,
-    last_sent: Option<Instant>,
+/// What the progress callback sees, about once a second.
+#[derive(Clone, Debug, Default)]
+pub struct Live {
+    pub elapsed: f64,
+    pub sent: u64,
+    pub completed: u64,
+    pub failed: u64,
+    /// The schedule's rate now (whole run), and what this process sent in the last step.
+    pub target_rps: f64,
+    pub sent_rps: f64,
+    /// Latency of the last whole step.
+    pub p50: f64,
+    pub p99: f64,
 }
 
-impl Tally {
-    fn new() -> Tally {
-        Tally {
-            latency: new_histogram(),
-            service: new_histogram(),
-            status: BTreeMap::new(),
-            errors: BTreeMap::new(),
-            sent: 0,
-            completed: 0,
-            late: 0,
-            bytes: 0,
-            first_sent: None,
-            last_sent: None,
+#[derive(Default)]
+struct Classes {
+    status: [u64; 6],
+    errors: [u64; 5],
+}
+
+impl Classes {
+    fn status_map(&self) -> BTreeMap<String, u64> {
+        let mut m = BTreeMap::new();
+        for (k, n) in self.status.iter().enumerate() {
+            if *n > 0 {
+                let name = if k == 0 {
+                    "other".to_string()
+                } else {
+                    format!("{k}xx")
+                };
+                m.insert(name, *n);
+            }
         }
+        m
+    }
+
+    fn error_map(&self) -> BTreeMap<String, u64> {
+        let all = [
+            Failure::Connect,
+            Failure::Tls,
+            Failure::Timeout,
+            Failure::Reset,
+            Failure::Protocol,
+        ];
+        all.iter()
+            .zip(self.errors)
+            .filter(|(_, n)| *n > 0)
+            .map(|(f, n)| (f.name().to_string(), n))
+            .collect()
     }
 }
 
-/// Live counters for the progress line.
-#[derive(Debug, Default)]
-pub struct Progress {
-    pub sent: AtomicU64,
-    pub errors: AtomicU64,
+fn failure_index(f: Failure) -> usize {
+    match f {
+        Failure::Connect => 0,
+        Failure::Tls => 1,
+        Failure::Timeout => 2,
+        Failure::Reset => 3,
+        Failure::Protocol => 4,
+    }
 }
 
-/// Runs the plan on its own runtime; `stop` ends it early (Ctrl-C): the result then
-/// covers what was sent.
-pub fn run(plan: &Plan, stop: Arc<AtomicBool>, progress: Arc<Progress>) -> RunResult {
+struct RouteTally {
+    latency: Histogram<u64>,
+    service: Histogram<u64>,
+    classes: Classes,
+    completed: u64,
+    bytes: u64,
+}
+
+struct StepTally {
+    histogram: Histogram<u64>,
+    completed: u64,
+    failed: u64,
+}
+
+/// Everything the workers count, shared; per route and per step behind their own locks
+/// (two short locks per request), so a stopped run keeps what was answered.
+struct Shared {
+    routes: Vec<Mutex<RouteTally>>,
+    route_sent: Vec<AtomicU64>,
+    steps: Vec<Mutex<StepTally>>,
+    step_sent: Vec<AtomicU64>,
+    step_late: Vec<AtomicU64>,
+    step_behind: Vec<AtomicU64>,
+    sent: AtomicU64,
+    completed: AtomicU64,
+    failed: AtomicU64,
+    late: AtomicU64,
+    behind: AtomicU64,
+    /// Nanoseconds after the start of the first and the last send.
+    first_sent: AtomicU64,
+    last_sent: AtomicU64,
+}
+
+/// Runs the plan on its own runtime and dispatcher thread. `stop` ends it early (Ctrl-C
+/// sets it too): the result then covers what was sent. `progress` is called about once a
+/// second from a thread of its own.
+pub fn run(
+    plan: &Plan,
+    stop: Arc<AtomicBool>,
+    progress: impl Fn(&Live) + Send + 'static,
+) -> Result<RunResult, String> {
+    let schedule = Arc::new(plan.schedule.clone());
+    let mix = Arc::new(plan.mix.clone());
+    let shard = plan.shard;
+    let total = schedule.total();
+    let mine = shard.share_of(total);
+    let step_seconds = step_for(schedule.duration());
+    let step_count = ((schedule.duration() / step_seconds).ceil() as usize).max(1);
+    let shared = Arc::new(Shared {
+        routes: (0..mix.routes.len())
+            .map(|_| {
+                Mutex::new(RouteTally {
+                    latency: new_histogram(),
+                    service: new_histogram(),
+                    classes: Classes::default(),
+                    completed: 0,
+                    bytes: 0,
+                })
+            })
+            .collect(),
+        route_sent: (0..mix.routes.len()).map(|_| AtomicU64::new(0)).collect(),
+        steps: (0..step_count)
+            .map(|_| {
+                Mutex::new(StepTally {
+                    histogram: new_step_histogram(),
+                    completed: 0,
+                    failed: 0,
+                })
+            })
+            .collect(),
+        step_sent: (0..step_count).map(|_| AtomicU64::new(0)).collect(),
+        step_late: (0..step_count).map(|_| AtomicU64::new(0)).collect(),
+        step_behind: (0..step_count).map(|_| AtomicU64::new(0)).collect(),
+        sent: AtomicU64::new(0),
+        completed: AtomicU64::new(0),
+        failed: AtomicU64::new(0),
+        late: AtomicU64::new(0),
+        behind: AtomicU64::new(0),
+        first_sent: AtomicU64::new(u64::MAX),
+        last_sent: AtomicU64::new(0),
+    });
+    // The origin: a common wall-clock time for shards, else a moment from now.
+    let (start, start_unix) = match plan.start_at {
+        Some(at) => {
+            let now = SystemTime::now();
+            let unix = at
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64());
+            match at.duration_since(now) {
+                Ok(ahead) => (Instant::now() + ahead, unix),
+                Err(e) if e.duration() <= Duration::from_secs(1) => {
+                    (Instant::now() - e.duration(), unix)
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "the common start time passed {:.1} s ago: start the shards together with a later --start-at",
+                        e.duration().as_secs_f64()
+                    ));
+                }
+            }
+        }
+        None => {
+            let lead = Duration::from_millis(50);
+            let unix = (SystemTime::now() + lead)
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64());
+            (Instant::now() + lead, unix)
+        }
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .expect("a runtime starts");
-    let total = (plan.rate * plan.duration.as_secs_f64()).round() as u64;
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let released = Arc::new(Semaphore::new(0));
     let next = Arc::new(AtomicU64::new(0));
-    let start = Instant::now() + Duration::from_millis(20);
-    let interval = Duration::from_secs_f64(1.0 / plan.rate);
-    // Each worker's tally is shared, so a run stopped mid-request still reports what was
-    // answered before the stop.
-    let shared: Vec<Arc<std::sync::Mutex<Tally>>> = (0..plan.connections.max(1))
-        .map(|_| Arc::new(std::sync::Mutex::new(Tally::new())))
-        .collect();
+    let workers = match plan.connector.protocol {
+        Protocol::Http1 => plan.connections.max(1),
+        Protocol::Http2 => plan.connections.max(1) * plan.streams.max(1),
+    };
+    let finished = Arc::new(AtomicBool::new(false));
+    let dispatcher = {
+        let (schedule, released, stop) = (schedule.clone(), released.clone(), stop.clone());
+        let precise = plan.precise;
+        std::thread::spawn(move || {
+            dispatch(&schedule, shard, mine, start, precise, &released, &stop);
+            // Wake every waiting worker: each then finds the schedule done (or the stop).
+            released.add_permits(workers);
+        })
+    };
+    let reporter = {
+        let (shared, finished, schedule) = (shared.clone(), finished.clone(), schedule.clone());
+        std::thread::spawn(move || {
+            let mut last = 0u64;
+            while !finished.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                let elapsed = Instant::now()
+                    .saturating_duration_since(start)
+                    .as_secs_f64();
+                if (elapsed as u64) > last && !finished.load(Ordering::Relaxed) {
+                    last = elapsed as u64;
+                    progress(&live(&shared, &schedule, elapsed, step_seconds));
+                }
+            }
+        })
+    };
     runtime.block_on(async {
         {
             let stop = stop.clone();
@@ -97,90 +266,32 @@ pub fn run(plan: &Plan, stop: Arc<AtomicBool>, progress: Arc<Progress>) -> RunRe
                 }
             });
         }
-        let mut handles = Vec::new();
-        for tally in &shared {
-            let (next, stop, progress) = (next.clone(), stop.clone(), progress.clone());
-            let tally = tally.clone();
-            let target = plan.target.clone();
-            let timeout = plan.timeout;
-            let precise = plan.precise;
-            handles.push(tokio::spawn(async move {
-                let request = target.get_request(&target.path);
-                let mut connection: Option<Connection> = None;
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= total || stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let due = start + interval.mul_f64(i as f64);
-                    if precise {
-                        // Tokio's timer ticks in milliseconds: sleep to just before the
-                        // due time, then yield until it. Sub-millisecond sends, paid for
-                        // in CPU (about 5x per request at 20,000 req/s).
-                        if let Some(early) = due.checked_sub(Duration::from_millis(1))
-                            && early > Instant::now()
-                        {
-                            tokio::time::sleep_until(early.into()).await;
-                        }
-                        while Instant::now() < due {
-                            tokio::task::yield_now().await;
-                        }
-                    } else {
-                        // Up to one timer tick (1 ms) after the due time; that lag is in
-                        // the latency, as it would be for any user the server kept
-                        // waiting, and is never more than a tick unless we fall behind.
-                        tokio::time::sleep_until(due.into()).await;
-                    }
-                    if stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let sent_at = Instant::now();
-                    {
-                        let mut t = tally.lock().expect("no panics while holding it");
-                        if sent_at.duration_since(due) > LATE {
-                            t.late += 1;
-                        }
-                        t.sent += 1;
-                        t.first_sent.get_or_insert(sent_at);
-                        t.last_sent = Some(sent_at);
-                    }
-                    progress.sent.fetch_add(1, Ordering::Relaxed);
-                    let outcome = tokio::time::timeout(timeout, async {
-                        if connection.is_none() {
-                            connection = Some(Connection::open(&target).await?);
-                        }
-                        let c = connection.as_mut().expect("just opened");
-                        c.exchange(&request).await
-                    })
-                    .await
-                    .unwrap_or(Err(Failure::Timeout));
-                    let done = Instant::now();
-                    let mut t = tally.lock().expect("no panics while holding it");
-                    match outcome {
-                        Ok((status, bytes, keep)) => {
-                            t.completed += 1;
-                            t.bytes += bytes;
-                            let micros = |d: Duration| (d.as_micros() as u64).max(1);
-                            let _ = t.latency.record(micros(done.duration_since(due)));
-                            let _ = t.service.record(micros(done.duration_since(sent_at)));
-                            *t.status.entry(format!("{}xx", status / 100)).or_insert(0) += 1;
-                            if !keep {
-                                connection = None;
-                            }
-                        }
-                        Err(failure) => {
-                            progress.errors.fetch_add(1, Ordering::Relaxed);
-                            *t.errors.entry(failure.name().to_string()).or_insert(0) += 1;
-                            connection = None;
-                        }
-                    }
-                }
-            }));
+        let slots: Vec<Arc<tokio::sync::Mutex<Option<Http2>>>> = (0..plan.connections.max(1))
+            .map(|_| Arc::new(tokio::sync::Mutex::new(None)))
+            .collect();
+        let mut handles = Vec::with_capacity(workers);
+        for w in 0..workers {
+            let worker = Worker {
+                shared: shared.clone(),
+                schedule: schedule.clone(),
+                mix: mix.clone(),
+                connector: plan.connector.clone(),
+                shard,
+                mine,
+                start,
+                step_seconds,
+                timeout: plan.timeout,
+                next: next.clone(),
+                released: released.clone(),
+                stop: stop.clone(),
+                slot: slots[w % slots.len()].clone(),
+            };
+            handles.push(tokio::spawn(worker.work()));
         }
-        // Workers end with the schedule. After a stop (Ctrl-C), those still waiting on a
-        // response get a second, then are dropped: the result covers what was answered.
+        // Workers end with the schedule. After a stop, those still waiting on a response
+        // get a second, then are dropped: the result covers what was answered.
         loop {
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
             if handles.iter().all(|h| h.is_finished()) {
                 break;
             }
@@ -196,65 +307,381 @@ pub fn run(plan: &Plan, stop: Arc<AtomicBool>, progress: Arc<Progress>) -> RunRe
             }
         }
     });
-    let tallies: Vec<Tally> = shared
-        .iter()
-        .map(|t| {
-            std::mem::replace(
-                &mut *t.lock().expect("no panics while holding it"),
-                Tally::new(),
+    stop.store(true, Ordering::Relaxed);
+    let _ = dispatcher.join();
+    finished.store(true, Ordering::Relaxed);
+    let _ = reporter.join();
+    // Abandoned tasks (a stopped run's in-flight requests) are dropped with the runtime.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    Ok(assemble(
+        plan,
+        &schedule,
+        &mix,
+        &shared,
+        step_seconds,
+        start_unix,
+    ))
+}
+
+/// Steps of the timeline: a second, or longer so a long run has at most 600.
+fn step_for(duration: f64) -> f64 {
+    if duration <= 600.0 {
+        1.0
+    } else {
+        (duration / 600.0).ceil()
+    }
+}
+
+/// Releases this shard's requests at their due times.
+fn dispatch(
+    schedule: &Schedule,
+    shard: ShardPlan,
+    mine: u64,
+    start: Instant,
+    precise: bool,
+    released: &Semaphore,
+    stop: &AtomicBool,
+) {
+    let due = |k: u64| start + Duration::from_secs_f64(schedule.due(shard.global(k)));
+    let mut k = 0u64;
+    while k < mine {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let next_due = due(k);
+        let now = Instant::now();
+        if next_due > now {
+            let wait = next_due - now;
+            if precise && wait <= Duration::from_micros(200) {
+                while Instant::now() < next_due {
+                    std::hint::spin_loop();
+                }
+            } else {
+                // Short enough to notice a stop; in precise mode wake early and spin.
+                let slack = if precise {
+                    Duration::from_micros(150)
+                } else {
+                    Duration::ZERO
+                };
+                std::thread::sleep(wait.saturating_sub(slack).min(Duration::from_millis(100)));
+                continue;
+            }
+        }
+        // Everything due by now goes at once: at high rates one wake releases several.
+        let now = Instant::now();
+        let mut count = 0;
+        while k < mine && due(k) <= now {
+            k += 1;
+            count += 1;
+        }
+        released.add_permits(count);
+    }
+}
+
+struct Worker {
+    shared: Arc<Shared>,
+    schedule: Arc<Schedule>,
+    mix: Arc<Mix>,
+    connector: Connector,
+    shard: ShardPlan,
+    mine: u64,
+    start: Instant,
+    step_seconds: f64,
+    timeout: Duration,
+    next: Arc<AtomicU64>,
+    released: Arc<Semaphore>,
+    stop: Arc<AtomicBool>,
+    /// HTTP/2: the connection this worker's streams ride on, shared with other workers.
+    slot: Arc<tokio::sync::Mutex<Option<Http2>>>,
+}
+
+impl Worker {
+    async fn work(self) {
+        let mut http1: Option<Http1> = None;
+        loop {
+            let Ok(permit) = self.released.acquire().await else {
+                return;
+            };
+            permit.forget();
+            if self.stop.load(Ordering::Relaxed) {
+                return;
+            }
+            let k = self.next.fetch_add(1, Ordering::Relaxed);
+            if k >= self.mine {
+                return;
+            }
+            let i = self.shard.global(k);
+            let due_seconds = self.schedule.due(i);
+            let due = self.start + Duration::from_secs_f64(due_seconds);
+            let request = self.mix.request(i);
+            let step =
+                ((due_seconds / self.step_seconds) as usize).min(self.shared.steps.len() - 1);
+            let sent_at = Instant::now();
+            self.count_send(request.route, step, due, sent_at);
+            let outcome = tokio::time::timeout(self.timeout, async {
+                match self.connector.protocol {
+                    Protocol::Http1 => {
+                        if http1.is_none() {
+                            http1 = Some(self.connector.open_http1().await?);
+                        }
+                        http1
+                            .as_mut()
+                            .expect("just opened")
+                            .exchange(&request)
+                            .await
+                    }
+                    Protocol::Http2 => {
+                        let connection = {
+                            let mut slot = self.slot.lock().await;
+                            if slot.is_none() {
+                                *slot = Some(self.connector.open_http2().await?);
+                            }
+                            slot.clone().expect("just opened")
+                        };
+                        let answer = connection.exchange(&request).await;
+                        if matches!(answer, Err(Failure::Reset | Failure::Protocol)) {
+                            *self.slot.lock().await = None;
+                        }
+                        answer
+                    }
+                }
+            })
+            .await
+            .unwrap_or(Err(Failure::Timeout));
+            if !matches!(outcome, Ok(Answer { keep: true, .. })) {
+                http1 = None;
+            }
+            self.record(request.route, step, due, sent_at, outcome);
+        }
+    }
+
+    fn count_send(&self, route: usize, step: usize, due: Instant, sent_at: Instant) {
+        let s = &self.shared;
+        s.sent.fetch_add(1, Ordering::Relaxed);
+        s.route_sent[route].fetch_add(1, Ordering::Relaxed);
+        s.step_sent[step].fetch_add(1, Ordering::Relaxed);
+        let lag = sent_at.saturating_duration_since(due);
+        if lag > LATE {
+            s.late.fetch_add(1, Ordering::Relaxed);
+            s.step_late[step].fetch_add(1, Ordering::Relaxed);
+            if lag > BEHIND {
+                s.behind.fetch_add(1, Ordering::Relaxed);
+                s.step_behind[step].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let at = sent_at.saturating_duration_since(self.start).as_nanos() as u64;
+        s.first_sent.fetch_min(at, Ordering::Relaxed);
+        s.last_sent.fetch_max(at, Ordering::Relaxed);
+    }
+
+    fn record(
+        &self,
+        route: usize,
+        step: usize,
+        due: Instant,
+        sent_at: Instant,
+        outcome: Result<Answer, Failure>,
+    ) {
+        let done = Instant::now();
+        let micros = |d: Duration| (d.as_micros() as u64).max(1);
+        let latency = micros(done.saturating_duration_since(due));
+        let s = &self.shared;
+        let failed = match &outcome {
+            Ok(a) => a.status >= 500,
+            Err(_) => true,
+        };
+        {
+            let mut t = s.routes[route].lock().expect("no panics while holding it");
+            match outcome {
+                Ok(answer) => {
+                    t.completed += 1;
+                    t.bytes += answer.bytes;
+                    let _ = t.latency.record(latency);
+                    let _ = t
+                        .service
+                        .record(micros(done.saturating_duration_since(sent_at)));
+                    let class = usize::from(answer.status / 100);
+                    t.classes.status[if (1..=5).contains(&class) { class } else { 0 }] += 1;
+                }
+                Err(f) => t.classes.errors[failure_index(f)] += 1,
+            }
+        }
+        {
+            let mut t = s.steps[step].lock().expect("no panics while holding it");
+            if failed {
+                t.failed += 1;
+            }
+            if !matches!(outcome, Err(_)) {
+                t.completed += 1;
+                let _ = t.histogram.record(latency);
+            }
+        }
+        if failed {
+            s.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        if outcome.is_ok() {
+            s.completed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+fn live(shared: &Shared, schedule: &Schedule, elapsed: f64, step_seconds: f64) -> Live {
+    let last = ((elapsed / step_seconds) as usize)
+        .saturating_sub(1)
+        .min(shared.steps.len() - 1);
+    let (p50, p99) = {
+        let t = shared.steps[last]
+            .lock()
+            .expect("no panics while holding it");
+        if t.histogram.is_empty() {
+            (0.0, 0.0)
+        } else {
+            (
+                t.histogram.value_at_quantile(0.5) as f64 / 1e6,
+                t.histogram.value_at_quantile(0.99) as f64 / 1e6,
             )
+        }
+    };
+    Live {
+        elapsed,
+        sent: shared.sent.load(Ordering::Relaxed),
+        completed: shared.completed.load(Ordering::Relaxed),
+        failed: shared.failed.load(Ordering::Relaxed),
+        target_rps: schedule.rate_at(elapsed),
+        sent_rps: shared.step_sent[last].load(Ordering::Relaxed) as f64 / step_seconds,
+        p50,
+        p99,
+    }
+}
+
+fn assemble(
+    plan: &Plan,
+    schedule: &Schedule,
+    mix: &Mix,
+    shared: &Shared,
+    step_seconds: f64,
+    start_unix: f64,
+) -> RunResult {
+    let shard = plan.shard;
+    let mine = shard.share_of(schedule.total());
+    // What the schedule called for, per route and per step (this shard's share).
+    let mut route_scheduled = vec![0u64; mix.routes.len()];
+    let mut step_scheduled = vec![0u64; shared.steps.len()];
+    for k in 0..mine {
+        let i = shard.global(k);
+        route_scheduled[mix.route_of(i)] += 1;
+        let step = ((schedule.due(i) / step_seconds) as usize).min(step_scheduled.len() - 1);
+        step_scheduled[step] += 1;
+    }
+    let mut latency = new_histogram();
+    let mut service = new_histogram();
+    let mut status = BTreeMap::new();
+    let mut errors = BTreeMap::new();
+    let mut bytes = 0;
+    let mut routes = Vec::new();
+    for (k, r) in mix.routes.iter().enumerate() {
+        let t = shared.routes[k].lock().expect("no panics while holding it");
+        let _ = latency.add(&t.latency);
+        let _ = service.add(&t.service);
+        let (s, e) = (t.classes.status_map(), t.classes.error_map());
+        for (name, n) in &s {
+            *status.entry(name.clone()).or_insert(0) += n;
+        }
+        for (name, n) in &e {
+            *errors.entry(name.clone()).or_insert(0) += n;
+        }
+        bytes += t.bytes;
+        routes.push(RouteResult {
+            method: r.method.clone(),
+            route: r.route.clone(),
+            scheduled: route_scheduled[k],
+            sent: shared.route_sent[k].load(Ordering::Relaxed),
+            completed: t.completed,
+            status: s,
+            errors: e,
+            bytes_received: t.bytes,
+            latency: summary(&t.latency),
+            service_time: summary(&t.service),
+            latency_histogram: encode(&t.latency),
+            service_histogram: encode(&t.service),
+        });
+    }
+    routes.sort_by(|a, b| {
+        b.scheduled
+            .cmp(&a.scheduled)
+            .then_with(|| a.route.cmp(&b.route))
+    });
+    let points = shared
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(k, t)| {
+            let t = t.lock().expect("no panics while holding it");
+            TimelinePoint {
+                target_rps: schedule.rate_at((k as f64 + 0.5) * step_seconds),
+                scheduled: step_scheduled[k],
+                sent: shared.step_sent[k].load(Ordering::Relaxed),
+                completed: t.completed,
+                failed: t.failed,
+                late: shared.step_late[k].load(Ordering::Relaxed),
+                behind: shared.step_behind[k].load(Ordering::Relaxed),
+                latency: summary(&t.histogram),
+                histogram: encode(&t.histogram),
+            }
         })
         .collect();
-    let mut all = Tally::new();
-    for t in tallies {
-        let _ = all.latency.add(&t.latency);
-        let _ = all.service.add(&t.service);
-        for (k, v) in t.status {
-            *all.status.entry(k).or_insert(0) += v;
-        }
-        for (k, v) in t.errors {
-            *all.errors.entry(k).or_insert(0) += v;
-        }
-        all.sent += t.sent;
-        all.completed += t.completed;
-        all.late += t.late;
-        all.bytes += t.bytes;
-        all.first_sent = match (all.first_sent, t.first_sent) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        all.last_sent = match (all.last_sent, t.last_sent) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
-    }
-    // Sends per second over the sending window: n sends span n - 1 intervals.
-    let window = match (all.first_sent, all.last_sent) {
-        (Some(a), Some(b)) => b.duration_since(a).as_secs_f64(),
-        _ => 0.0,
-    };
-    let achieved_rate = if all.sent > 1 && window > 0.0 {
-        (all.sent - 1) as f64 / window
+    let sent = shared.sent.load(Ordering::Relaxed);
+    let (first, last) = (
+        shared.first_sent.load(Ordering::Relaxed),
+        shared.last_sent.load(Ordering::Relaxed),
+    );
+    // Sends per second over the sending window: n sends span n − 1 intervals.
+    let window = last.saturating_sub(first) as f64 / 1e9;
+    let achieved_rate = if sent > 1 && window > 0.0 {
+        (sent - 1) as f64 / window
     } else {
         0.0
+    };
+    let protocol = match (plan.connector.target.tls, plan.connector.protocol) {
+        (false, Protocol::Http1) => "http/1.1",
+        (true, Protocol::Http1) => "https/1.1",
+        (false, Protocol::Http2) => "h2c",
+        (true, Protocol::Http2) => "https/h2",
     };
     RunResult {
         format: RESULT_FORMAT.to_string(),
         version: RESULT_VERSION,
-        target: plan.url.clone(),
-        target_rate: plan.rate,
-        duration_seconds: plan.duration.as_secs_f64(),
-        scheduled: total,
-        sent: all.sent,
-        completed: all.completed,
-        late: all.late,
+        target: plan.connector.target.base(),
+        protocol: protocol.to_string(),
+        shape: schedule.description.clone(),
+        model: plan.model.clone(),
+        target_rate: schedule.top(),
+        duration_seconds: schedule.duration(),
+        start_unix,
+        shards: shard.shard().into_iter().collect(),
+        scheduled: mine,
+        sent,
+        completed: shared.completed.load(Ordering::Relaxed),
+        late: shared.late.load(Ordering::Relaxed),
+        behind: shared.behind.load(Ordering::Relaxed),
         achieved_rate,
-        status: all.status,
-        errors: all.errors,
-        bytes_received: all.bytes,
-        latency: summary(&all.latency),
-        service_time: summary(&all.service),
-        latency_histogram: encode(&all.latency),
-        service_histogram: encode(&all.service),
+        status,
+        errors,
+        error_samples: plan
+            .connector
+            .first_errors
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default(),
+        bytes_received: bytes,
+        latency: summary(&latency),
+        service_time: summary(&service),
+        latency_histogram: encode(&latency),
+        service_histogram: encode(&service),
+        routes,
+        timeline: Timeline {
+            step_seconds,
+            points,
+        },
     }
 }

@@ -7,8 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use envparity_load::http::Target;
-use envparity_load::run::{Plan, Progress, run};
+use envparity_load::http::{Connector, Protocol, Target, TlsOptions};
+use envparity_load::mix::{Mix, Templates};
+use envparity_load::run::{Plan, run};
+use envparity_load::schedule::{Schedule, Shape, ShardPlan};
 
 /// Starts a server on 127.0.0.1; returns its port. Every response waits `delay`; request
 /// number `stall_every`, `2 × stall_every`, … pauses every response for 1 s.
@@ -73,23 +75,23 @@ fn serve(delay: Duration, stall_every: u64) -> u16 {
 
 fn plan(port: u16, rate: f64, seconds: u64, connections: usize) -> Plan {
     let url = format!("http://127.0.0.1:{port}/");
+    let target = Target::parse(&url).unwrap();
     Plan {
-        target: Target::parse(&url).unwrap(),
-        url,
-        rate,
-        duration: Duration::from_secs(seconds),
+        connector: Connector::new(target, Protocol::Http1, &TlsOptions::default()).unwrap(),
+        schedule: Schedule::new(&Shape::Constant, rate, seconds as f64),
+        mix: Mix::single("/", &Templates::default(), 1).unwrap(),
+        shard: ShardPlan::WHOLE,
         connections,
+        streams: 1,
         timeout: Duration::from_secs(5),
         precise: false,
+        start_at: None,
+        model: None,
     }
 }
 
 fn go(plan: &Plan) -> envparity_load::result::RunResult {
-    run(
-        plan,
-        Arc::new(AtomicBool::new(false)),
-        Arc::new(Progress::default()),
-    )
+    run(plan, Arc::new(AtomicBool::new(false)), |_| {}).unwrap()
 }
 
 #[test]

@@ -50,6 +50,11 @@ const STYLE: &str = r#"
 svg.chart { width: 100%; max-width: 760px; height: auto; display: block; margin: .25rem 0 1rem; }
 svg.chart .rate { fill: none; stroke: var(--blue); stroke-width: 1.5; }
 svg.chart .axis { stroke: var(--line); }
+svg.chart .target { fill: none; stroke: var(--line); stroke-width: 1.5; stroke-dasharray: 4 3; }
+svg.chart .p50 { fill: none; stroke: var(--blue); stroke-width: 1.5; }
+svg.chart .p99 { fill: none; stroke: #c0392b; stroke-width: 1.5; }
+svg.chart .reference { stroke: #8e44ad; stroke-dasharray: 2 3; }
+svg.chart .knee { stroke: #c0392b; stroke-width: 1; }
 svg.chart .label { fill: var(--muted); font-size: 11px; }
 svg.chart .label.end { text-anchor: end; }
 .bar { display: inline-block; height: .7em; background: var(--blue); vertical-align: middle; }
@@ -177,6 +182,9 @@ pub fn render(report: &Report, options: &RenderOptions) -> String {
 
     if !report.traffic.is_empty() {
         render_traffic(&mut out, &report.traffic, &report.reference);
+    }
+    for load in &report.load {
+        render_load(&mut out, load);
     }
 
     // Matrix.
@@ -463,6 +471,142 @@ fn render_traffic(
         out.push_str("</tr>\n");
     }
     out.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+/// A load run: its rate (target and sent) and latency (p50, p99) over the run, the knee
+/// marked, and the route table.
+fn render_load(out: &mut String, load: &envparity_core::load::LoadOverview) {
+    let c = &load.comparison;
+    let _ = writeln!(
+        out,
+        "<section>\n<h2>Load: {} under {}'s traffic — headroom {}</h2>\n<p>{}</p>",
+        escape(&c.run),
+        escape(&c.reference),
+        crate::common::headroom_name(c.headroom),
+        escape(&c.verdict)
+    );
+    let n = load.points.len().max(2) as f64 - 1.0;
+    let x = |i: usize| i as f64 / n * CHART_WIDTH;
+    let knee_x = c
+        .knee
+        .as_ref()
+        .map(|k| (k.at_seconds / load.step_seconds.max(1e-9)) as usize);
+    let chart = |out: &mut String,
+                 label: &str,
+                 series: &[(&str, Vec<f64>)],
+                 unit: &dyn Fn(f64) -> String,
+                 reference: Option<(f64, &str)>| {
+        let top = series
+            .iter()
+            .flat_map(|(_, v)| v.iter().copied())
+            .chain(reference.map(|r| r.0))
+            .fold(0.0f64, f64::max)
+            .max(f64::MIN_POSITIVE);
+        let y = |v: f64| CHART_HEIGHT - v / top * CHART_HEIGHT;
+        let _ = writeln!(
+            out,
+            "<svg class=\"chart\" viewBox=\"0 -14 {w} {h}\" role=\"img\" aria-label=\"{label}\">\n<line x1=\"0\" y1=\"{ch}\" x2=\"{w}\" y2=\"{ch}\" class=\"axis\"/>",
+            w = CHART_WIDTH,
+            h = CHART_HEIGHT + 30.0,
+            ch = CHART_HEIGHT,
+            label = escape(label)
+        );
+        if let Some((value, name)) = reference {
+            let _ = writeln!(
+                out,
+                "<line x1=\"0\" y1=\"{yy:.1}\" x2=\"{w}\" y2=\"{yy:.1}\" class=\"reference\"/><text x=\"{w}\" y=\"{ty:.1}\" class=\"label end\">{}</text>",
+                escape(name),
+                yy = y(value),
+                ty = y(value) - 3.0,
+                w = CHART_WIDTH
+            );
+        }
+        for (class, values) in series {
+            let pts: Vec<String> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| format!("{:.1},{:.1}", x(i), y(*v)))
+                .collect();
+            let _ = writeln!(
+                out,
+                "<polyline points=\"{}\" class=\"{class}\"/>",
+                pts.join(" ")
+            );
+        }
+        if let Some(k) = knee_x {
+            let _ = writeln!(
+                out,
+                "<line x1=\"{kx:.1}\" y1=\"0\" x2=\"{kx:.1}\" y2=\"{ch}\" class=\"knee\"/><text x=\"{kx:.1}\" y=\"-3\" class=\"label\">knee</text>",
+                kx = x(k),
+                ch = CHART_HEIGHT
+            );
+        }
+        let _ = writeln!(
+            out,
+            "<text x=\"0\" y=\"-3\" class=\"label\">{} ({})</text>\n<text x=\"0\" y=\"{ty}\" class=\"label\">0 s</text>\n<text x=\"{w}\" y=\"{ty}\" class=\"label end\">+{:.0} s</text>\n</svg>",
+            unit(top),
+            escape(label),
+            load.points.len() as f64 * load.step_seconds,
+            ty = CHART_HEIGHT + 14.0,
+            w = CHART_WIDTH
+        );
+    };
+    let target: Vec<f64> = load.points.iter().map(|p| p.target_rps).collect();
+    let sent: Vec<f64> = load.points.iter().map(|p| p.sent_rps).collect();
+    chart(
+        out,
+        "requests per second: target (dashed) and sent",
+        &[("target", target), ("rate", sent)],
+        &|v| format!("{v:.0} req/s"),
+        (c.reference_peak_rps > 0).then(|| (c.reference_peak_rps as f64, "reference peak")),
+    );
+    let p50: Vec<f64> = load.points.iter().map(|p| p.p50).collect();
+    let p99: Vec<f64> = load.points.iter().map(|p| p.p99).collect();
+    chart(
+        out,
+        "latency from the intended send: p50 and p99",
+        &[("p50", p50), ("p99", p99)],
+        &envparity_core::load::seconds,
+        Some((c.p99_limit, "p99 limit")),
+    );
+    let rows = crate::common::load_rows(c);
+    if !rows.is_empty() {
+        out.push_str("<table>\n<thead><tr>");
+        for h in crate::common::LOAD_HEAD {
+            let _ = write!(out, "<th>{}</th>", escape(h));
+        }
+        out.push_str("</tr></thead>\n<tbody>\n");
+        for row in &rows {
+            out.push_str("<tr>");
+            for (k, cell) in row.iter().enumerate() {
+                if k == 0 {
+                    let _ = write!(out, "<td><code>{}</code></td>", escape(cell));
+                } else {
+                    let _ = write!(out, "<td>{}</td>", escape(cell));
+                }
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</tbody>\n</table>\n");
+    }
+    if !c.untouched.is_empty() {
+        out.push_str("<p>Never sent: ");
+        let list: Vec<String> = c
+            .untouched
+            .iter()
+            .map(|u| {
+                format!(
+                    "<code>{} {}</code> ({})",
+                    escape(&u.method),
+                    escape(&u.route),
+                    envparity_core::fidelity::percent(u.share)
+                )
+            })
+            .collect();
+        out.push_str(&list.join(", "));
+        out.push_str("</p>\n");
+    }
+    out.push_str("</section>\n");
 }
 
 /// `3600` → `1 h`, `90` → `90 s`.

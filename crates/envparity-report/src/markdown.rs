@@ -335,6 +335,41 @@ pub fn render(report: &Report, options: &RenderOptions) -> String {
         out.push_str("\n</details>\n\n");
     }
 
+    for load in &report.load {
+        let c = &load.comparison;
+        let _ = writeln!(
+            out,
+            "### Load: {} under {}'s traffic — headroom {}\n\n{}\n",
+            escape(&c.run),
+            escape(&c.reference),
+            crate::common::headroom_name(c.headroom),
+            escape(&c.verdict)
+        );
+        let rows = crate::common::load_rows(c);
+        if !rows.is_empty() {
+            let _ = writeln!(out, "| {} |", crate::common::LOAD_HEAD.join(" | "));
+            let _ = writeln!(out, "|:--|--:|--:|--:|--:|--:|--:|");
+            for row in &rows {
+                let cells: Vec<String> = row.iter().map(|c| escape(c)).collect();
+                let _ = writeln!(out, "| {} |", cells.join(" | "));
+            }
+            out.push('\n');
+        }
+        for u in &c.untouched {
+            let _ = writeln!(
+                out,
+                "- never sent: `{} {}` ({} of {}'s traffic)",
+                escape(&u.method),
+                escape(&u.route),
+                envparity_core::fidelity::percent(u.share),
+                escape(&c.reference)
+            );
+        }
+        if !c.untouched.is_empty() {
+            out.push('\n');
+        }
+    }
+
     // Notes.
     if !report.notes.is_empty() {
         out.push_str("### Notes\n\n");

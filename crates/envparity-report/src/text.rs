@@ -136,6 +136,10 @@ pub fn render(report: &Report, options: &RenderOptions) -> String {
         }
     }
 
+    for load in &report.load {
+        render_load(&mut out, load, &p);
+    }
+
     if !report.notes.is_empty() {
         out.push('\n');
         out.push_str(&p.bold("Notes:"));
@@ -545,4 +549,75 @@ fn render_matrix(out: &mut String, report: &Report, p: &Paint) {
             out.push('\n');
         }
     }
+}
+
+/// A load run beside the reference's traffic: the verdict, then route by route.
+fn render_load(out: &mut String, load: &envparity_core::load::LoadOverview, p: &Paint) {
+    let c = &load.comparison;
+    out.push('\n');
+    let title = format!(
+        "Load: {} under {}'s traffic — headroom {}",
+        c.run,
+        c.reference,
+        common::headroom_name(c.headroom)
+    );
+    let style = match c.headroom {
+        envparity_core::load::Headroom::Enough => fg(AnsiColor::Green).bold(),
+        envparity_core::load::Headroom::Short => fg(AnsiColor::Red).bold(),
+        _ => fg(AnsiColor::Yellow).bold(),
+    };
+    out.push_str(&p.paint(style, &title));
+    out.push('\n');
+    let _ = writeln!(out, "  {}", common::visible(&c.verdict));
+    let rows = common::load_rows(c);
+    if !rows.is_empty() {
+        let mut widths: Vec<usize> = common::LOAD_HEAD
+            .iter()
+            .map(|h| h.chars().count())
+            .collect();
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let line = |cells: &[String]| -> String {
+            let mut l = String::from("  ");
+            for (k, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+                let pad = w - cell.chars().count();
+                if k == 0 {
+                    l.push_str(cell);
+                    l.push_str(&" ".repeat(pad));
+                } else {
+                    l.push_str(&" ".repeat(pad + 2));
+                    l.push_str(cell);
+                }
+            }
+            l
+        };
+        let head: Vec<String> = common::LOAD_HEAD.iter().map(|h| h.to_string()).collect();
+        out.push_str(&p.dim(&line(&head)));
+        out.push('\n');
+        for row in &rows {
+            let _ = writeln!(out, "{}", common::visible(&line(row)));
+        }
+        let _ = writeln!(
+            out,
+            "  {}",
+            p.dim("ref: the reference's logs (time at the server); run: service time under load, from each actual send")
+        );
+    }
+    for u in &c.untouched {
+        let _ = writeln!(
+            out,
+            "  never sent: {} {} ({} of {}'s traffic)",
+            common::visible(&u.method),
+            common::visible(&u.route),
+            thousands_percent(u.share),
+            c.reference
+        );
+    }
+}
+
+fn thousands_percent(x: f64) -> String {
+    envparity_core::fidelity::percent(x)
 }

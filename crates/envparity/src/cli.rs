@@ -72,37 +72,146 @@ pub enum Command {
     #[command(subcommand)]
     Access(AccessCommand),
     /// Send load on a schedule (open model) and measure latency from each request's
-    /// intended send time, so stalls show. First part: one URL at a constant rate.
-    Load(LoadArgs),
+    /// intended send time, so stalls show: one URL at a constant rate, or Production's
+    /// traffic model (route mix and rate curve) at a multiple of its peak.
+    Load(LoadCommand),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct LoadCommand {
+    #[command(subcommand)]
+    pub action: Option<LoadAction>,
+    #[command(flatten)]
+    pub run: LoadArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LoadAction {
+    /// Merge the results of one run's shards exactly (histograms added, not averaged).
+    Merge {
+        /// Shard results (`envparity load … --shard i/N -o FILE`).
+        #[arg(required = true, value_name = "RESULT")]
+        results: Vec<PathBuf>,
+        /// Write the merged result here (default: stdout).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Render a Kubernetes Indexed Job (and a ConfigMap with the plan) that runs the load
+    /// as N shards from one common start time; merge their results with `load merge`.
+    K8sJob(K8sJobArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {
-    /// A URL (`http://…`), or an environment whose `url` envparity.toml gives.
-    pub target: String,
-    /// Requests per second: `200` or `200/s`.
-    #[arg(long)]
-    pub rate: String,
-    /// How long: `30s`, `5m`, `1h`.
-    #[arg(long, default_value = "30s")]
-    pub duration: String,
-    /// Keep-alive connections (the most requests in flight at once).
-    #[arg(long, default_value_t = 64)]
-    pub connections: usize,
-    /// A request unanswered for this long is a `timeout` error.
-    #[arg(long, default_value = "10s")]
-    pub timeout: String,
-    /// Send within microseconds of each due time instead of within the timer's 1 ms tick
-    /// (costs CPU: worth it for sub-millisecond services on a fast network).
+    /// A URL (`http://…`, `https://…`), or an environment whose `url` envparity.toml gives.
+    #[arg(required = true)]
+    pub target: Option<String>,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Send only this share of the schedule: `INDEX/COUNT` (INDEX from 0). Shards of one
+    /// run need one `--start-at`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// When the schedule begins: seconds since 1970 or RFC 3339 UTC
+    /// (`2026-12-01T20:00:00Z`). Default: now.
+    #[arg(long, value_name = "TIME")]
+    pub start_at: Option<String>,
+    /// Spin through the last 200 µs before each due time instead of sleeping: sends within
+    /// microseconds of schedule, at the cost of one busy core.
     #[arg(long)]
     pub precise: bool,
-    /// Refuse a rate above this (requests per second).
-    #[arg(long, default_value_t = 20_000.0)]
-    pub max_rate: f64,
     /// Send load to an environment marked `production = true` anyway.
     #[arg(long)]
     pub i_know_this_is_production: bool,
-    /// Write the result (JSON, histograms included) here.
+    /// Write the result (JSON, histograms included) here; `-` for stdout (the summary
+    /// then goes to stderr).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// What to send and how fast: shared by `load` and `load k8s-job`.
+#[derive(Debug, Args, Clone)]
+pub struct PlanArgs {
+    /// A traffic model (`envparity traffic model … -o FILE`), or an environment whose logs
+    /// envparity.toml names: its route mix and rate curve shape the load.
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+    /// The top rate: `1500` or `1500/s`; with a model, `2x-peak` (twice its busiest
+    /// second) or `3x` (three times its rate: the busiest step of its curve for `replay`,
+    /// its average for other shapes). Default with a model: `1x`.
+    #[arg(long)]
+    pub rate: Option<String>,
+    /// How the rate moves: `constant`, `ramp` (a tenth of the top up to it), `steps[:N]`,
+    /// `spike[:BASE]`, `replay` (the model's curve compressed into --duration). Default:
+    /// `replay` with a model, else `constant`.
+    #[arg(long)]
+    pub shape: Option<String>,
+    /// How long: `30s`, `5m`, `1h`.
+    #[arg(long, default_value = "30s")]
+    pub duration: String,
+    /// Connections (HTTP/1.1: the most requests in flight at once).
+    #[arg(long, default_value_t = 64)]
+    pub connections: usize,
+    /// HTTP/2: streams in flight per connection.
+    #[arg(long, default_value_t = 16)]
+    pub streams: usize,
+    /// Speak HTTP/2 (ALPN over TLS, prior knowledge over plain http).
+    #[arg(long)]
+    pub http2: bool,
+    /// A TOML file of request templates: `[headers]`, `[params]` values, `[[request]]`
+    /// path, headers and body per route (see docs/load.md).
+    #[arg(long, value_name = "FILE")]
+    pub requests: Option<PathBuf>,
+    /// Trust these PEM certificates instead of the system's.
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    /// Accept any TLS certificate (a QA host with a self-signed one).
+    #[arg(long)]
+    pub insecure: bool,
+    /// A request unanswered for this long is a `timeout` error.
+    #[arg(long, default_value = "10s")]
+    pub timeout: String,
+    /// Refuse a top rate above this (requests per second).
+    #[arg(long, default_value_t = 20_000.0)]
+    pub max_rate: f64,
+    /// Seeds the route draw and parameter values (same seed, same requests).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct K8sJobArgs {
+    /// A URL, or an environment whose `url` envparity.toml gives.
+    pub target: String,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Pods, each running one shard.
+    #[arg(long, default_value_t = 4)]
+    pub shards: u32,
+    /// The envparity image the pods run (built and pushed by you).
+    #[arg(long)]
+    pub image: String,
+    #[arg(long, default_value = "default")]
+    pub namespace: String,
+    #[arg(long, default_value = "envparity-load")]
+    pub name: String,
+    /// The common start, this long after rendering (time to apply and pull the image).
+    #[arg(long, default_value = "2m")]
+    pub start_in: String,
+    /// A Secret whose keys become the pods' environment (for `${VAR}` in --requests).
+    #[arg(long, value_name = "SECRET")]
+    pub env_from_secret: Option<String>,
+    /// CPU request per pod.
+    #[arg(long, default_value = "1")]
+    pub cpu: String,
+    /// Memory request and limit per pod.
+    #[arg(long, default_value = "512Mi")]
+    pub memory: String,
+    /// Render a job against an environment marked `production = true` anyway.
+    #[arg(long)]
+    pub i_know_this_is_production: bool,
+    /// Write the manifests here (default: stdout).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -143,6 +252,37 @@ pub enum TrafficCommand {
     /// Read access logs (plain or gzip) into a traffic model: route templates and their
     /// mix, status classes, latency quantiles, the arrival rate with its peak and bursts.
     /// Client addresses are only counted and query values dropped.
+    /// Production's traffic model against a load run: per route latency and errors
+    /// side by side, routes the run never sent, the load at which QA gave way (its knee),
+    /// and a verdict on headroom. Exit 1 when findings reach --fail-on.
+    Compare {
+        /// The reference traffic model (`envparity traffic model … -o prod.traffic.json`).
+        model: PathBuf,
+        /// The load run's result (`envparity load … -o qa-run.json`); several: shards,
+        /// merged first.
+        #[arg(required = true, value_name = "RUN")]
+        runs: Vec<PathBuf>,
+        /// Name the two sides in the report.
+        #[arg(long, default_value = "prod")]
+        reference_name: String,
+        #[arg(long, default_value = "qa")]
+        run_name: String,
+        /// A step is past the knee when its p99 is above this (default: 3× the run's p99
+        /// at low load, at least 100 ms).
+        #[arg(long, value_name = "DURATION")]
+        p99_limit: Option<String>,
+        /// … or when more than this share of its requests failed (5xx or no answer).
+        #[arg(long, default_value = "1%")]
+        error_limit: String,
+        #[arg(long, short, value_enum, default_value_t = FormatArg::Text)]
+        format: FormatArg,
+        /// Exit 1 when findings reach this level.
+        #[arg(long, value_enum, default_value_t = FailOn::Drift)]
+        fail_on: FailOn,
+        /// Write the report here instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     Model {
         /// Access-log files.
         #[arg(required = true, value_name = "LOG")]

@@ -107,6 +107,7 @@ impl Project {
         });
         self.collect_databases(env, environment, data, &mut snapshot);
         self.collect_traffic(environment, &mut snapshot);
+        self.collect_load(environment, &mut snapshot);
         self.collect_access(environment, hasher, &mut snapshot);
         Ok(snapshot)
     }
@@ -260,6 +261,82 @@ impl Project {
             message,
             path: None,
         }
+    }
+
+    /// The environment's load run: its result files (the shards of one run, merged).
+    fn collect_load(&self, environment: &Environment, snapshot: &mut Snapshot) {
+        let manifest_name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| MANIFEST_NAME.to_string());
+        let error = |glob: &SourceGlob, message: String| SourceError {
+            source: manifest_name.clone(),
+            line: Some(glob.line),
+            column: Some(glob.column),
+            message,
+            path: None,
+        };
+        let mut files = Vec::new();
+        for glob in &environment.load {
+            match expand_glob(&self.root, &glob.glob) {
+                Ok(found) if found.is_empty() => snapshot.traffic_errors.push(error(
+                    glob,
+                    format!("load: `{}` matches no file", glob.glob),
+                )),
+                Ok(found) => files.extend(found),
+                Err(e) => snapshot
+                    .traffic_errors
+                    .push(error(glob, format!("load: bad glob `{}`: {e}", glob.glob))),
+            }
+        }
+        if files.is_empty() {
+            return;
+        }
+        files.sort();
+        files.dedup();
+        let mut parts = Vec::new();
+        for (path, shown) in &files {
+            match crate::commands::load::read_result(path) {
+                Ok(r) => parts.push(r),
+                Err(e) => {
+                    snapshot.traffic_errors.push(SourceError {
+                        source: shown.clone(),
+                        line: None,
+                        column: None,
+                        message: format!("{e:#}"),
+                        path: None,
+                    });
+                    return;
+                }
+            }
+        }
+        match envparity_load::result::merge(&parts) {
+            Ok(run) => snapshot.load = Some(run),
+            Err(message) => snapshot
+                .traffic_errors
+                .push(error(&environment.load[0], format!("load: {message}"))),
+        }
+    }
+
+    /// The traffic model of one environment's access logs (for `load --model ENV`).
+    pub fn traffic_model(
+        &self,
+        env: &str,
+    ) -> anyhow::Result<envparity_core::traffic::TrafficModel> {
+        let environment = self
+            .manifest
+            .environments
+            .get(env)
+            .ok_or_else(|| anyhow!("no environment `{env}` in {}", self.path.display()))?;
+        let mut snapshot = Snapshot::new(env, environment.production, String::new(), String::new());
+        self.collect_traffic(environment, &mut snapshot);
+        if let Some(e) = snapshot.traffic_errors.first() {
+            bail!("{}", e.to_string());
+        }
+        snapshot
+            .traffic
+            .ok_or_else(|| anyhow!("environment `{env}` names no access logs (`traffic = [...]`)"))
     }
 
     /// Fits the traffic model from the environment's access logs, if it names any.
@@ -534,6 +611,54 @@ fn expand_glob(root: &Path, glob: &str) -> Result<Vec<(PathBuf, String)>, String
         }
     }
     Ok(found)
+}
+
+/// Reads a JSON file envparity wrote (a traffic model, a load result), checking its
+/// `format` and `version`; errors name the file, line and column, never quote it.
+pub fn read_typed<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    format: &str,
+    version: u32,
+    what: &str,
+) -> anyhow::Result<T> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    #[derive(serde::Deserialize)]
+    struct Header {
+        format: Option<String>,
+        version: Option<u64>,
+    }
+    let header: Header = serde_json::from_str(&text).map_err(|e| {
+        anyhow!(
+            "{}:{}:{}: not a JSON {what}: {}",
+            path.display(),
+            e.line(),
+            e.column(),
+            json_error_kind(&e)
+        )
+    })?;
+    if header.format.as_deref() != Some(format) {
+        bail!(
+            "{}: not an envparity {what} (no `\"format\": \"{format}\"`)",
+            path.display()
+        );
+    }
+    let found = header.version.unwrap_or(0);
+    if found != u64::from(version) {
+        bail!(
+            "{}: {what} version {found}, but this envparity reads version {version}",
+            path.display()
+        );
+    }
+    serde_json::from_str(&text).map_err(|e| {
+        anyhow!(
+            "{}:{}:{}: malformed {what}: {}",
+            path.display(),
+            e.line(),
+            e.column(),
+            json_error_kind(&e)
+        )
+    })
 }
 
 /// Reads a snapshot file, checking it is one and of a version this build understands.

@@ -5,7 +5,7 @@ mod baseline;
 mod data;
 mod diff;
 mod init;
-mod load;
+pub(crate) mod load;
 mod snapshot;
 mod traffic;
 
@@ -33,6 +33,6 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<u8> {
         Command::Data(command) => data::run(config, command, printer),
         Command::Traffic(command) => traffic::run(command, printer),
         Command::Access(command) => access::run(config, command, printer),
-        Command::Load(args) => load::run(config, &args, printer),
+        Command::Load(command) => load::run(config, &command, printer),
     }
 }

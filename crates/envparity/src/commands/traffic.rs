@@ -14,6 +14,59 @@ use crate::exit;
 use crate::printer::{Printer, write_atomic_with};
 
 pub fn run(command: TrafficCommand, printer: &Printer) -> anyhow::Result<u8> {
+    if let TrafficCommand::Compare {
+        model,
+        runs,
+        reference_name,
+        run_name,
+        p99_limit,
+        error_limit,
+        format,
+        fail_on,
+        output,
+    } = command
+    {
+        let reference: envparity_core::traffic::TrafficModel = crate::project::read_typed(
+            &model,
+            envparity_core::traffic::MODEL_FORMAT,
+            envparity_core::traffic::MODEL_VERSION,
+            "traffic model",
+        )?;
+        let parts = runs
+            .iter()
+            .map(|p| super::load::read_result(p))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let run = if parts.len() == 1 {
+            parts.into_iter().next().expect("one")
+        } else {
+            envparity_load::result::merge(&parts).map_err(|e| anyhow!(e))?
+        };
+        let limits = envparity_core::load::Limits {
+            p99_seconds: p99_limit
+                .as_deref()
+                .map(|t| super::load::parse_duration(t).map(|d| d.as_secs_f64()))
+                .transpose()
+                .context("--p99-limit")?,
+            error_rate: parse_share(&error_limit).context("--error-limit")?,
+        };
+        let report = envparity_core::load::compare_report(
+            &reference_name,
+            &reference,
+            &run_name,
+            &run,
+            &limits,
+            &envparity_core::Rules::default(),
+            crate::clock::today()?,
+        );
+        return super::diff::render_and_exit(
+            &report,
+            format,
+            fail_on,
+            output.as_deref(),
+            false,
+            printer,
+        );
+    }
     let TrafficCommand::Model {
         logs,
         input,
@@ -25,7 +78,10 @@ pub fn run(command: TrafficCommand, printer: &Printer) -> anyhow::Result<u8> {
         strict,
         output,
         json,
-    } = command;
+    } = command
+    else {
+        unreachable!("compare returned above")
+    };
     let input = Input::from_options(
         input.as_deref(),
         log_format.as_deref(),
@@ -183,4 +239,18 @@ fn summary(m: &TrafficModel) -> String {
         let _ = writeln!(out, "  … {} more (-o FILE for all)", m.routes.len() - 30);
     }
     out
+}
+
+/// `1%`, `0.5 %`, or a fraction (`0.01`).
+fn parse_share(text: &str) -> anyhow::Result<f64> {
+    let t = text.trim();
+    let value = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
+        None => t.parse::<f64>(),
+    }
+    .map_err(|_| anyhow!("`{text}` is not a share (1%, 0.5%, 0.01)"))?;
+    if !(0.0..=1.0).contains(&value) {
+        anyhow::bail!("`{text}`: give a share from 0 to 100 %");
+    }
+    Ok(value)
 }

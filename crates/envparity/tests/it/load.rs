@@ -1,7 +1,10 @@
 //! `envparity load` as a user runs it: against a server on loopback, refusing
-//! Production, and stopping on Ctrl-C with a usable partial result.
+//! Production, and stopping on Ctrl-C with a usable partial result; a traffic model's mix
+//! and curve, shards merged against a single run, `traffic compare` with its knee.
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::support::Project;
@@ -152,5 +155,444 @@ fn ctrl_c_stops_within_a_second_and_keeps_a_partial_result() {
     assert!(
         (40..=120).contains(&completed),
         "{completed} in ~1.5 s at 50/s"
+    );
+}
+
+/// A server on 127.0.0.1 that records each request's line (`GET /a HTTP/1.1`) and, if
+/// `work` is set, holds one global lock for that long per request: a service with a
+/// capacity of 1/work requests per second, whatever the connection count.
+fn serve_recording(work: Option<Duration>) -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let busy = Arc::new(Mutex::new(()));
+    let record = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (record, busy) = (record.clone(), busy.clone());
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let _ = stream.set_nodelay(true);
+                let mut buf = [0u8; 8192];
+                let mut have: Vec<u8> = Vec::new();
+                loop {
+                    let Ok(n) = stream.read(&mut buf) else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    have.extend_from_slice(&buf[..n]);
+                    while let Some(end) = have.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&have[..end]).into_owned();
+                        let length: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("Content-Length: "))
+                            .and_then(|v| v.trim().parse().ok())
+                            .unwrap_or(0);
+                        if have.len() < end + 4 + length {
+                            break;
+                        }
+                        have.drain(..end + 4 + length);
+                        record
+                            .lock()
+                            .unwrap()
+                            .push(head.lines().next().unwrap_or_default().to_string());
+                        if let Some(work) = work {
+                            let _held = busy.lock().unwrap();
+                            std::thread::sleep(work);
+                        }
+                        if stream
+                            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (port, seen)
+}
+
+const LOG_FORMAT: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time"#;
+
+/// A Production log written by hand: 2,000 requests over 200 s (10 per second), 60 %
+/// `GET /products/<id>`, 30 % `POST /cart/items`, 10 % `GET /`, and one busy second of
+/// 200 requests (the peak) at 100 s. Latency 20 ms everywhere.
+fn production_log() -> String {
+    let mut out = String::new();
+    let mut line = |t: u64, k: u64| {
+        let request = match k % 10 {
+            0..=5 => format!("GET /products/{} HTTP/1.1", 1000 + k % 97),
+            6..=8 => "POST /cart/items HTTP/1.1".to_string(),
+            _ => "GET / HTTP/1.1".to_string(),
+        };
+        let (m, s) = (t / 60, t % 60);
+        out.push_str(&format!(
+            "10.0.0.{} - - [01/Dec/2026:10:{m:02}:{s:02} +0000] \"{request}\" 200 512 \"-\" \"shop\" 0.020\n",
+            k % 200
+        ));
+    };
+    let mut k = 0;
+    for t in 0..200 {
+        let n = if t == 100 { 200 } else { 10 };
+        for _ in 0..n {
+            line(t, k);
+            k += 1;
+        }
+    }
+    out
+}
+
+fn fit_model(p: &Project) {
+    p.file("prod.log", &production_log());
+    let run = p.run(&[
+        "traffic",
+        "model",
+        "prod.log",
+        "--log-format",
+        LOG_FORMAT,
+        "-o",
+        "prod.traffic.json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+fn route_of(line: &str) -> &'static str {
+    let path = line.split(' ').nth(1).unwrap_or_default();
+    match (line.split(' ').next().unwrap_or_default(), path) {
+        ("GET", p) if p.starts_with("/products/") => "GET /products/:id",
+        ("POST", "/cart/items") => "POST /cart/items",
+        ("GET", "/") => "GET /",
+        _ => "other",
+    }
+}
+
+#[test]
+fn a_model_run_follows_its_mix_and_scales_to_its_peak() {
+    let (port, seen) = serve_recording(None);
+    let p = Project::new();
+    fit_model(&p);
+    let url = format!("http://127.0.0.1:{port}");
+    // Twice the model's busiest second (200 req/s) is 400 req/s, held for 3 s.
+    let run = p.run(&[
+        "load",
+        &url,
+        "--model",
+        "prod.traffic.json",
+        "--rate",
+        "2x-peak",
+        "--shape",
+        "constant",
+        "--duration",
+        "3s",
+        "--connections",
+        "16",
+        "-o",
+        "run.json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let result: serde_json::Value = serde_json::from_str(&p.read("run.json")).unwrap();
+    assert_eq!(result["target_rate"], 400.0, "{}", run.stdout);
+    assert_eq!(result["scheduled"], 1200);
+    assert_eq!(result["completed"], 1200);
+    let achieved = result["achieved_rate"].as_f64().unwrap();
+    assert!((achieved - 400.0).abs() / 400.0 < 0.02, "{achieved}");
+    // What the server saw follows the model's mix (binomial, 4 sigma at most).
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for line in seen.lock().unwrap().iter() {
+        *counts.entry(route_of(line)).or_insert(0) += 1;
+    }
+    assert_eq!(counts.get("other"), None, "{counts:?}");
+    for (route, share) in [
+        ("GET /products/:id", 0.6f64),
+        ("POST /cart/items", 0.3),
+        ("GET /", 0.1),
+    ] {
+        let want = share * 1200.0;
+        let sigma = (1200.0 * share * (1.0 - share)).sqrt();
+        let got = counts.get(route).copied().unwrap_or(0) as f64;
+        assert!(
+            (got - want).abs() < 4.0 * sigma,
+            "{route}: {got} of 1200, want ~{want} ({counts:?})"
+        );
+    }
+    // The result groups by the model's routes, with the ids filled in.
+    let routes = result["routes"].as_array().unwrap();
+    assert_eq!(routes.len(), 3, "{routes:?}");
+    assert!(seen.lock().unwrap().iter().any(|l| {
+        l.starts_with("GET /products/")
+            && l.split('/')
+                .nth(2)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse::<u64>()
+                .is_ok()
+    }));
+    // The summary shows the route table.
+    assert!(run.stdout.contains("POST /cart/items"), "{}", run.stdout);
+}
+
+#[test]
+fn shards_started_together_send_exactly_what_one_run_sends_and_merge_losslessly() {
+    let (port, seen) = serve_recording(None);
+    let p = Project::new();
+    fit_model(&p);
+    let url = format!("http://127.0.0.1:{port}");
+    let plan = [
+        "--model",
+        "prod.traffic.json",
+        "--rate",
+        "300/s",
+        "--shape",
+        "steps:3",
+        "--duration",
+        "3s",
+        "--connections",
+        "8",
+    ];
+    // The single run.
+    let mut args = vec!["load", url.as_str()];
+    args.extend(plan);
+    args.extend(["-o", "single.json"]);
+    let single = p.run(&args);
+    assert_eq!(single.code, 0, "{}", single.stderr);
+    let mut single_requests: Vec<String> = std::mem::take(&mut *seen.lock().unwrap());
+    // Three shard processes with one start time, two seconds from now.
+    let start = (std::time::SystemTime::now() + Duration::from_secs(2))
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let start = format!("{start:.3}");
+    let children: Vec<std::process::Child> = (0..3)
+        .map(|i| {
+            let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_envparity"));
+            c.arg("load").arg(&url).args(plan);
+            c.args([
+                "--shard",
+                &format!("{i}/3"),
+                "--start-at",
+                &start,
+                "-o",
+                &format!("shard-{i}.json"),
+            ]);
+            c.current_dir(p.path())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut shard_requests: Vec<String> = std::mem::take(&mut *seen.lock().unwrap());
+    // Request for request (route and drawn parameters), the shards sent the single run.
+    single_requests.sort();
+    shard_requests.sort();
+    assert_eq!(single_requests.len(), 300 / 3 + 200 + 300);
+    assert_eq!(shard_requests, single_requests);
+    let merged = p.run(&[
+        "load",
+        "merge",
+        "shard-0.json",
+        "shard-1.json",
+        "shard-2.json",
+        "-o",
+        "merged.json",
+    ]);
+    assert_eq!(merged.code, 0, "{}", merged.stderr);
+    let m: serde_json::Value = serde_json::from_str(&p.read("merged.json")).unwrap();
+    let s: serde_json::Value = serde_json::from_str(&p.read("single.json")).unwrap();
+    for field in ["scheduled", "sent", "completed", "target_rate", "shape"] {
+        assert_eq!(m[field], s[field], "{field}");
+    }
+    assert!(m.get("shards").is_none(), "all three shards: the whole run");
+    let route_counts = |v: &serde_json::Value| -> BTreeMap<String, (u64, u64)> {
+        v["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    format!(
+                        "{} {}",
+                        r["method"].as_str().unwrap(),
+                        r["route"].as_str().unwrap()
+                    ),
+                    (
+                        r["scheduled"].as_u64().unwrap(),
+                        r["completed"].as_u64().unwrap(),
+                    ),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(route_counts(&m), route_counts(&s));
+    let step_counts = |v: &serde_json::Value| -> Vec<u64> {
+        v["timeline"]["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["scheduled"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(step_counts(&m), step_counts(&s));
+    assert_eq!(step_counts(&m), vec![100, 200, 300]);
+    // The merged histogram holds every shard's samples: its p50 lies within the shards'.
+    let p50 = |v: &serde_json::Value| v["latency"]["p50"].as_f64().unwrap();
+    let shards: Vec<serde_json::Value> = (0..3)
+        .map(|i| serde_json::from_str(&p.read(&format!("shard-{i}.json"))).unwrap())
+        .collect();
+    let lo = shards.iter().map(p50).fold(f64::MAX, f64::min);
+    let hi = shards.iter().map(p50).fold(0.0, f64::max);
+    assert!(lo <= p50(&m) && p50(&m) <= hi, "{lo} {} {hi}", p50(&m));
+    // A shard twice, or of another run, is refused.
+    let twice = p.run(&["load", "merge", "shard-0.json", "shard-0.json"]);
+    assert_eq!(twice.code, 2);
+    assert!(twice.stderr.contains("appears twice"), "{}", twice.stderr);
+    let other = p.run(&["load", "merge", "shard-0.json", "single.json"]);
+    assert_eq!(other.code, 2, "{}", other.stderr);
+}
+
+#[test]
+fn compare_finds_the_knee_of_a_service_that_cannot_carry_the_peak() {
+    // 15 ms of serialized work per request: about 66 req/s, whatever the connections.
+    let (port, _) = serve_recording(Some(Duration::from_millis(15)));
+    let p = Project::new();
+    fit_model(&p);
+    let url = format!("http://127.0.0.1:{port}");
+    // Steps of 1 s at 50, 100, 150, 200, 250, 300, 350, 400 req/s: 2× the 200 req/s peak.
+    let run = p.run(&[
+        "load",
+        &url,
+        "--model",
+        "prod.traffic.json",
+        "--rate",
+        "2x-peak",
+        "--shape",
+        "steps:8",
+        "--duration",
+        "8s",
+        "--connections",
+        "64",
+        "--timeout",
+        "30s",
+        "-o",
+        "qa-run.json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let compare = p.run(&[
+        "traffic",
+        "compare",
+        "prod.traffic.json",
+        "qa-run.json",
+        "--p99-limit",
+        "200ms",
+    ]);
+    assert_eq!(compare.code, 1, "{}\n{}", compare.stdout, compare.stderr);
+    let out = &compare.stdout;
+    assert!(out.contains("headroom short"), "{out}");
+    // 50 req/s is within its capacity; 100 req/s is not, and the queue only grows.
+    assert!(
+        out.contains("qa gave way at 100 req/s (0.50× prod's peak of 200 req/s)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("GET /products/:id") && out.contains("20.0 ms"),
+        "{out}"
+    );
+    let json = p.run(&[
+        "traffic",
+        "compare",
+        "prod.traffic.json",
+        "qa-run.json",
+        "--p99-limit",
+        "200ms",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let load = &report["load"][0]["comparison"];
+    assert_eq!(load["headroom"], "short");
+    assert_eq!(load["knee"]["rps"], 100.0);
+    let keys: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    assert!(keys.contains(&"load:headroom"), "{keys:?}");
+    assert!(keys.contains(&"load:GET /products/:id.p99"), "{keys:?}");
+    let html = p.run(&[
+        "traffic",
+        "compare",
+        "prod.traffic.json",
+        "qa-run.json",
+        "--p99-limit",
+        "200ms",
+        "--format",
+        "html",
+    ]);
+    assert!(
+        html.stdout.contains("class=\"knee\"") && html.stdout.contains("class=\"p99\""),
+        "charts"
+    );
+}
+
+#[test]
+fn compare_says_when_qa_held_twice_the_peak() {
+    let (port, _) = serve_recording(None);
+    let p = Project::new();
+    fit_model(&p);
+    let url = format!("http://127.0.0.1:{port}");
+    let run = p.run(&[
+        "load",
+        &url,
+        "--model",
+        "prod.traffic.json",
+        "--rate",
+        "2x-peak",
+        "--shape",
+        "ramp",
+        "--duration",
+        "4s",
+        "--connections",
+        "16",
+        "-o",
+        "qa-run.json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let compare = p.run(&["traffic", "compare", "prod.traffic.json", "qa-run.json"]);
+    let out = &compare.stdout;
+    assert!(out.contains("headroom enough"), "{out}\n{}", compare.stderr);
+    assert!(
+        out.contains("qa held") && out.contains("prod's peak of 200 req/s"),
+        "{out}"
+    );
+    assert_eq!(compare.code, 0, "{out}");
+    // In `diff`, through envparity.toml: QA's run against Production's logs.
+    p.file(
+        "envparity.toml",
+        &format!(
+            "[environments.qa]\nload = [\"qa-run.json\"]\n\n[environments.prod]\ntraffic = [\"prod.log\"]\nlog_format = '{LOG_FORMAT}'\nproduction = true\n"
+        ),
+    );
+    let diff = p.run(&["diff", "qa", "prod", "--facet", "traffic"]);
+    assert!(
+        diff.stdout
+            .contains("Load: qa under prod's traffic — headroom enough"),
+        "{}\n{}",
+        diff.stdout,
+        diff.stderr
     );
 }

@@ -1,0 +1,818 @@
+//! What each request is: its route drawn by the model's shares, its path parameters and
+//! query values filled by generators (or from the user's values), its headers and body
+//! from the user's templates. Every choice is a function of the request's run-wide index,
+//! so a shard sends exactly the requests a single run would have sent at those indices.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+
+use envparity_core::traffic::TrafficModel;
+use serde::Deserialize;
+
+/// Routes of a model beyond these are left out of the mix (the long tail): the mix
+/// stops at this many routes or once it covers this share of requests.
+pub const MIX_ROUTES: usize = 200;
+pub const MIX_SHARE: f64 = 0.999;
+
+#[derive(Clone, Debug)]
+pub struct Mix {
+    pub routes: Vec<PlannedRoute>,
+    /// Running sums of the shares, normalised to end at 1.
+    cumulative: Vec<f64>,
+    seed: u64,
+    /// Headers every request carries (from the requests file's `[headers]`).
+    headers: Vec<(String, String)>,
+    /// The model's share of requests the mix covers.
+    pub share_in_mix: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlannedRoute {
+    pub method: String,
+    /// As the model (or the URL) names it: what results are grouped by.
+    pub route: String,
+    pub share: f64,
+    path: Vec<Part>,
+    headers: Vec<(String, Vec<Part>)>,
+    body: Option<Vec<Part>>,
+}
+
+#[derive(Clone, Debug)]
+enum Part {
+    Text(String),
+    Value(Generator),
+}
+
+/// Where a parameter's values come from.
+#[derive(Clone, Debug)]
+pub enum Generator {
+    /// Integers in `lo..=hi`.
+    Int {
+        lo: u64,
+        hi: u64,
+    },
+    Uuid,
+    Hex(usize),
+    /// A date in 2026.
+    Date,
+    Email,
+    Token,
+    /// `item-123`.
+    Slug,
+    /// `p123`.
+    Word,
+    /// One of the user's values.
+    List(Arc<Vec<String>>),
+}
+
+/// One request, ready to send.
+#[derive(Debug, Default)]
+pub struct Request {
+    pub route: usize,
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// The requests file (`--requests load.toml`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestsFile {
+    /// Headers for every request; `${VAR}` reads the process environment.
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    /// Values for parameters by name: `"1..5000"`, a list, or `{ file = "ids.txt" }`.
+    #[serde(default)]
+    params: BTreeMap<String, ParamDecl>,
+    #[serde(default)]
+    request: Vec<RequestDecl>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum ParamDecl {
+    Range(String),
+    List(Vec<toml::Value>),
+    File { file: String },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestDecl {
+    /// `POST /cart/items`, as the model names the route.
+    route: toml::Spanned<String>,
+    /// The path to send, with `{param}`s, when not the route's own.
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default)]
+    body: Option<String>,
+    /// Without a model: this route's share of the mix (default: equal shares).
+    #[serde(default)]
+    share: Option<f64>,
+}
+
+/// The user's templates and values, read from the requests file.
+#[derive(Debug, Default)]
+pub struct Templates {
+    headers: Vec<(String, String)>,
+    params: BTreeMap<String, Generator>,
+    requests: Vec<(String, String, RequestDecl, usize)>,
+}
+
+impl Templates {
+    /// Reads a requests file; errors name the file and line.
+    pub fn read(path: &Path) -> Result<Templates, String> {
+        let shown = path.display().to_string();
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+        let file: RequestsFile = toml::from_str(&text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| {
+                    let (line, col) = line_col(&text, s.start);
+                    format!(":{line}:{col}")
+                })
+                .unwrap_or_default();
+            format!("{shown}{at}: {}", e.message())
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut params = BTreeMap::new();
+        for (name, decl) in file.params {
+            let generator = match decl {
+                ParamDecl::Range(r) => {
+                    let (lo, hi) = r
+                        .split_once("..")
+                        .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().trim_start_matches('=').parse().ok()?)))
+                        .filter(|(lo, hi): &(u64, u64)| lo <= hi)
+                        .ok_or_else(|| format!("{shown}: [params] {name} = \"{r}\": give a range `1..5000`, a list, or {{ file = \"…\" }}"))?;
+                    Generator::Int { lo, hi }
+                }
+                ParamDecl::List(values) => {
+                    if values.is_empty() {
+                        return Err(format!("{shown}: [params] {name}: the list is empty"));
+                    }
+                    Generator::List(Arc::new(
+                        values
+                            .into_iter()
+                            .map(|v| match v {
+                                toml::Value::String(s) => s,
+                                other => other.to_string(),
+                            })
+                            .collect(),
+                    ))
+                }
+                ParamDecl::File { file } => {
+                    let p = base.join(&file);
+                    let text = std::fs::read_to_string(&p).map_err(|e| {
+                        format!("{shown}: [params] {name}: cannot read {}: {e}", p.display())
+                    })?;
+                    let values: Vec<String> = text
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(String::from)
+                        .collect();
+                    if values.is_empty() {
+                        return Err(format!(
+                            "{shown}: [params] {name}: {} has no values",
+                            p.display()
+                        ));
+                    }
+                    Generator::List(Arc::new(values))
+                }
+            };
+            params.insert(name, generator);
+        }
+        let mut headers = Vec::new();
+        for (name, value) in file.headers {
+            headers.push((
+                name.clone(),
+                expand(&value).map_err(|v| {
+                    format!("{shown}: [headers] {name}: ${{{v}}} is not set in the environment")
+                })?,
+            ));
+        }
+        let mut requests = Vec::new();
+        for decl in file.request {
+            let (line, _) = line_col(&text, decl.route.span().start);
+            let route_text = decl.route.get_ref().trim().to_string();
+            let (method, route) = route_text
+                .split_once(' ')
+                .map(|(m, r)| (m.to_ascii_uppercase(), r.trim().to_string()))
+                .filter(|(m, r)| !m.is_empty() && r.starts_with('/'))
+                .ok_or_else(|| format!("{shown}:{line}: route = \"{route_text}\": give a method and a path, `POST /cart/items`"))?;
+            if let Some(s) = decl.share
+                && !(s > 0.0 && s.is_finite())
+            {
+                return Err(format!("{shown}:{line}: share = {s}: give a share above 0"));
+            }
+            requests.push((method, route, decl, line));
+        }
+        Ok(Templates {
+            headers,
+            params,
+            requests,
+        })
+    }
+}
+
+/// `${VAR}` from the process environment; the name of the first unset one as the error.
+fn expand(text: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
+        let name = &rest[start + 2..start + end];
+        out.push_str(&std::env::var(name).map_err(|_| name.to_string())?);
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, col)
+}
+
+impl Mix {
+    /// The mix a model calls for: its busiest routes by share.
+    pub fn from_model(
+        model: &TrafficModel,
+        templates: &Templates,
+        seed: u64,
+    ) -> Result<Mix, String> {
+        let mut routes: Vec<&envparity_core::traffic::RouteModel> =
+            model.routes.iter().filter(|r| r.share > 0.0).collect();
+        routes.sort_by(|a, b| b.share.total_cmp(&a.share));
+        let mut chosen = Vec::new();
+        let mut covered = 0.0;
+        for r in routes {
+            if chosen.len() >= MIX_ROUTES || covered >= MIX_SHARE {
+                break;
+            }
+            covered += r.share;
+            chosen.push(r);
+        }
+        if chosen.is_empty() {
+            return Err("the model has no routes to send".to_string());
+        }
+        let mut planned = Vec::new();
+        for r in &chosen {
+            let decl = templates
+                .requests
+                .iter()
+                .find(|(m, route, _, _)| *m == r.method && *route == r.route);
+            planned.push(plan_route(
+                &r.method,
+                &r.route,
+                r.share,
+                decl.map(|d| &d.2),
+                r.mean_request_bytes,
+                templates,
+            )?);
+        }
+        for (method, route, _, line) in &templates.requests {
+            if !chosen
+                .iter()
+                .any(|r| r.method == *method && r.route == *route)
+            {
+                let known: Vec<String> = chosen
+                    .iter()
+                    .take(8)
+                    .map(|r| format!("{} {}", r.method, r.route))
+                    .collect();
+                return Err(format!(
+                    "the requests file's line {line}: `{method} {route}` is not a route of the model's mix (the busiest are: {})",
+                    known.join(", ")
+                ));
+            }
+        }
+        Ok(Mix::new(planned, covered.min(1.0), templates, seed))
+    }
+
+    /// Without a model: the requests file's routes by their shares, or the URL's path.
+    pub fn single(path: &str, templates: &Templates, seed: u64) -> Result<Mix, String> {
+        let planned = if templates.requests.is_empty() {
+            vec![plan_route("GET", path, 1.0, None, None, templates)?]
+        } else {
+            templates
+                .requests
+                .iter()
+                .map(|(m, r, d, _)| {
+                    plan_route(m, r, d.share.unwrap_or(1.0), Some(d), None, templates)
+                })
+                .collect::<Result<_, _>>()?
+        };
+        Ok(Mix::new(planned, 1.0, templates, seed))
+    }
+
+    fn new(routes: Vec<PlannedRoute>, share_in_mix: f64, templates: &Templates, seed: u64) -> Mix {
+        let total: f64 = routes.iter().map(|r| r.share).sum();
+        let mut running = 0.0;
+        let cumulative = routes
+            .iter()
+            .map(|r| {
+                running += r.share / total;
+                running
+            })
+            .collect();
+        Mix {
+            routes,
+            cumulative,
+            seed,
+            headers: templates.headers.clone(),
+            share_in_mix,
+        }
+    }
+
+    /// The route of the run's request `i`.
+    pub fn route_of(&self, i: u64) -> usize {
+        let u = unit(mix64(self.seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+        self.cumulative
+            .partition_point(|c| *c <= u)
+            .min(self.routes.len() - 1)
+    }
+
+    /// The run's request `i`, whole.
+    pub fn request(&self, i: u64) -> Request {
+        let route = self.route_of(i);
+        let r = &self.routes[route];
+        let mut draw = Draw {
+            state: mix64(
+                self.seed
+                    .wrapping_add(i)
+                    .wrapping_mul(0xD6E8_FEB8_6659_FD93),
+            ),
+        };
+        let mut path = String::with_capacity(64);
+        render(&r.path, &mut draw, &mut path);
+        let mut headers = self.headers.clone();
+        for (name, value) in &r.headers {
+            let mut v = String::new();
+            render(value, &mut draw, &mut v);
+            headers.push((name.clone(), v));
+        }
+        let body = r
+            .body
+            .as_ref()
+            .map(|b| {
+                let mut s = String::new();
+                render(b, &mut draw, &mut s);
+                s.into_bytes()
+            })
+            .unwrap_or_default();
+        Request {
+            route,
+            method: r.method.clone(),
+            path,
+            headers,
+            body,
+        }
+    }
+}
+
+/// A route template (`/users/:id/orders?page`, `/items/{sku}`, `/files/*`) into parts.
+fn plan_route(
+    method: &str,
+    route: &str,
+    share: f64,
+    decl: Option<&RequestDecl>,
+    mean_request_bytes: Option<f64>,
+    templates: &Templates,
+) -> Result<PlannedRoute, String> {
+    let generator = |name: &str, query: bool| -> Generator {
+        templates
+            .params
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| default_generator(name, query))
+    };
+    let template = decl.and_then(|d| d.path.clone());
+    let path = match &template {
+        Some(t) => parse_braces(t, &generator)?,
+        None => parse_route(route, &generator),
+    };
+    let mut headers = Vec::new();
+    let mut body = None;
+    if let Some(d) = decl {
+        for (name, value) in &d.headers {
+            let value = expand(value).map_err(|v| {
+                format!("{method} {route}: header {name}: ${{{v}}} is not set in the environment")
+            })?;
+            headers.push((name.clone(), parse_braces(&value, &generator)?));
+        }
+        if let Some(b) = &d.body {
+            body = Some(parse_braces(b, &generator)?);
+        }
+    }
+    if body.is_none() && matches!(method, "POST" | "PUT" | "PATCH") {
+        // No template: a JSON body of the size Production's requests had, so the server
+        // reads as many bytes (its handler will likely answer 4xx: give a template).
+        let size = mean_request_bytes.unwrap_or(16.0).clamp(16.0, 1_048_576.0) as usize;
+        let pad = size.saturating_sub(r#"{"envparity":""}"#.len());
+        body = Some(vec![Part::Text(format!(
+            r#"{{"envparity":"{}"}}"#,
+            "x".repeat(pad)
+        ))]);
+        if !headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        {
+            headers.push((
+                "Content-Type".to_string(),
+                vec![Part::Text("application/json".to_string())],
+            ));
+        }
+    }
+    Ok(PlannedRoute {
+        method: method.to_string(),
+        route: route.to_string(),
+        share,
+        path,
+        headers,
+        body,
+    })
+}
+
+fn default_generator(name: &str, query: bool) -> Generator {
+    let n = name.to_ascii_lowercase();
+    match n.as_str() {
+        "id" => Generator::Int { lo: 1, hi: 100_000 },
+        "uuid" => Generator::Uuid,
+        "hash" => Generator::Hex(32),
+        "date" => Generator::Date,
+        "email" => Generator::Email,
+        "token" => Generator::Token,
+        "slug" => Generator::Slug,
+        "page" | "limit" | "per_page" | "size" | "offset" if query => {
+            Generator::Int { lo: 1, hi: 10 }
+        }
+        _ if n.ends_with("id") || n.ends_with("_id") => Generator::Int { lo: 1, hi: 100_000 },
+        _ => Generator::Word,
+    }
+}
+
+/// The model's route form: `:name` segments, `{name}` inside segments, `*`, and query
+/// names after `?` (`?page&sort`) which get values.
+fn parse_route(route: &str, generator: &dyn Fn(&str, bool) -> Generator) -> Vec<Part> {
+    let (path, query) = match route.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (route, None),
+    };
+    let mut parts = Vec::new();
+    let mut text = String::new();
+    for (k, segment) in path.split('/').enumerate() {
+        if k > 0 {
+            text.push('/');
+        }
+        if let Some(name) = segment.strip_prefix(':') {
+            parts.push(Part::Text(std::mem::take(&mut text)));
+            parts.push(Part::Value(generator(name, false)));
+        } else if segment == "*" {
+            parts.push(Part::Text(std::mem::take(&mut text)));
+            parts.push(Part::Value(generator("*", false)));
+        } else if segment.contains('{') {
+            parts.push(Part::Text(std::mem::take(&mut text)));
+            parts.extend(
+                parse_braces(segment, generator)
+                    .unwrap_or_else(|_| vec![Part::Text(segment.to_string())]),
+            );
+        } else {
+            text.push_str(segment);
+        }
+    }
+    if let Some(q) = query {
+        for (k, name) in q.split('&').filter(|n| !n.is_empty()).enumerate() {
+            text.push(if k == 0 { '?' } else { '&' });
+            let name = name.split('=').next().unwrap_or(name);
+            text.push_str(name);
+            text.push('=');
+            parts.push(Part::Text(std::mem::take(&mut text)));
+            parts.push(Part::Value(generator(name, true)));
+        }
+    }
+    if !text.is_empty() {
+        parts.push(Part::Text(text));
+    }
+    parts.retain(|p| !matches!(p, Part::Text(t) if t.is_empty()));
+    parts
+}
+
+/// `{name}` placeholders in user text (paths, headers, bodies); `{{` is a literal brace.
+fn parse_braces(
+    text: &str,
+    generator: &dyn Fn(&str, bool) -> Generator,
+) -> Result<Vec<Part>, String> {
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '{' if chars.peek().map(|p| p.1) == Some('{') => {
+                chars.next();
+                literal.push('{');
+            }
+            '}' if chars.peek().map(|p| p.1) == Some('}') => {
+                chars.next();
+                literal.push('}');
+            }
+            '{' => {
+                let end = text[i..]
+                    .find('}')
+                    .ok_or_else(|| format!("`{text}`: a `{{` without its `}}`"))?;
+                let name = &text[i + 1..i + end];
+                // A JSON object in a body (`{"a": 1}`) is text, not a placeholder.
+                if name.is_empty()
+                    || !name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                {
+                    literal.push(c);
+                    continue;
+                }
+                if !literal.is_empty() {
+                    parts.push(Part::Text(std::mem::take(&mut literal)));
+                }
+                parts.push(Part::Value(generator(name, false)));
+                while let Some((j, _)) = chars.peek() {
+                    if *j <= i + end {
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+            }
+            _ => literal.push(c),
+        }
+    }
+    if !literal.is_empty() {
+        parts.push(Part::Text(literal));
+    }
+    Ok(parts)
+}
+
+fn render(parts: &[Part], draw: &mut Draw, out: &mut String) {
+    for p in parts {
+        match p {
+            Part::Text(t) => out.push_str(t),
+            Part::Value(g) => draw.value(g, out),
+        }
+    }
+}
+
+/// The values of one request, drawn from its own stream.
+struct Draw {
+    state: u64,
+}
+
+impl Draw {
+    fn next(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        mix64(self.state)
+    }
+
+    fn value(&mut self, g: &Generator, out: &mut String) {
+        const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        match g {
+            Generator::Int { lo, hi } => {
+                let span = hi - lo + 1;
+                let _ = write!(out, "{}", lo + self.next() % span.max(1));
+            }
+            Generator::Uuid => {
+                let (a, b) = (self.next(), self.next());
+                let _ = write!(
+                    out,
+                    "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+                    a >> 32,
+                    (a >> 16) & 0xffff,
+                    a & 0xfff,
+                    ((b >> 48) & 0x3fff) | 0x8000,
+                    b & 0xffff_ffff_ffff
+                );
+            }
+            Generator::Hex(n) => {
+                let mut left = *n;
+                while left > 0 {
+                    let v = self.next();
+                    let take = left.min(16);
+                    let _ = write!(out, "{:016x}", v);
+                    out.truncate(out.len() - (16 - take));
+                    left -= take;
+                }
+            }
+            Generator::Date => {
+                let d = self.next() % 365;
+                // Month lengths of 2026.
+                let months = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+                let (mut m, mut day) = (0, d as u32);
+                while day >= months[m] {
+                    day -= months[m];
+                    m += 1;
+                }
+                let _ = write!(out, "2026-{:02}-{:02}", m + 1, day + 1);
+            }
+            Generator::Email => {
+                let _ = write!(out, "user{}@example.test", self.next() % 100_000);
+            }
+            Generator::Token => {
+                for _ in 0..20 {
+                    out.push(ALNUM[(self.next() % ALNUM.len() as u64) as usize] as char);
+                }
+            }
+            Generator::Slug => {
+                let _ = write!(out, "item-{}", self.next() % 100_000);
+            }
+            Generator::Word => {
+                let _ = write!(out, "p{}", self.next() % 10_000);
+            }
+            Generator::List(values) => {
+                out.push_str(&values[(self.next() % values.len() as u64) as usize])
+            }
+        }
+    }
+}
+
+/// SplitMix64's finalizer: a good 64-bit mix of a counter.
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A uniform number in [0, 1).
+fn unit(x: u64) -> f64 {
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(method: &str, route: &str, share: f64) -> envparity_core::traffic::RouteModel {
+        envparity_core::traffic::RouteModel {
+            method: method.into(),
+            route: route.into(),
+            requests: (share * 1000.0) as u64,
+            share,
+            status: BTreeMap::new(),
+            latency: None,
+            mean_bytes: None,
+            mean_request_bytes: Some(60.0),
+        }
+    }
+
+    fn model(routes: Vec<envparity_core::traffic::RouteModel>) -> TrafficModel {
+        TrafficModel {
+            format: String::new(),
+            version: 1,
+            lines: 0,
+            requests: 1000,
+            malformed: 0,
+            malformed_samples: vec![],
+            first: None,
+            last: None,
+            routes,
+            rate: None,
+            clients: 0,
+            concurrency: None,
+            sources: vec![],
+        }
+    }
+
+    #[test]
+    fn routes_are_drawn_by_their_shares() {
+        let m = model(vec![
+            route("GET", "/products/:id", 0.6),
+            route("POST", "/checkout", 0.3),
+            route("GET", "/", 0.1),
+        ]);
+        let mix = Mix::from_model(&m, &Templates::default(), 7).unwrap();
+        let mut counts = [0u32; 3];
+        for i in 0..100_000 {
+            counts[mix.route_of(i)] += 1;
+        }
+        for (c, want) in counts.iter().zip([60_000.0, 30_000.0, 10_000.0]) {
+            assert!((f64::from(*c) - want).abs() < 600.0, "{counts:?}");
+        }
+        // The same index, the same request: shards agree with a single run.
+        let a = mix.request(12_345);
+        let b = mix.request(12_345);
+        assert_eq!((a.route, &a.path), (b.route, &b.path));
+    }
+
+    #[test]
+    fn parameters_are_filled_by_their_kind() {
+        let m = model(vec![route("GET", "/users/:id/orders/:uuid?page&sort", 1.0)]);
+        let mix = Mix::from_model(&m, &Templates::default(), 1).unwrap();
+        let r = mix.request(3);
+        let rest = r.path.strip_prefix("/users/").unwrap();
+        let (id, rest) = rest.split_once("/orders/").unwrap();
+        assert!(id.parse::<u64>().is_ok(), "{}", r.path);
+        let (uuid, query) = rest.split_once('?').unwrap();
+        assert_eq!(uuid.len(), 36, "{}", r.path);
+        assert!(
+            query.starts_with("page=") && query.contains("&sort=p"),
+            "{}",
+            r.path
+        );
+    }
+
+    #[test]
+    fn a_post_without_a_template_sends_a_body_of_productions_size() {
+        let m = model(vec![route("POST", "/cart/items", 1.0)]);
+        let r = Mix::from_model(&m, &Templates::default(), 1)
+            .unwrap()
+            .request(0);
+        assert_eq!(r.body.len(), 60);
+        assert!(
+            r.headers
+                .iter()
+                .any(|(n, v)| n == "Content-Type" && v == "application/json")
+        );
+    }
+
+    #[test]
+    fn templates_fill_paths_headers_and_bodies_from_the_users_values() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("skus.txt"), "SKU-1\nSKU-2\n").unwrap();
+        let file = dir.path().join("load.toml");
+        std::fs::write(
+            &file,
+            r#"
+[params]
+id = "5..6"
+sku = { file = "skus.txt" }
+[[request]]
+route = "POST /cart/items"
+headers = { "Content-Type" = "application/json" }
+body = '{"sku": "{sku}", "qty": {id}}'
+[[request]]
+route = "GET /products/:id"
+"#,
+        )
+        .unwrap();
+        let t = Templates::read(&file).unwrap();
+        let m = model(vec![
+            route("POST", "/cart/items", 0.5),
+            route("GET", "/products/:id", 0.5),
+        ]);
+        let mix = Mix::from_model(&m, &t, 3).unwrap();
+        for i in 0..50 {
+            let r = mix.request(i);
+            if r.method == "POST" {
+                let body = String::from_utf8(r.body).unwrap();
+                let allowed: Vec<String> = ["SKU-1", "SKU-2"]
+                    .iter()
+                    .flat_map(|s| [5, 6].map(|q| format!(r#"{{"sku": "{s}", "qty": {q}}}"#)))
+                    .collect();
+                assert!(allowed.contains(&body), "{body}");
+            } else {
+                assert!(
+                    r.path == "/products/5" || r.path == "/products/6",
+                    "{}",
+                    r.path
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_bad_requests_file_names_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("load.toml");
+        std::fs::write(
+            &file,
+            "[[request]]\nroute = \"POST /a\"\n\n[[request]]\nroute = \"nothing\"\n",
+        )
+        .unwrap();
+        let e = Templates::read(&file).unwrap_err();
+        assert!(
+            e.contains("load.toml:5") && e.contains("give a method and a path"),
+            "{e}"
+        );
+        std::fs::write(&file, "[params]\nid = \"ten\"\n").unwrap();
+        assert!(Templates::read(&file).unwrap_err().contains("give a range"));
+        std::fs::write(&file, "colour = 1\n").unwrap();
+        let e = Templates::read(&file).unwrap_err();
+        assert!(
+            e.contains("load.toml:1:1") && e.contains("unknown field"),
+            "{e}"
+        );
+        // A route the model does not have.
+        std::fs::write(&file, "[[request]]\nroute = \"GET /nope\"\n").unwrap();
+        let t = Templates::read(&file).unwrap();
+        let e = Mix::from_model(&model(vec![route("GET", "/", 1.0)]), &t, 0).unwrap_err();
+        assert!(e.contains("line 2") && e.contains("GET /nope"), "{e}");
+    }
+}
