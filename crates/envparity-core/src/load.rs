@@ -48,7 +48,7 @@ pub struct RunResult {
     /// Sent more than 1 ms after their intended time: the generator fell behind, or every
     /// connection was busy.
     pub late: u64,
-    /// Sent more than 10 ms after their intended time: far behind, not jitter.
+    /// Sent more than 50 ms after their intended time: far behind, not jitter.
     #[serde(default)]
     pub behind: u64,
     /// Requests sent per second, over the window from the first send to the last.
@@ -154,7 +154,7 @@ pub struct TimelinePoint {
     /// Answered 5xx, or not answered (connect, timeout, reset…).
     pub failed: u64,
     pub late: u64,
-    /// Sent more than 10 ms late.
+    /// Sent more than 50 ms late.
     #[serde(default)]
     pub behind: u64,
     pub latency: Summary,
@@ -325,7 +325,7 @@ pub struct LoadComparison {
     /// The run's top target rate, and the most it sent in one step (per second).
     pub run_target_rps: f64,
     pub run_achieved_rps: f64,
-    /// Of the sends up to the knee (or in the whole run), how many left more than 10 ms
+    /// Of the sends up to the knee (or in the whole run), how many left more than 50 ms
     /// late (far behind; jitter of a millisecond or two is not counted here).
     pub run_late_share: f64,
     pub p99_limit: f64,
@@ -436,7 +436,7 @@ pub fn compare_run(
             (
                 Headroom::Unknown,
                 format!(
-                    "{at}; but {} of sends left over 10 ms late, so the generator may be what gave way: rerun with more --connections or shards",
+                    "{at}; but {} of sends left over 50 ms late, so the generator may be what gave way: rerun with more --connections or shards",
                     crate::fidelity::percent(late_share)
                 ),
             )
@@ -471,7 +471,7 @@ pub fn compare_run(
             (
                 Headroom::Unknown,
                 format!(
-                    "{held_text}; but {} of sends left over 10 ms late: the target rate was not held",
+                    "{held_text}; but {} of sends left over 50 ms late: the target rate was not held",
                     crate::fidelity::percent(late_share)
                 ),
             )

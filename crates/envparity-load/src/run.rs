@@ -45,8 +45,11 @@ pub struct Plan {
 /// Sent this long after its due time, a request is `late`: the generator fell behind, or
 /// every connection was busy.
 pub const LATE: Duration = Duration::from_millis(1);
+/// How long after the schedule's end requests still due are sent; the rest are dropped.
+const GRACE: Duration = Duration::from_secs(2);
+
 /// Sent this long after its due time, a request is far `behind`: more than jitter.
-pub const BEHIND: Duration = Duration::from_millis(10);
+pub const BEHIND: Duration = Duration::from_millis(50);
 
 /// What the progress callback sees, about once a second.
 #[derive(Clone, Debug, Default)]
@@ -233,10 +236,23 @@ pub fn run(
     };
     let finished = Arc::new(AtomicBool::new(false));
     let dispatcher = {
-        let (schedule, released, stop) = (schedule.clone(), released.clone(), stop.clone());
+        let (schedule, released, stop, finished) = (
+            schedule.clone(),
+            released.clone(),
+            stop.clone(),
+            finished.clone(),
+        );
         let precise = plan.precise;
         std::thread::spawn(move || {
-            dispatch(&schedule, shard, mine, start, precise, &released, &stop);
+            dispatch(
+                &schedule,
+                shard,
+                mine,
+                start,
+                precise,
+                &released,
+                &[&stop, &finished],
+            );
             // Wake every waiting worker: each then finds the schedule done (or the stop).
             released.add_permits(workers);
         })
@@ -281,6 +297,7 @@ pub fn run(
                 start,
                 step_seconds,
                 timeout: plan.timeout,
+                deadline: start + Duration::from_secs_f64(schedule.duration()) + GRACE,
                 next: next.clone(),
                 released: released.clone(),
                 stop: stop.clone(),
@@ -307,9 +324,8 @@ pub fn run(
             }
         }
     });
-    stop.store(true, Ordering::Relaxed);
-    let _ = dispatcher.join();
     finished.store(true, Ordering::Relaxed);
+    let _ = dispatcher.join();
     let _ = reporter.join();
     // Abandoned tasks (a stopped run's in-flight requests) are dropped with the runtime.
     runtime.shutdown_timeout(Duration::from_millis(100));
@@ -340,12 +356,12 @@ fn dispatch(
     start: Instant,
     precise: bool,
     released: &Semaphore,
-    stop: &AtomicBool,
+    stops: &[&AtomicBool],
 ) {
     let due = |k: u64| start + Duration::from_secs_f64(schedule.due(shard.global(k)));
     let mut k = 0u64;
     while k < mine {
-        if stop.load(Ordering::Relaxed) {
+        if stops.iter().any(|s| s.load(Ordering::Relaxed)) {
             return;
         }
         let next_due = due(k);
@@ -388,6 +404,7 @@ struct Worker {
     start: Instant,
     step_seconds: f64,
     timeout: Duration,
+    deadline: Instant,
     next: Arc<AtomicU64>,
     released: Arc<Semaphore>,
     stop: Arc<AtomicBool>,
@@ -404,6 +421,11 @@ impl Worker {
             };
             permit.forget();
             if self.stop.load(Ordering::Relaxed) {
+                return;
+            }
+            // `--duration` is a cap: what could not be sent by its end (and a grace of
+            // two seconds) is left unsent, counted as scheduled but not sent.
+            if Instant::now() > self.deadline {
                 return;
             }
             let k = self.next.fetch_add(1, Ordering::Relaxed);
@@ -511,7 +533,7 @@ impl Worker {
             if failed {
                 t.failed += 1;
             }
-            if !matches!(outcome, Err(_)) {
+            if outcome.is_ok() {
                 t.completed += 1;
                 let _ = t.histogram.record(latency);
             }

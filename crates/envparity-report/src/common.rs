@@ -351,6 +351,54 @@ pub fn fnv1a64(parts: &[&str]) -> u64 {
     hash
 }
 
+/// A load comparison's route table, one row per Production route the run sent: route,
+/// both shares, Production's p50/p99 from its logs, the run's service-time p50/p99 under
+/// load, and both failure rates. Shared by the text and Markdown reports.
+pub fn load_rows(c: &envparity_core::load::LoadComparison) -> Vec<[String; 7]> {
+    use envparity_core::fidelity::percent;
+    use envparity_core::load::seconds;
+    let pair = |p50: f64, p99: f64| format!("{} / {}", seconds(p50), seconds(p99));
+    c.routes
+        .iter()
+        .map(|r| {
+            [
+                format!("{} {}", r.method, r.route),
+                percent(r.reference_share),
+                percent(r.run_share),
+                r.reference_latency
+                    .as_ref()
+                    .map_or("not logged".to_string(), |l| pair(l.p50, l.p99)),
+                r.run_service
+                    .as_ref()
+                    .map_or("no answer".to_string(), |l| pair(l.p50, l.p99)),
+                percent(r.reference_error_rate),
+                percent(r.run_error_rate),
+            ]
+        })
+        .collect()
+}
+
+pub const LOAD_HEAD: [&str; 7] = [
+    "route",
+    "ref share",
+    "run share",
+    "ref p50 / p99",
+    "run p50 / p99",
+    "ref 5xx",
+    "run failed",
+];
+
+/// `enough`, `thin`, `short`, `unknown`.
+pub fn headroom_name(h: envparity_core::load::Headroom) -> &'static str {
+    use envparity_core::load::Headroom;
+    match h {
+        Headroom::Enough => "enough",
+        Headroom::Thin => "thin",
+        Headroom::Short => "short",
+        Headroom::Unknown => "unknown",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,53 +445,5 @@ mod tests {
         assert_eq!(fnv1a64(&[""]), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a64(&["a"]), 0xaf63_dc4c_8601_ec8c);
         assert_ne!(fnv1a64(&["ab", "c"]), fnv1a64(&["a", "bc"]));
-    }
-}
-
-/// A load comparison's route table, one row per Production route the run sent: route,
-/// both shares, Production's p50/p99 from its logs, the run's service-time p50/p99 under
-/// load, and both failure rates. Shared by the text and Markdown reports.
-pub fn load_rows(c: &envparity_core::load::LoadComparison) -> Vec<[String; 7]> {
-    use envparity_core::fidelity::percent;
-    use envparity_core::load::seconds;
-    let pair = |p50: f64, p99: f64| format!("{} / {}", seconds(p50), seconds(p99));
-    c.routes
-        .iter()
-        .map(|r| {
-            [
-                format!("{} {}", r.method, r.route),
-                percent(r.reference_share),
-                percent(r.run_share),
-                r.reference_latency
-                    .as_ref()
-                    .map_or("not logged".to_string(), |l| pair(l.p50, l.p99)),
-                r.run_service
-                    .as_ref()
-                    .map_or("no answer".to_string(), |l| pair(l.p50, l.p99)),
-                percent(r.reference_error_rate),
-                percent(r.run_error_rate),
-            ]
-        })
-        .collect()
-}
-
-pub const LOAD_HEAD: [&str; 7] = [
-    "route",
-    "ref share",
-    "run share",
-    "ref p50 / p99",
-    "run p50 / p99",
-    "ref 5xx",
-    "run failed",
-];
-
-/// `enough`, `thin`, `short`, `unknown`.
-pub fn headroom_name(h: envparity_core::load::Headroom) -> &'static str {
-    use envparity_core::load::Headroom;
-    match h {
-        Headroom::Enough => "enough",
-        Headroom::Thin => "thin",
-        Headroom::Short => "short",
-        Headroom::Unknown => "unknown",
     }
 }

@@ -558,7 +558,7 @@ fn render_load(out: &mut String, load: &envparity_core::load::LoadOverview) {
         "requests per second: target (dashed) and sent",
         &[("target", target), ("rate", sent)],
         &|v| format!("{v:.0} req/s"),
-        (c.reference_peak_rps > 0).then(|| (c.reference_peak_rps as f64, "reference peak")),
+        (c.reference_peak_rps > 0).then_some((c.reference_peak_rps as f64, "reference peak")),
     );
     let p50: Vec<f64> = load.points.iter().map(|p| p.p50).collect();
     let p99: Vec<f64> = load.points.iter().map(|p| p.p99).collect();

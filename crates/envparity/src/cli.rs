@@ -74,7 +74,7 @@ pub enum Command {
     /// Send load on a schedule (open model) and measure latency from each request's
     /// intended send time, so stalls show: one URL at a constant rate, or Production's
     /// traffic model (route mix and rate curve) at a multiple of its peak.
-    Load(LoadCommand),
+    Load(Box<LoadCommand>),
 }
 
 #[derive(Debug, Args)]
@@ -99,7 +99,7 @@ pub enum LoadAction {
     },
     /// Render a Kubernetes Indexed Job (and a ConfigMap with the plan) that runs the load
     /// as N shards from one common start time; merge their results with `load merge`.
-    K8sJob(K8sJobArgs),
+    K8sJob(Box<K8sJobArgs>),
 }
 
 #[derive(Debug, Args)]

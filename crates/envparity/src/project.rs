@@ -332,7 +332,7 @@ impl Project {
         let mut snapshot = Snapshot::new(env, environment.production, String::new(), String::new());
         self.collect_traffic(environment, &mut snapshot);
         if let Some(e) = snapshot.traffic_errors.first() {
-            bail!("{}", e.to_string());
+            bail!("{e}");
         }
         snapshot
             .traffic

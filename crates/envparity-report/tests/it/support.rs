@@ -112,6 +112,7 @@ pub fn report() -> Builder {
             matrix: None,
             notes: Vec::new(),
             traffic: Vec::new(),
+            load: Vec::new(),
         },
         compared: 100,
     }

@@ -94,12 +94,21 @@ fn run_load(config: Option<&Path>, command: &LoadCommand, printer: &Printer) -> 
     })
     .map_err(|e| anyhow!(e))?;
     crate::printer::progress_done();
-    if result.sent < result.scheduled && stop.load(std::sync::atomic::Ordering::Relaxed) {
-        printer.warn(&format!(
-            "stopped early: the result covers the {} requests sent of {} scheduled",
-            thousands(result.sent),
-            thousands(result.scheduled)
-        ));
+    if result.sent < result.scheduled {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            printer.warn(&format!(
+                "stopped early: the result covers the {} requests sent of {} scheduled",
+                thousands(result.sent),
+                thousands(result.scheduled)
+            ));
+        } else {
+            printer.warn(&format!(
+                "{} of {} scheduled requests were not sent by the end of --duration: the generator or its {} connections could not keep up (more --connections, or shards)",
+                thousands(result.scheduled - result.sent),
+                thousands(result.scheduled),
+                args.plan.connections
+            ));
+        }
     }
     let text = summary(&result);
     let to_stdout = args.output.as_deref() == Some(Path::new("-"));
@@ -416,7 +425,7 @@ pub fn summary(r: &RunResult) -> String {
     );
     let _ = writeln!(
         out,
-        "sent {} of {} scheduled at {:.1} req/s; {} late (> 1 ms, {} > 10 ms), {} answered, {} failed{}",
+        "sent {} of {} scheduled at {:.1} req/s; {} late (> 1 ms, {} > 50 ms), {} answered, {} failed{}",
         thousands(r.sent),
         thousands(r.scheduled),
         r.achieved_rate,

@@ -220,7 +220,7 @@ const LOG_FORMAT: &str = r#"$remote_addr - $remote_user [$time_local] "$request"
 
 /// A Production log written by hand: 2,000 requests over 200 s (10 per second), 60 %
 /// `GET /products/<id>`, 30 % `POST /cart/items`, 10 % `GET /`, and one busy second of
-/// 200 requests (the peak) at 100 s. Latency 20 ms everywhere.
+/// 200 requests (the peak) at 100 s. Latency 100 ms everywhere.
 fn production_log() -> String {
     let mut out = String::new();
     let mut line = |t: u64, k: u64| {
@@ -231,7 +231,7 @@ fn production_log() -> String {
         };
         let (m, s) = (t / 60, t % 60);
         out.push_str(&format!(
-            "10.0.0.{} - - [01/Dec/2026:10:{m:02}:{s:02} +0000] \"{request}\" 200 512 \"-\" \"shop\" 0.020\n",
+            "10.0.0.{} - - [01/Dec/2026:10:{m:02}:{s:02} +0000] \"{request}\" 200 512 \"-\" \"shop\" 0.100\n",
             k % 200
         ));
     };
@@ -508,7 +508,7 @@ fn compare_finds_the_knee_of_a_service_that_cannot_carry_the_peak() {
         "{out}"
     );
     assert!(
-        out.contains("GET /products/:id") && out.contains("20.0 ms"),
+        out.contains("GET /products/:id") && out.contains("100.0 ms"),
         "{out}"
     );
     let json = p.run(&[
@@ -595,4 +595,289 @@ fn compare_says_when_qa_held_twice_the_peak() {
         diff.stdout,
         diff.stderr
     );
+}
+
+/// A parsed YAML node as JSON, to look into rendered manifests.
+fn to_json(node: &envparity_config::tree::Node) -> serde_json::Value {
+    use envparity_config::tree::NodeKind;
+    match &node.kind {
+        NodeKind::Null => serde_json::Value::Null,
+        NodeKind::Bool(b) => (*b).into(),
+        NodeKind::Number(n) => serde_json::from_str(n).unwrap(),
+        NodeKind::String(s) => s.clone().into(),
+        NodeKind::List(items) => items.iter().map(to_json).collect(),
+        NodeKind::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| (k.clone(), to_json(v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+    }
+}
+
+#[test]
+fn a_k8s_job_runs_the_plan_as_indexed_shards_from_one_start() {
+    // No Kubernetes API server runs here: the manifests are checked as YAML, field by
+    // field; the sharding they call for is tested with processes above.
+    let p = Project::new();
+    fit_model(&p);
+    p.file("load.toml", "[params]\nid = \"1..50\"\n");
+    let run = p.run(&[
+        "load",
+        "k8s-job",
+        "http://qa.shop.internal:8080",
+        "--model",
+        "prod.traffic.json",
+        "--requests",
+        "load.toml",
+        "--rate",
+        "2x-peak",
+        "--shape",
+        "steps:4",
+        "--duration",
+        "5m",
+        "--connections",
+        "256",
+        "--shards",
+        "8",
+        "--image",
+        "registry.internal/envparity:0.1",
+        "--namespace",
+        "load",
+        "--env-from-secret",
+        "qa-token",
+        "-o",
+        "job.yaml",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = p.read("job.yaml");
+    let docs =
+        envparity_config::read::parse(envparity_core::snapshot::Format::Yaml, &text).unwrap();
+    assert_eq!(docs.len(), 2, "a ConfigMap and a Job");
+    let config_map = to_json(&docs[0]);
+    let job = to_json(&docs[1]);
+    assert_eq!(config_map["kind"], "ConfigMap");
+    // The model travels in the ConfigMap, whole.
+    let model: serde_json::Value =
+        serde_json::from_str(config_map["data"]["model.json"].as_str().unwrap()).unwrap();
+    assert_eq!(model["format"], "envparity-traffic-model");
+    assert_eq!(
+        config_map["data"]["requests.toml"],
+        "[params]\nid = \"1..50\"\n"
+    );
+    assert_eq!(job["kind"], "Job");
+    assert_eq!(job["metadata"]["namespace"], "load");
+    let spec = &job["spec"];
+    assert_eq!(spec["completionMode"], "Indexed");
+    assert_eq!(
+        (spec["completions"].as_u64(), spec["parallelism"].as_u64()),
+        (Some(8), Some(8))
+    );
+    let pod = &spec["template"]["spec"];
+    assert_eq!(pod["restartPolicy"], "Never");
+    let container = &pod["containers"][0];
+    assert_eq!(container["image"], "registry.internal/envparity:0.1");
+    assert_eq!(container["envFrom"][0]["secretRef"]["name"], "qa-token");
+    let args: Vec<&str> = container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    let after = |flag: &str| args[args.iter().position(|a| *a == flag).unwrap() + 1];
+    assert_eq!(args[..2], ["load", "http://qa.shop.internal:8080"]);
+    assert_eq!(after("--model"), "/plan/model.json");
+    assert_eq!(after("--requests"), "/plan/requests.toml");
+    assert_eq!(after("--shard"), "$(JOB_COMPLETION_INDEX)/8");
+    assert_eq!(after("--connections"), "32", "256 connections over 8 pods");
+    assert_eq!(after("--rate"), "2x-peak");
+    assert_eq!(after("-o"), "-");
+    // One start for all, about two minutes from now.
+    let start = after("--start-at");
+    assert!(start.ends_with('Z') && start.contains('T'), "{start}");
+    assert_eq!(
+        pod["volumes"][0]["configMap"]["name"],
+        "envparity-load-plan"
+    );
+    assert!(
+        run.stderr.contains("8 shards of 75,000 requests"),
+        "{}",
+        run.stderr
+    );
+    // A production target is refused here too.
+    p.file(
+        "envparity.toml",
+        "[environments.prod]\nurl = \"http://shop.example\"\nproduction = true\n",
+    );
+    let refused = p.run(&["load", "k8s-job", "prod", "--rate", "10", "--image", "x"]);
+    assert_eq!(refused.code, 2);
+    assert!(refused.stderr.contains("refusing"), "{}", refused.stderr);
+}
+
+/// nginx from Debian with TLS and HTTP/2, in a temporary prefix on a free port.
+struct Nginx {
+    child: std::process::Child,
+    port: u16,
+    cert: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // TERM, so the master stops its worker too (a KILL would orphan it).
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..50 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn nginx_https() -> Nginx {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (cert, key) = (d.join("cert.pem"), d.join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args([
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl is installed (scripts/test installs it)");
+    assert!(made.success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::create_dir_all(d.join("logs")).unwrap();
+    std::fs::write(
+        d.join("nginx.conf"),
+        format!(
+            "worker_processes 1;\nerror_log {d}/logs/error.log warn;\npid {d}/nginx.pid;\nevents {{ worker_connections 1024; }}\n\
+             http {{\n access_log off;\n client_body_temp_path {d}/body;\n\
+             server {{\n  listen 127.0.0.1:{port} ssl http2;\n  ssl_certificate {cert};\n  ssl_certificate_key {key};\n\
+               location / {{ return 200 \"ok\\n\"; }}\n  location /slow {{ return 503; }}\n }}\n}}\n",
+            d = d.display(),
+            cert = cert.display(),
+            key = key.display()
+        ),
+    )
+    .unwrap();
+    let child = std::process::Command::new("nginx")
+        .arg("-p")
+        .arg(d)
+        .arg("-c")
+        .arg(d.join("nginx.conf"))
+        .args(["-g", "daemon off;"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("nginx is installed (scripts/test installs nginx-light)");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Nginx {
+        child,
+        port,
+        cert,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn nginx_over_tls_and_http2_with_the_users_ca() {
+    let nginx = nginx_https();
+    let p = Project::new();
+    let url = format!("https://127.0.0.1:{}/", nginx.port);
+    let cacert = nginx.cert.display().to_string();
+    for http2 in [false, true] {
+        let mut args = vec![
+            "load",
+            url.as_str(),
+            "--rate",
+            "300",
+            "--duration",
+            "2s",
+            "--connections",
+            "4",
+            "--cacert",
+            cacert.as_str(),
+            "-o",
+            "-",
+        ];
+        if http2 {
+            args.push("--http2");
+        }
+        let run = p.run(&args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let r: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(r["protocol"], if http2 { "https/h2" } else { "https/1.1" });
+        assert_eq!(r["status"]["2xx"], 600, "{}", run.stderr);
+        let achieved = r["achieved_rate"].as_f64().unwrap();
+        assert!((achieved - 300.0).abs() / 300.0 < 0.02, "{achieved}");
+        // The summary went to stderr, the result alone to stdout.
+        assert!(run.stderr.contains("600 requests to"), "{}", run.stderr);
+    }
+    // Without the CA, every request is a TLS error, and the summary says why once.
+    let run = p.run(&[
+        "load",
+        url.as_str(),
+        "--rate",
+        "50",
+        "--duration",
+        "1s",
+        "--connections",
+        "2",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("50 failed (tls 50)"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("first tls error: TLS with 127.0.0.1: invalid peer certificate"),
+        "{}",
+        run.stdout
+    );
+    // 5xx answers count as failed, by route.
+    let run = p.run(&[
+        "load",
+        &format!("https://127.0.0.1:{}/slow", nginx.port),
+        "--rate",
+        "50",
+        "--duration",
+        "1s",
+        "--insecure",
+        "-o",
+        "slow.json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let r: serde_json::Value = serde_json::from_str(&p.read("slow.json")).unwrap();
+    assert_eq!(r["status"]["5xx"], 50);
+    assert_eq!(r["routes"][0]["route"], "/slow");
 }

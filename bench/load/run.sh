@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Load benchmark: envparity against wrk and oha, on nginx (Debian) on loopback, in one run.
+# A benchmark, not a test.
+#
+#   bench/load/run.sh            # ~4 min; figures on stdout (Markdown), progress on stderr
+#
+# 1. Closed loop, same connection count: wrk (1 and 2 threads), oha, and envparity asked for
+#    far more than it can send (so it sends as fast as its connections allow).
+# 2. Open model at fractions of that maximum: envparity's achieved rate against the target
+#    (goal: within 1 % up to 90 % of the maximum), its p50/p99, and CPU per request; oha at
+#    the same rate (`-q`, with its latency correction) beside it.
+#
+# Environment (all optional):
+#   BENCH_SECONDS      seconds per run (10)
+#   BENCH_CONNECTIONS  connections for every tool (64)
+#   SKIP_BUILD=1       use the existing target/release/envparity
+#   ENVPARITY_BIN      use this binary instead (no build)
+#
+# Needs nginx and wrk (apt-get install nginx-light wrk; installed here if missing, as root)
+# and oha (cargo install --locked oha; installed here if missing, which takes minutes).
+# Exit status 2 when something could not run.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+seconds="${BENCH_SECONDS:-10}"
+conns="${BENCH_CONNECTIONS:-64}"
+work="$(mktemp -d "${TMPDIR:-/tmp}/envparity-load-bench.XXXXXX")"
+
+log() { echo "bench: $*" >&2; }
+die() { echo "bench: error: $*" >&2; exit 2; }
+
+nginx_pid=""
+cleanup() {
+    if [[ -n "$nginx_pid" ]]; then kill "$nginx_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# ---- tools ------------------------------------------------------------------------------
+if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
+    if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+        log "installing nginx-light and wrk…"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk >/dev/null \
+            || die "apt-get install nginx-light wrk failed"
+    else
+        die "needs nginx and wrk: apt-get install nginx-light wrk"
+    fi
+fi
+if ! command -v oha >/dev/null; then
+    log "installing oha (cargo install --locked oha; a few minutes)…"
+    cargo install --locked oha >/dev/null 2>&1 || log "oha could not be installed: its rows are left out"
+fi
+command -v /usr/bin/time >/dev/null || die "needs /usr/bin/time (apt-get install time)"
+bin="${ENVPARITY_BIN:-$root/target/release/envparity}"
+if [[ "${SKIP_BUILD:-0}" != 1 && -z "${ENVPARITY_BIN:-}" ]]; then
+    log "building envparity (release)…"
+    (cd "$root" && cargo build --release -q -p envparity) || die "cargo build failed"
+fi
+[[ -x "$bin" ]] || die "no binary at $bin"
+
+# ---- nginx on loopback ------------------------------------------------------------------
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$work/nginx/logs"
+cat >"$work/nginx/nginx.conf" <<EOF
+worker_processes 1;
+error_log $work/nginx/logs/error.log warn;
+pid $work/nginx/nginx.pid;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    keepalive_timeout 120s;
+    server {
+        listen 127.0.0.1:$port;
+        location / { return 200 "ok\n"; }
+    }
+}
+EOF
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
+nginx_pid=$!
+for _ in $(seq 50); do
+    curl -sf "http://127.0.0.1:$port/" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+curl -sf "http://127.0.0.1:$port/" >/dev/null || die "nginx did not start"
+url="http://127.0.0.1:$port/"
+log "nginx $(nginx -v 2>&1 | sed 's/.*\///') on $url, 1 worker; $seconds s per run, $conns connections"
+
+# CPU seconds (user+sys) of a command, written to $work/cpu.
+timed() { /usr/bin/time -f "%U %S" -o "$work/cpu" "$@"; }
+cpu() { awk '{ printf "%.2f", $1 + $2 }' "$work/cpu"; }
+
+rows=()
+row() { rows+=("$1"); }
+
+# ---- 1. closed loop ---------------------------------------------------------------------
+log "closed loop: wrk…"
+timed wrk -t1 -c"$conns" -d"${seconds}s" "$url" >"$work/wrk1.txt"
+wrk1=$(awk '/Requests\/sec/ { print $2 }' "$work/wrk1.txt")
+row "| wrk 4.1, 1 thread, closed loop | $conns | $(printf '%.0f' "$wrk1") | $(awk '/Latency/ { print $2 }' "$work/wrk1.txt") (avg, from its own sends) | $(cpu) |"
+timed wrk -t2 -c"$conns" -d"${seconds}s" "$url" >"$work/wrk2.txt"
+wrk2=$(awk '/Requests\/sec/ { print $2 }' "$work/wrk2.txt")
+row "| wrk 4.1, 2 threads, closed loop | $conns | $(printf '%.0f' "$wrk2") | $(awk '/Latency/ { print $2 }' "$work/wrk2.txt") (avg) | $(cpu) |"
+have_oha=0
+if command -v oha >/dev/null; then
+    have_oha=1
+    log "closed loop: oha…"
+    timed oha -c "$conns" -z "${seconds}s" --no-tui --output-format json "$url" >"$work/oha.json"
+    read -r oha_rps oha_p50 oha_p99 < <(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["latencyPercentiles"]
+print(d["summary"]["requestsPerSec"], p["p50"], p["p99"])' "$work/oha.json")
+    row "| oha $(oha --version | awk '{print $2}'), closed loop | $conns | $(printf '%.0f' "$oha_rps") | p50 $(python3 -c "print(f'{$oha_p50*1e3:.2f} ms')"), p99 $(python3 -c "print(f'{$oha_p99*1e3:.2f} ms')") | $(cpu) |"
+fi
+log "closed loop: envparity (asked for 1,000,000 req/s: it sends as fast as its connections allow)…"
+timed "$bin" load "$url" --rate 1000000 --max-rate 1000000 --duration "${seconds}s" \
+    --connections "$conns" -o "$work/ep-max.json" >/dev/null 2>"$work/ep-max.err" || true
+read -r ep_max ep_sent ep_p50 ep_p99 < <(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+# Answered requests over the run: the closed-loop throughput.
+print(d["completed"] / d["duration_seconds"], d["sent"], d["service_time"]["p50"], d["service_time"]["p99"])' "$work/ep-max.json")
+row "| envparity, as fast as it can | $conns | $(printf '%.0f' "$ep_max") | service p50 $(python3 -c "print(f'{$ep_p50*1e3:.2f} ms')"), p99 $(python3 -c "print(f'{$ep_p99*1e3:.2f} ms')") | $(cpu) |"
+
+echo "## Closed loop: nginx on loopback, $conns connections, ${seconds} s each"
+echo
+echo "| tool | connections | req/s | latency | CPU s |"
+echo "|:--|--:|--:|:--|--:|"
+printf '%s\n' "${rows[@]}"
+echo
+
+# ---- 2. open model at fractions of the maximum ------------------------------------------
+max=$(python3 -c "print(max($wrk1, $wrk2, $ep_max))")
+echo "## Open model: fractions of the closed-loop maximum ($(printf '%.0f' "$max") req/s)"
+echo
+echo "| tool | target req/s | achieved req/s | off by | late > 1 ms | p50 | p99 | CPU s | CPU µs per request |"
+echo "|:--|--:|--:|--:|--:|--:|--:|--:|--:|"
+for fraction in 0.25 0.5 0.75 0.9; do
+    rate=$(python3 -c "print(int($max * $fraction))")
+    log "open model: envparity at $rate req/s…"
+    timed "$bin" load "$url" --rate "$rate" --max-rate 1000000 --duration "${seconds}s" \
+        --connections "$conns" -o "$work/ep-$fraction.json" >/dev/null 2>&1 || true
+    python3 - "$work/ep-$fraction.json" "$rate" "$(cpu)" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1])); rate = float(sys.argv[2]); cpu = float(sys.argv[3])
+off = (d["achieved_rate"] - rate) / rate * 100
+ms = lambda s: f"{s*1e3:.2f} ms"
+print(f"| envparity | {rate:,.0f} | {d['achieved_rate']:,.1f} | {off:+.2f} % | {d['late']:,} | {ms(d['latency']['p50'])} | {ms(d['latency']['p99'])} | {cpu:.2f} | {cpu/max(d['sent'],1)*1e6:.1f} |")
+EOF
+    if [[ $have_oha == 1 ]]; then
+        log "open model: oha at $rate req/s…"
+        timed oha -c "$conns" -q "$rate" --latency-correction -z "${seconds}s" --no-tui \
+            --output-format json "$url" >"$work/oha-$fraction.json" || true
+        python3 - "$work/oha-$fraction.json" "$rate" "$(cpu)" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1])); rate = float(sys.argv[2]); cpu = float(sys.argv[3])
+s = d["summary"]; p = d["latencyPercentiles"]
+got = s["requestsPerSec"]; n = got * s["total"]
+off = (got - rate) / rate * 100
+ms = lambda x: f"{x*1e3:.2f} ms"
+print(f"| oha -q (latency correction) | {rate:,.0f} | {got:,.1f} | {off:+.2f} % | | {ms(p['p50'])} | {ms(p['p99'])} | {cpu:.2f} | {cpu/max(n,1)*1e6:.1f} |")
+EOF
+    fi
+done
+echo
+echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2/1048576 }' /proc/meminfo); nginx, the tool and this script share them."
