@@ -48,9 +48,14 @@ pub struct RunResult {
     /// Sent more than 1 ms after their intended time: the generator fell behind, or every
     /// connection was busy.
     pub late: u64,
-    /// Sent more than 50 ms after their intended time: far behind, not jitter.
+    /// Sent more than 50 ms after their intended time while a connection was free: the
+    /// generator fell behind (not jitter, not the target).
     #[serde(default)]
     pub behind: u64,
+    /// Sent more than 50 ms late because every connection was waiting on the target: the
+    /// open model's queue, counted in those requests' latency.
+    #[serde(default)]
+    pub waited: u64,
     /// Requests sent per second, over the window from the first send to the last.
     pub achieved_rate: f64,
     /// `2xx`… counts.
@@ -154,9 +159,12 @@ pub struct TimelinePoint {
     /// Answered 5xx, or not answered (connect, timeout, reset…).
     pub failed: u64,
     pub late: u64,
-    /// Sent more than 50 ms late.
+    /// Sent more than 50 ms late with a connection free (the generator), or because every
+    /// connection was busy (the target).
     #[serde(default)]
     pub behind: u64,
+    #[serde(default)]
+    pub waited: u64,
     pub latency: Summary,
     /// HdrHistogram V2 + base64 (2 significant digits), so steps merge across shards.
     pub histogram: String,
@@ -171,7 +179,7 @@ impl TimelinePoint {
 /// When a step counts as past the knee.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Limits {
-    /// p99 latency above this; `None`: three times the run's own median p99 at low load
+    /// p99 latency above this; `None`: three times the run's own best p99 at low load
     /// (steps at most half its top rate), and at least 100 ms.
     pub p99_seconds: Option<f64>,
     /// Failed requests above this share.
@@ -205,8 +213,9 @@ pub fn knee(timeline: &Timeline, limits: &Limits) -> (f64, Option<Knee>) {
     let points = &timeline.points;
     let top = points.iter().map(|p| p.target_rps).fold(0.0, f64::max);
     let limit = limits.p99_seconds.unwrap_or_else(|| {
-        // The run's own p99 at low load: the median p99 of the steps at most half the top
-        // rate (one bad step there does not move it), or the first step's.
+        // The run's own p99 at low load: the best p99 of the steps at most half the top
+        // rate (a target already past its knee there does not raise it), or the first
+        // step's.
         let mut low: Vec<f64> = points
             .iter()
             .filter(|p| p.completed > 0 && p.target_rps <= top / 2.0)
@@ -214,7 +223,7 @@ pub fn knee(timeline: &Timeline, limits: &Limits) -> (f64, Option<Knee>) {
             .collect();
         low.sort_by(f64::total_cmp);
         let base = low
-            .get(low.len() / 2)
+            .first()
             .copied()
             .or_else(|| {
                 points
@@ -326,7 +335,7 @@ pub struct LoadComparison {
     pub run_target_rps: f64,
     pub run_achieved_rps: f64,
     /// Of the sends up to the knee (or in the whole run), how many left more than 50 ms
-    /// late (far behind; jitter of a millisecond or two is not counted here).
+    /// late with a connection free: the generator's own lag, not the target's queue.
     pub run_late_share: f64,
     pub p99_limit: f64,
     pub error_limit: f64,
@@ -436,7 +445,7 @@ pub fn compare_run(
             (
                 Headroom::Unknown,
                 format!(
-                    "{at}; but {} of sends left over 50 ms late, so the generator may be what gave way: rerun with more --connections or shards",
+                    "{at}; but {} of sends left over 50 ms late with a connection free, so the generator may be what gave way: rerun it on a quieter machine or in shards",
                     crate::fidelity::percent(late_share)
                 ),
             )
@@ -471,7 +480,7 @@ pub fn compare_run(
             (
                 Headroom::Unknown,
                 format!(
-                    "{held_text}; but {} of sends left over 50 ms late: the target rate was not held",
+                    "{held_text}; but {} of sends left over 50 ms late with a connection free: the generator did not hold the target rate",
                     crate::fidelity::percent(late_share)
                 ),
             )
@@ -706,6 +715,7 @@ mod tests {
             failed,
             late: 0,
             behind: 0,
+            waited: 0,
             latency: Summary {
                 p99,
                 ..Summary::default()
@@ -732,7 +742,7 @@ mod tests {
             point(600.0, 1.200, 0),
         ]);
         let (limit, found) = knee(&t, &Limits::default());
-        // 3 × the worst low-load p99 (30 ms) is under the 100 ms floor.
+        // 3 × the best low-load p99 (20 ms) is under the 100 ms floor.
         assert_eq!(limit, 0.1);
         let found = found.unwrap();
         assert_eq!(found.rps, 500.0);

@@ -129,6 +129,7 @@ pub fn merge(parts: &[RunResult]) -> Result<RunResult, String> {
     out.completed = 0;
     out.late = 0;
     out.behind = 0;
+    out.waited = 0;
     out.bytes_received = 0;
     out.achieved_rate = 0.0;
     out.status.clear();
@@ -142,6 +143,7 @@ pub fn merge(parts: &[RunResult]) -> Result<RunResult, String> {
         out.completed += p.completed;
         out.late += p.late;
         out.behind += p.behind;
+        out.waited += p.waited;
         out.bytes_received += p.bytes_received;
         // Shards send side by side over the same window: their rates add.
         out.achieved_rate += p.achieved_rate;
@@ -194,6 +196,7 @@ pub fn merge(parts: &[RunResult]) -> Result<RunResult, String> {
                 empty.failed = 0;
                 empty.late = 0;
                 empty.behind = 0;
+                empty.waited = 0;
                 points.push((empty, new_step_histogram()));
             }
             let (q, h) = &mut points[k];
@@ -203,6 +206,7 @@ pub fn merge(parts: &[RunResult]) -> Result<RunResult, String> {
             q.failed += t.failed;
             q.late += t.late;
             q.behind += t.behind;
+            q.waited += t.waited;
             add(h, &t.histogram, "timeline histogram")?;
         }
     }

@@ -58,10 +58,10 @@ pub struct Live {
     pub sent: u64,
     pub completed: u64,
     pub failed: u64,
-    /// The schedule's rate now (whole run), and what this process sent in the last step.
+    /// The schedule's rate now (whole run), and what this process sent in the last second.
     pub target_rps: f64,
     pub sent_rps: f64,
-    /// Latency of the last whole step.
+    /// Latency of the responses of the last second.
     pub p50: f64,
     pub p99: f64,
 }
@@ -137,11 +137,17 @@ struct Shared {
     step_sent: Vec<AtomicU64>,
     step_late: Vec<AtomicU64>,
     step_behind: Vec<AtomicU64>,
+    step_waited: Vec<AtomicU64>,
     sent: AtomicU64,
     completed: AtomicU64,
     failed: AtomicU64,
+    /// Latencies of responses since the progress line last read them.
+    recent: Mutex<Histogram<u64>>,
     late: AtomicU64,
     behind: AtomicU64,
+    waited: AtomicU64,
+    /// Workers with a request in flight.
+    busy: AtomicU64,
     /// Nanoseconds after the start of the first and the last send.
     first_sent: AtomicU64,
     last_sent: AtomicU64,
@@ -187,11 +193,15 @@ pub fn run(
         step_sent: (0..step_count).map(|_| AtomicU64::new(0)).collect(),
         step_late: (0..step_count).map(|_| AtomicU64::new(0)).collect(),
         step_behind: (0..step_count).map(|_| AtomicU64::new(0)).collect(),
+        step_waited: (0..step_count).map(|_| AtomicU64::new(0)).collect(),
         sent: AtomicU64::new(0),
         completed: AtomicU64::new(0),
         failed: AtomicU64::new(0),
+        recent: Mutex::new(new_step_histogram()),
         late: AtomicU64::new(0),
         behind: AtomicU64::new(0),
+        waited: AtomicU64::new(0),
+        busy: AtomicU64::new(0),
         first_sent: AtomicU64::new(u64::MAX),
         last_sent: AtomicU64::new(0),
     });
@@ -260,15 +270,21 @@ pub fn run(
     let reporter = {
         let (shared, finished, schedule) = (shared.clone(), finished.clone(), schedule.clone());
         std::thread::spawn(move || {
-            let mut last = 0u64;
+            let (mut last, mut last_sent, mut last_at) = (0u64, 0u64, start);
             while !finished.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(100));
-                let elapsed = Instant::now()
-                    .saturating_duration_since(start)
-                    .as_secs_f64();
+                let now = Instant::now();
+                let elapsed = now.saturating_duration_since(start).as_secs_f64();
                 if (elapsed as u64) > last && !finished.load(Ordering::Relaxed) {
                     last = elapsed as u64;
-                    progress(&live(&shared, &schedule, elapsed, step_seconds));
+                    let mut l = live(&shared, &schedule, elapsed);
+                    let window = now
+                        .saturating_duration_since(last_at)
+                        .as_secs_f64()
+                        .max(1e-3);
+                    l.sent_rps = l.sent.saturating_sub(last_sent) as f64 / window;
+                    (last_sent, last_at) = (l.sent, now);
+                    progress(&l);
                 }
             }
         })
@@ -298,6 +314,7 @@ pub fn run(
                 step_seconds,
                 timeout: plan.timeout,
                 deadline: start + Duration::from_secs_f64(schedule.duration()) + GRACE,
+                workers,
                 next: next.clone(),
                 released: released.clone(),
                 stop: stop.clone(),
@@ -405,6 +422,8 @@ struct Worker {
     step_seconds: f64,
     timeout: Duration,
     deadline: Instant,
+    /// How many workers there are (connections, or connections × streams).
+    workers: usize,
     next: Arc<AtomicU64>,
     released: Arc<Semaphore>,
     stop: Arc<AtomicBool>,
@@ -439,6 +458,7 @@ impl Worker {
             let step =
                 ((due_seconds / self.step_seconds) as usize).min(self.shared.steps.len() - 1);
             let sent_at = Instant::now();
+            self.shared.busy.fetch_add(1, Ordering::Relaxed);
             self.count_send(request.route, step, due, sent_at);
             let outcome = tokio::time::timeout(self.timeout, async {
                 match self.connector.protocol {
@@ -474,6 +494,7 @@ impl Worker {
                 http1 = None;
             }
             self.record(request.route, step, due, sent_at, outcome);
+            self.shared.busy.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
@@ -487,8 +508,16 @@ impl Worker {
             s.late.fetch_add(1, Ordering::Relaxed);
             s.step_late[step].fetch_add(1, Ordering::Relaxed);
             if lag > BEHIND {
-                s.behind.fetch_add(1, Ordering::Relaxed);
-                s.step_behind[step].fetch_add(1, Ordering::Relaxed);
+                // Every other worker busy: this request waited for a connection (the
+                // target's queue). Some idle: it waited for the generator.
+                let others_busy = s.busy.load(Ordering::Relaxed).saturating_sub(1);
+                if others_busy + 1 >= self.workers as u64 {
+                    s.waited.fetch_add(1, Ordering::Relaxed);
+                    s.step_waited[step].fetch_add(1, Ordering::Relaxed);
+                } else {
+                    s.behind.fetch_add(1, Ordering::Relaxed);
+                    s.step_behind[step].fetch_add(1, Ordering::Relaxed);
+                }
             }
         }
         let at = sent_at.saturating_duration_since(self.start).as_nanos() as u64;
@@ -538,6 +567,13 @@ impl Worker {
                 let _ = t.histogram.record(latency);
             }
         }
+        if outcome.is_ok() {
+            let _ = s
+                .recent
+                .lock()
+                .expect("no panics while holding it")
+                .record(latency);
+        }
         if failed {
             s.failed.fetch_add(1, Ordering::Relaxed);
         }
@@ -547,22 +583,19 @@ impl Worker {
     }
 }
 
-fn live(shared: &Shared, schedule: &Schedule, elapsed: f64, step_seconds: f64) -> Live {
-    let last = ((elapsed / step_seconds) as usize)
-        .saturating_sub(1)
-        .min(shared.steps.len() - 1);
+fn live(shared: &Shared, schedule: &Schedule, elapsed: f64) -> Live {
     let (p50, p99) = {
-        let t = shared.steps[last]
-            .lock()
-            .expect("no panics while holding it");
-        if t.histogram.is_empty() {
+        let mut h = shared.recent.lock().expect("no panics while holding it");
+        let quantiles = if h.is_empty() {
             (0.0, 0.0)
         } else {
             (
-                t.histogram.value_at_quantile(0.5) as f64 / 1e6,
-                t.histogram.value_at_quantile(0.99) as f64 / 1e6,
+                h.value_at_quantile(0.5) as f64 / 1e6,
+                h.value_at_quantile(0.99) as f64 / 1e6,
             )
-        }
+        };
+        h.reset();
+        quantiles
     };
     Live {
         elapsed,
@@ -570,7 +603,7 @@ fn live(shared: &Shared, schedule: &Schedule, elapsed: f64, step_seconds: f64) -
         completed: shared.completed.load(Ordering::Relaxed),
         failed: shared.failed.load(Ordering::Relaxed),
         target_rps: schedule.rate_at(elapsed),
-        sent_rps: shared.step_sent[last].load(Ordering::Relaxed) as f64 / step_seconds,
+        sent_rps: 0.0,
         p50,
         p99,
     }
@@ -647,6 +680,7 @@ fn assemble(
                 failed: t.failed,
                 late: shared.step_late[k].load(Ordering::Relaxed),
                 behind: shared.step_behind[k].load(Ordering::Relaxed),
+                waited: shared.step_waited[k].load(Ordering::Relaxed),
                 latency: summary(&t.histogram),
                 histogram: encode(&t.histogram),
             }
@@ -686,6 +720,7 @@ fn assemble(
         completed: shared.completed.load(Ordering::Relaxed),
         late: shared.late.load(Ordering::Relaxed),
         behind: shared.behind.load(Ordering::Relaxed),
+        waited: shared.waited.load(Ordering::Relaxed),
         achieved_rate,
         status,
         errors,

@@ -103,10 +103,14 @@ fn run_load(config: Option<&Path>, command: &LoadCommand, printer: &Printer) -> 
             ));
         } else {
             printer.warn(&format!(
-                "{} of {} scheduled requests were not sent by the end of --duration: the generator or its {} connections could not keep up (more --connections, or shards)",
+                "{} of {} scheduled requests were not sent by the end of --duration: {}",
                 thousands(result.scheduled - result.sent),
                 thousands(result.scheduled),
-                args.plan.connections
+                if result.waited > result.behind {
+                    format!("all {} connections were waiting on the target (its queue is in the latency)", args.plan.connections)
+                } else {
+                    "the generator fell behind (a busy machine? try shards)".to_string()
+                }
             ));
         }
     }
@@ -425,11 +429,12 @@ pub fn summary(r: &RunResult) -> String {
     );
     let _ = writeln!(
         out,
-        "sent {} of {} scheduled at {:.1} req/s; {} late (> 1 ms, {} > 50 ms), {} answered, {} failed{}",
+        "sent {} of {} scheduled at {:.1} req/s; {} late (> 1 ms; > 50 ms: {} waiting for a free connection, {} for the generator), {} answered, {} failed{}",
         thousands(r.sent),
         thousands(r.scheduled),
         r.achieved_rate,
         thousands(r.late),
+        thousands(r.waited),
         thousands(r.behind),
         thousands(r.completed),
         thousands(failed),
@@ -467,7 +472,8 @@ pub fn summary(r: &RunResult) -> String {
     if r.routes.len() > 1 {
         let _ = writeln!(
             out,
-            "\n  share  sent     2xx     4xx     5xx  errors  p50        p99        route"
+            "\n  {:>6} {:>7} {:>7} {:>7} {:>7} {:>7}  {:<10} {:<10} route",
+            "share", "sent", "2xx", "4xx", "5xx", "errors", "p50", "p99"
         );
         let total: u64 = r.routes.iter().map(|x| x.sent).sum::<u64>().max(1);
         for x in r.routes.iter().take(20) {

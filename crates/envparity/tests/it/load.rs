@@ -158,7 +158,8 @@ fn ctrl_c_stops_within_a_second_and_keeps_a_partial_result() {
     );
 }
 
-/// A server on 127.0.0.1 that records each request's line (`GET /a HTTP/1.1`) and, if
+/// A server on 127.0.0.1 that records each request's head (`GET /a HTTP/1.1` and its
+/// headers) and, if
 /// `work` is set, holds one global lock for that long per request: a service with a
 /// capacity of 1/work requests per second, whatever the connection count.
 fn serve_recording(work: Option<Duration>) -> (u16, Arc<Mutex<Vec<String>>>) {
@@ -194,10 +195,7 @@ fn serve_recording(work: Option<Duration>) -> (u16, Arc<Mutex<Vec<String>>>) {
                             break;
                         }
                         have.drain(..end + 4 + length);
-                        record
-                            .lock()
-                            .unwrap()
-                            .push(head.lines().next().unwrap_or_default().to_string());
+                        record.lock().unwrap().push(head);
                         if let Some(work) = work {
                             let _held = busy.lock().unwrap();
                             std::thread::sleep(work);
@@ -260,7 +258,8 @@ fn fit_model(p: &Project) {
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
-fn route_of(line: &str) -> &'static str {
+fn route_of(head: &str) -> &'static str {
+    let line = head.lines().next().unwrap_or_default();
     let path = line.split(' ').nth(1).unwrap_or_default();
     match (line.split(' ').next().unwrap_or_default(), path) {
         ("GET", p) if p.starts_with("/products/") => "GET /products/:id",
@@ -880,4 +879,100 @@ fn nginx_over_tls_and_http2_with_the_users_ca() {
     let r: serde_json::Value = serde_json::from_str(&p.read("slow.json")).unwrap();
     assert_eq!(r["status"]["5xx"], 50);
     assert_eq!(r["routes"][0]["route"], "/slow");
+}
+
+#[test]
+fn a_secret_header_reaches_the_server_and_no_output() {
+    let (port, seen) = serve_recording(None);
+    let mut p = Project::new();
+    fit_model(&p);
+    p.set_env("QA_TOKEN", "CANARY-7f3a9c");
+    p.file(
+        "load.toml",
+        "[headers]\nAuthorization = \"Bearer ${QA_TOKEN}\"\n\n[[request]]\nroute = \"POST /cart/items\"\nheaders = { \"X-Api-Key\" = \"${QA_TOKEN}\" }\nbody = '{\"sku\": 1}'\n",
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    let run = p.run(&[
+        "load",
+        &url,
+        "--model",
+        "prod.traffic.json",
+        "--requests",
+        "load.toml",
+        "--rate",
+        "100",
+        "--duration",
+        "1s",
+        "-o",
+        "run.json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let heads = seen.lock().unwrap().clone();
+    assert!(
+        heads
+            .iter()
+            .all(|h| h.contains("Authorization: Bearer CANARY-7f3a9c")),
+        "every request carries it"
+    );
+    assert!(
+        heads
+            .iter()
+            .any(|h| h.starts_with("POST /cart/items") && h.contains("X-Api-Key: CANARY-7f3a9c"))
+    );
+    for text in [
+        run.stdout.as_str(),
+        run.stderr.as_str(),
+        &p.read("run.json"),
+    ] {
+        assert!(!text.contains("CANARY"), "the header's value leaked");
+    }
+    // The same through compare's reports and a job's manifests.
+    for format in ["text", "json", "markdown", "html", "sarif", "junit"] {
+        let out = p.run(&[
+            "traffic",
+            "compare",
+            "prod.traffic.json",
+            "run.json",
+            "--format",
+            format,
+        ]);
+        assert!(
+            !out.stdout.contains("CANARY") && !out.stderr.contains("CANARY"),
+            "{format}"
+        );
+    }
+    let job = p.run(&[
+        "load",
+        "k8s-job",
+        &url,
+        "--model",
+        "prod.traffic.json",
+        "--requests",
+        "load.toml",
+        "--image",
+        "x",
+    ]);
+    assert_eq!(job.code, 0, "{}", job.stderr);
+    assert!(
+        !job.stdout.contains("CANARY") && job.stdout.contains("${QA_TOKEN}"),
+        "the pod reads it from its Secret"
+    );
+    // Unset, the variable is named, never guessed at.
+    p.unset_env("QA_TOKEN");
+    let run = p.run(&[
+        "load",
+        &url,
+        "--requests",
+        "load.toml",
+        "--rate",
+        "10",
+        "--duration",
+        "1s",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("${QA_TOKEN} is not set"),
+        "{}",
+        run.stderr
+    );
 }
