@@ -39,6 +39,8 @@ pub struct Plan {
     pub precise: bool,
     /// The schedule's origin, shared by the shards of one run; `None`: now.
     pub start_at: Option<SystemTime>,
+    /// Runtime threads sending and receiving (the dispatcher has one of its own).
+    pub threads: usize,
     pub model: Option<envparity_core::load::ModelRef>,
 }
 
@@ -234,7 +236,7 @@ pub fn run(
         }
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(plan.threads.max(1))
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
@@ -254,15 +256,15 @@ pub fn run(
         );
         let precise = plan.precise;
         std::thread::spawn(move || {
-            dispatch(
-                &schedule,
+            let dispatcher = Dispatcher {
+                schedule: &schedule,
                 shard,
                 mine,
                 start,
                 precise,
-                &released,
-                &[&stop, &finished],
-            );
+                workers,
+            };
+            dispatcher.run(&released, &[&stop, &finished]);
             // Wake every waiting worker: each then finds the schedule done (or the stop).
             released.add_permits(workers);
         })
@@ -366,48 +368,67 @@ fn step_for(duration: f64) -> f64 {
 }
 
 /// Releases this shard's requests at their due times.
-fn dispatch(
-    schedule: &Schedule,
+struct Dispatcher<'a> {
+    schedule: &'a Schedule,
     shard: ShardPlan,
     mine: u64,
     start: Instant,
     precise: bool,
-    released: &Semaphore,
-    stops: &[&AtomicBool],
-) {
-    let due = |k: u64| start + Duration::from_secs_f64(schedule.due(shard.global(k)));
-    let mut k = 0u64;
-    while k < mine {
-        if stops.iter().any(|s| s.load(Ordering::Relaxed)) {
-            return;
-        }
-        let next_due = due(k);
-        let now = Instant::now();
-        if next_due > now {
-            let wait = next_due - now;
-            if precise && wait <= Duration::from_micros(200) {
-                while Instant::now() < next_due {
-                    std::hint::spin_loop();
-                }
-            } else {
-                // Short enough to notice a stop; in precise mode wake early and spin.
-                let slack = if precise {
-                    Duration::from_micros(150)
-                } else {
-                    Duration::ZERO
-                };
-                std::thread::sleep(wait.saturating_sub(slack).min(Duration::from_millis(100)));
+    /// Workers taking the released requests.
+    workers: usize,
+}
+
+impl Dispatcher<'_> {
+    fn run(&self, released: &Semaphore, stops: &[&AtomicBool]) {
+        let Dispatcher {
+            schedule,
+            shard,
+            mine,
+            start,
+            precise,
+            workers,
+        } = *self;
+        let due = |k: u64| start + Duration::from_secs_f64(schedule.due(shard.global(k)));
+        let mut k = 0u64;
+        while k < mine {
+            if stops.iter().any(|s| s.load(Ordering::Relaxed)) {
+                return;
+            }
+            // Far more released than there are workers to take them: the workers are the limit
+            // (a saturated target, or a rate no machine holds). Releasing more now would only
+            // burn the CPU the workers need; they are all late and counted so already.
+            if released.available_permits() > 4 * workers {
+                std::thread::sleep(Duration::from_micros(500));
                 continue;
             }
+            let next_due = due(k);
+            let now = Instant::now();
+            if next_due > now {
+                let wait = next_due - now;
+                if precise && wait <= Duration::from_micros(200) {
+                    while Instant::now() < next_due {
+                        std::hint::spin_loop();
+                    }
+                } else {
+                    // Short enough to notice a stop; in precise mode wake early and spin.
+                    let slack = if precise {
+                        Duration::from_micros(150)
+                    } else {
+                        Duration::ZERO
+                    };
+                    std::thread::sleep(wait.saturating_sub(slack).min(Duration::from_millis(100)));
+                    continue;
+                }
+            }
+            // Everything due by now goes at once: at high rates one wake releases several.
+            let now = Instant::now();
+            let mut count = 0;
+            while k < mine && due(k) <= now {
+                k += 1;
+                count += 1;
+            }
+            released.add_permits(count);
         }
-        // Everything due by now goes at once: at high rates one wake releases several.
-        let now = Instant::now();
-        let mut count = 0;
-        while k < mine && due(k) <= now {
-            k += 1;
-            count += 1;
-        }
-        released.add_permits(count);
     }
 }
 

@@ -86,6 +86,7 @@ fn plan(port: u16, rate: f64, seconds: u64, connections: usize) -> Plan {
         timeout: Duration::from_secs(5),
         precise: false,
         start_at: None,
+        threads: 2,
         model: None,
     }
 }

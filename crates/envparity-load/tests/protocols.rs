@@ -166,6 +166,7 @@ fn go(url: &str, protocol: Protocol, tls: TlsOptions) -> envparity_load::result:
         timeout: Duration::from_secs(5),
         precise: false,
         start_at: None,
+        threads: 2,
         model: None,
     };
     run(&plan, Arc::new(AtomicBool::new(false)), |_| {}).unwrap()

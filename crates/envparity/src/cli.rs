@@ -121,6 +121,10 @@ pub struct LoadArgs {
     /// microseconds of schedule, at the cost of one busy core.
     #[arg(long)]
     pub precise: bool,
+    /// Threads sending and receiving (default: one per core). On a machine shared with
+    /// the target, fewer can be faster.
+    #[arg(long)]
+    pub threads: Option<usize>,
     /// Send load to an environment marked `production = true` anyway.
     #[arg(long)]
     pub i_know_this_is_production: bool,

@@ -50,7 +50,7 @@ fn run_load(config: Option<&Path>, command: &LoadCommand, printer: &Printer) -> 
             shard.count
         );
     }
-    let plan = build_plan(
+    let mut plan = build_plan(
         project.as_ref(),
         &args.plan,
         &url,
@@ -59,6 +59,9 @@ fn run_load(config: Option<&Path>, command: &LoadCommand, printer: &Printer) -> 
         args.precise,
         printer,
     )?;
+    if let Some(t) = args.threads {
+        plan.threads = t.clamp(1, 256);
+    }
     printer.info(&format!(
         "load: {} requests{} to {} over {}: {}",
         thousands(shard.share_of(plan.schedule.total())),
@@ -289,6 +292,7 @@ fn build_plan(
         timeout,
         precise,
         start_at,
+        threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
         model: model_ref,
     })
 }
