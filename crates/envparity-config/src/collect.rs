@@ -67,11 +67,13 @@ struct Candidate {
 pub fn collect(options: &CollectOptions) -> ConfigSnapshot {
     let mut errors = Vec::new();
     let mut candidates: Vec<Candidate> = Vec::new();
+    // Files two globs both match are read once (a set: estates have thousands of files).
+    let mut seen = std::collections::HashSet::new();
     for glob in &options.environment.config {
         match expand(options.root, glob) {
             Ok(found) => {
                 for c in found {
-                    if !candidates.iter().any(|have| have.source == c.source) {
+                    if seen.insert(c.source.clone()) {
                         candidates.push(c);
                     }
                 }
