@@ -86,10 +86,6 @@ impl Flattener<'_> {
         self.name_class(name).0
     }
 
-    fn reference_name(&self, name: &str) -> bool {
-        self.name_class(name).1
-    }
-
     pub fn flatten(&self, format: Format, documents: &[Node]) -> Flat {
         let mut flat = Flat::default();
         // .env, properties and INI keys are already flat names: keep them whole.
@@ -213,24 +209,31 @@ impl Flattener<'_> {
             }
             NodeKind::Map(fields) => {
                 // `{name: DB_PASSWORD, value: …}` (Kubernetes env vars and the like): the
-                // secret's name is a sibling of its value.
-                let named_secret = ["name", "key"]
-                    .iter()
-                    .filter_map(|k| node.get(k).and_then(Node::as_str))
-                    .any(|name| self.secret_name(name));
+                // secret's name is a sibling of its value. Only looked up where it can
+                // matter: most maps have no `value`, and their `name`s (containers,
+                // ports, volumes) are mostly unique, so they would miss the name cache.
+                let named_secret = secret == Secrecy::No
+                    && fields.iter().any(|(k, _)| k == "value")
+                    && ["name", "key"]
+                        .iter()
+                        .filter_map(|k| node.get(k).and_then(Node::as_str))
+                        .any(|name| self.secret_name(name));
                 for (key, value) in fields {
                     let len = path.len();
                     push_segment(path, key, raw_keys);
                     let child_secret = match secret {
                         Secrecy::Always => Secrecy::Always,
-                        _ if self.reference_name(key) => Secrecy::No,
-                        Secrecy::Inherited => Secrecy::Inherited,
-                        Secrecy::No
-                            if self.secret_name(key) || (named_secret && key == "value") =>
-                        {
-                            Secrecy::Inherited
+                        _ => {
+                            // One cache lookup for both questions.
+                            let (secret_name, reference_name) = self.name_class(key);
+                            match secret {
+                                _ if reference_name => Secrecy::No,
+                                Secrecy::No if secret_name || (named_secret && key == "value") => {
+                                    Secrecy::Inherited
+                                }
+                                other => other,
+                            }
                         }
-                        Secrecy::No => Secrecy::No,
                     };
                     self.walk(value, path, child_secret, raw_keys, out);
                     path.truncate(len);
