@@ -236,13 +236,19 @@ fn may_break_a_rule(name: &str, value: &Value) -> bool {
     // A default credential is told by the value alone; so is an `sslmode=disable` (and
     // the like) inside a value.
     let contains_ssl = |t: &str| {
-        t.as_bytes()
-            .windows(3)
-            .any(|w| w.eq_ignore_ascii_case(b"ssl"))
+        let b = t.as_bytes();
+        memchr::memchr2_iter(b's', b'S', b).any(|i| {
+            b.get(i..i + 3)
+                .is_some_and(|w| w.eq_ignore_ascii_case(b"ssl"))
+        })
+    };
+    let value_has_ssl = match value {
+        Value::String(s) => contains_ssl(s),
+        other => texts(other).into_iter().any(contains_ssl),
     };
     matches!(value, Value::Secret(s) if s.around.is_none())
+        || value_has_ssl
         || NAME_TRIGGER_FINDER.is_match(name)
-        || texts(value).into_iter().any(contains_ssl)
 }
 
 /// Every relaxing switch in one environment's configuration. `default_hashes`: the keyed
