@@ -138,14 +138,14 @@ fn read_one(candidate: &Candidate, flattener: &Flattener) -> Result<ConfigFile, 
         }
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let documents = read::parse(candidate.format, text).map_err(|e| {
+    let mut documents = read::parse(candidate.format, text).map_err(|e| {
         error(
             Some(e.line),
             Some(e.column),
             format!("invalid {}: {}", candidate.format.name(), e.message),
         )
     })?;
-    let flat = flattener.flatten(candidate.format, &documents);
+    let flat = flattener.flatten(candidate.format, &mut documents);
     Ok(ConfigFile {
         path: candidate.paired.clone(),
         source: candidate.source.clone(),
