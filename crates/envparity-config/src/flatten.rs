@@ -119,7 +119,7 @@ impl Flattener<'_> {
             };
             self.walk(doc, &mut path, Secrecy::No, raw_keys, &mut flat.scratch);
         }
-        flat.entries = flat.scratch.drain(..).collect();
+        flat.entries = exactly_sized(&mut flat.scratch);
         flat
     }
 
@@ -174,7 +174,7 @@ impl Flattener<'_> {
                         self.walk(value, &mut path, secret, false, &mut entries);
                     }
                 }
-                let exact = entries.drain(..).collect();
+                let exact = exactly_sized(&mut entries);
                 flat.scratch = entries;
                 flat.resources.push(Resource {
                     kind,
@@ -359,6 +359,13 @@ impl Flattener<'_> {
         };
         out.push(Entry { path, line, value });
     }
+}
+
+/// `scratch`'s entries moved to a list of exactly their number; `scratch` keeps its room.
+fn exactly_sized(scratch: &mut Vec<Entry>) -> Vec<Entry> {
+    let mut exact = Vec::with_capacity(scratch.len());
+    exact.append(scratch);
+    exact
 }
 
 /// The profile a Spring Boot document applies to: `spring.config.activate.on-profile`
