@@ -230,9 +230,47 @@ static NAME_TRIGGER_FINDER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
             .expect("fixed word list")
     });
 
+/// Longest of [`NAME_TRIGGERS`].
+const LONGEST_TRIGGER: usize = 8;
+
+/// Remembers the last name scanned for [`NAME_TRIGGERS`]: consecutive keys share long
+/// prefixes (`spec.template.spec.containers[name=api].…`), and a prefix already scanned
+/// clean need not be scanned again.
+#[derive(Default)]
+struct TriggerScan<'a> {
+    previous: &'a str,
+    previous_clean: bool,
+}
+
+impl<'a> TriggerScan<'a> {
+    fn has_trigger(&mut self, name: &'a str) -> bool {
+        let from = if self.previous_clean {
+            let common = name
+                .bytes()
+                .zip(self.previous.bytes())
+                .take_while(|(a, b)| a == b)
+                .count();
+            // A trigger ending inside the shared prefix would have been found before.
+            common.saturating_sub(LONGEST_TRIGGER - 1)
+        } else {
+            0
+        };
+        let hit = NAME_TRIGGER_FINDER.is_match(&name.as_bytes()[from..]);
+        self.previous = name;
+        self.previous_clean = !hit;
+        hit
+    }
+}
+
 /// Whether [`check`] can return a rule for this name and value. A cheap superset: when
-/// false, `check` returns `None`.
+/// false, `check` returns `None`. (`from_config` scans names with a [`TriggerScan`].)
+#[cfg(test)]
 fn may_break_a_rule(name: &str, value: &Value) -> bool {
+    may_break_a_rule_with(value, || NAME_TRIGGER_FINDER.is_match(name))
+}
+
+/// [`may_break_a_rule`], with the name's trigger scan left to the caller.
+fn may_break_a_rule_with(value: &Value, name_has_trigger: impl FnOnce() -> bool) -> bool {
     // A default credential is told by the value alone; so is an `sslmode=disable` (and
     // the like) inside a value.
     let contains_ssl = |t: &str| {
@@ -246,20 +284,19 @@ fn may_break_a_rule(name: &str, value: &Value) -> bool {
         Value::String(s) => contains_ssl(s),
         other => texts(other).into_iter().any(contains_ssl),
     };
-    matches!(value, Value::Secret(s) if s.around.is_none())
-        || value_has_ssl
-        || NAME_TRIGGER_FINDER.is_match(name)
+    matches!(value, Value::Secret(s) if s.around.is_none()) || value_has_ssl || name_has_trigger()
 }
 
 /// Every relaxing switch in one environment's configuration. `default_hashes`: the keyed
 /// hashes of [`DEFAULT_CREDENTIALS`] under the snapshot's key.
-pub fn from_config(
-    config: &ConfigSnapshot,
+pub fn from_config<'a>(
+    config: &'a ConfigSnapshot,
     default_hashes: &[String],
     user: &[UserSwitch],
 ) -> Vec<Switch> {
     let mut out = Vec::new();
-    let mut visit = |key_prefix: &str, entries: &[Entry], file: &str| {
+    let mut scan = TriggerScan::default();
+    let mut visit = |key_prefix: &str, entries: &'a [Entry], file: &str| {
         for e in entries {
             // The full key is only needed for the team's rules and for a switch found.
             let full_key = || format!("{key_prefix}{}", e.path);
@@ -276,7 +313,7 @@ pub fn from_config(
             });
             let rule = theirs.map(|u| u.rule.clone()).or_else(|| {
                 let name = value_name(&e.path);
-                if !may_break_a_rule(name, &e.value) {
+                if !may_break_a_rule_with(&e.value, || scan.has_trigger(name)) {
                     return None;
                 }
                 check(name, &e.value, default_hashes).map(str::to_string)
@@ -334,6 +371,35 @@ mod tests {
 
     fn s(t: &str) -> Value {
         Value::String(t.into())
+    }
+
+    #[test]
+    fn the_prefix_scan_finds_what_a_full_scan_finds() {
+        assert_eq!(
+            NAME_TRIGGERS.iter().map(|t| t.len()).max(),
+            Some(LONGEST_TRIGGER)
+        );
+        let names = [
+            "spec.template.spec.containers[name=api].image",
+            "spec.template.spec.containers[name=api].imagePullPolicy",
+            "spec.template.spec.securityContext.runAsUser",
+            "spec.template.spec.securityContext.fsGroup",
+            "spec.template.spec.secur",
+            "spec.template.spec.securITY",
+            "spec.template.spec.replicas",
+            "spec.template.spec.replicas.DEBUG",
+            "x",
+            "",
+            "a.auth",
+        ];
+        let mut scan = TriggerScan::default();
+        for name in names {
+            assert_eq!(
+                scan.has_trigger(name),
+                NAME_TRIGGER_FINDER.is_match(name),
+                "{name}"
+            );
+        }
     }
 
     #[test]
