@@ -213,32 +213,115 @@ fn check(name: &str, value: &Value, default_hashes: &[String]) -> Option<&'stati
     None
 }
 
+/// Words at least one of which a key name must contain (ASCII case aside) for [`check`]
+/// to name a rule by it: every word test in `check` is one of these or holds one. Most
+/// keys of an estate hold none, so they skip splitting into words (this runs on every
+/// value of both environments).
+const NAME_TRIGGERS: &[&str] = &[
+    "auth", "security", "login", "jwt", "sso", "verify", "tls", "ssl", "https", "cors", "origin",
+    "cookie", "session", "exposure", "pprof", "actuator", "graphiql", "h2", "admin", "debug",
+];
+
+static NAME_TRIGGER_FINDER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+    std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(NAME_TRIGGERS)
+            .expect("fixed word list")
+    });
+
+/// Longest of [`NAME_TRIGGERS`].
+const LONGEST_TRIGGER: usize = 8;
+
+/// Remembers the last name scanned for [`NAME_TRIGGERS`]: consecutive keys share long
+/// prefixes (`spec.template.spec.containers[name=api].…`), and a prefix already scanned
+/// clean need not be scanned again.
+#[derive(Default)]
+struct TriggerScan<'a> {
+    previous: &'a str,
+    previous_clean: bool,
+}
+
+impl<'a> TriggerScan<'a> {
+    fn has_trigger(&mut self, name: &'a str) -> bool {
+        let from = if self.previous_clean {
+            let common = name
+                .bytes()
+                .zip(self.previous.bytes())
+                .take_while(|(a, b)| a == b)
+                .count();
+            // A trigger ending inside the shared prefix would have been found before.
+            common.saturating_sub(LONGEST_TRIGGER - 1)
+        } else {
+            0
+        };
+        let hit = NAME_TRIGGER_FINDER.is_match(&name.as_bytes()[from..]);
+        self.previous = name;
+        self.previous_clean = !hit;
+        hit
+    }
+}
+
+/// Whether [`check`] can return a rule for this name and value. A cheap superset: when
+/// false, `check` returns `None`. (`from_config` scans names with a [`TriggerScan`].)
+#[cfg(test)]
+fn may_break_a_rule(name: &str, value: &Value) -> bool {
+    may_break_a_rule_with(value, || NAME_TRIGGER_FINDER.is_match(name))
+}
+
+/// [`may_break_a_rule`], with the name's trigger scan left to the caller.
+fn may_break_a_rule_with(value: &Value, name_has_trigger: impl FnOnce() -> bool) -> bool {
+    // A default credential is told by the value alone; so is an `sslmode=disable` (and
+    // the like) inside a value.
+    let contains_ssl = |t: &str| {
+        let b = t.as_bytes();
+        memchr::memchr2_iter(b's', b'S', b).any(|i| {
+            b.get(i..i + 3)
+                .is_some_and(|w| w.eq_ignore_ascii_case(b"ssl"))
+        })
+    };
+    let value_has_ssl = match value {
+        Value::String(s) => contains_ssl(s),
+        other => texts(other).into_iter().any(contains_ssl),
+    };
+    matches!(value, Value::Secret(s) if s.around.is_none()) || value_has_ssl || name_has_trigger()
+}
+
 /// Every relaxing switch in one environment's configuration. `default_hashes`: the keyed
 /// hashes of [`DEFAULT_CREDENTIALS`] under the snapshot's key.
-pub fn from_config(
-    config: &ConfigSnapshot,
+pub fn from_config<'a>(
+    config: &'a ConfigSnapshot,
     default_hashes: &[String],
     user: &[UserSwitch],
 ) -> Vec<Switch> {
     let mut out = Vec::new();
-    let mut visit = |key_prefix: String, entries: &[Entry], file: &str| {
+    let mut scan = TriggerScan::default();
+    let mut visit = |key_prefix: &str, entries: &'a [Entry], file: &str| {
         for e in entries {
-            let key = format!("{key_prefix}{}", e.path);
+            // The full key is only needed for the team's rules and for a switch found.
+            let full_key = || format!("{key_prefix}{}", e.path);
+            let key = (!user.is_empty()).then(full_key);
             // The team's rules first: they name what they mean.
-            let theirs = user.iter().find(|u| {
-                u.key.matches(&key)
-                    && match &u.value {
-                        Some(glob) => glob.is_match(display(&e.value)),
-                        None => truthy(&e.value),
-                    }
+            let theirs = key.as_deref().and_then(|key| {
+                user.iter().find(|u| {
+                    u.key.matches(key)
+                        && match &u.value {
+                            Some(glob) => glob.is_match(display(&e.value)),
+                            None => truthy(&e.value),
+                        }
+                })
             });
             let rule = theirs.map(|u| u.rule.clone()).or_else(|| {
-                check(value_name(&e.path), &e.value, default_hashes).map(str::to_string)
+                let name = value_name(&e.path);
+                if !may_break_a_rule_with(&e.value, || scan.has_trigger(name)) {
+                    return None;
+                }
+                check(name, &e.value, default_hashes).map(str::to_string)
             });
             if let Some(rule) = rule {
                 out.push(Switch {
                     rule,
-                    key,
+                    key: key.unwrap_or_else(full_key),
                     value: display(&e.value),
                     origin: Origin {
                         file: file.to_string(),
@@ -249,9 +332,9 @@ pub fn from_config(
         }
     };
     for f in &config.files {
-        visit(format!("{}:", f.path), &f.entries, &f.source);
+        visit(&format!("{}:", f.path), &f.entries, &f.source);
         for r in &f.resources {
-            visit(format!("{}:{}:", f.path, r.id()), &r.entries, &f.source);
+            visit(&format!("{}:{}:", f.path, r.id()), &r.entries, &f.source);
         }
     }
     out
@@ -277,11 +360,46 @@ mod tests {
     use super::*;
 
     fn rule(name: &str, value: Value) -> Option<&'static str> {
-        check(name, &value, &[])
+        let found = check(name, &value, &[]);
+        // The pre-filter must never hide a rule `check` names.
+        assert!(
+            found.is_none() || may_break_a_rule(name, &value),
+            "{name}: {found:?} hidden by the pre-filter"
+        );
+        found
     }
 
     fn s(t: &str) -> Value {
         Value::String(t.into())
+    }
+
+    #[test]
+    fn the_prefix_scan_finds_what_a_full_scan_finds() {
+        assert_eq!(
+            NAME_TRIGGERS.iter().map(|t| t.len()).max(),
+            Some(LONGEST_TRIGGER)
+        );
+        let names = [
+            "spec.template.spec.containers[name=api].image",
+            "spec.template.spec.containers[name=api].imagePullPolicy",
+            "spec.template.spec.securityContext.runAsUser",
+            "spec.template.spec.securityContext.fsGroup",
+            "spec.template.spec.secur",
+            "spec.template.spec.securITY",
+            "spec.template.spec.replicas",
+            "spec.template.spec.replicas.DEBUG",
+            "x",
+            "",
+            "a.auth",
+        ];
+        let mut scan = TriggerScan::default();
+        for name in names {
+            assert_eq!(
+                scan.has_trigger(name),
+                NAME_TRIGGER_FINDER.is_match(name),
+                "{name}"
+            );
+        }
     }
 
     #[test]
@@ -344,6 +462,12 @@ mod tests {
             rule("pprof.enabled", Value::Bool(true)),
             Some("admin-exposed")
         );
+        assert_eq!(
+            rule("spring.h2.console.enabled", Value::Bool(true)),
+            Some("admin-exposed")
+        );
+        assert_eq!(rule("APP_USESSL", s("false")), Some("tls-off"));
+        assert_eq!(rule("jdbc", s("jdbc:x://db?SSL=false")), Some("tls-off"));
         assert_eq!(rule("server.timeout", s("false")), None);
         assert_eq!(
             value_name("spec.containers[name=api].env[name=DEBUG].value"),

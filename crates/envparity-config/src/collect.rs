@@ -67,11 +67,13 @@ struct Candidate {
 pub fn collect(options: &CollectOptions) -> ConfigSnapshot {
     let mut errors = Vec::new();
     let mut candidates: Vec<Candidate> = Vec::new();
+    // Files two globs both match are read once (a set: estates have thousands of files).
+    let mut seen = std::collections::HashSet::new();
     for glob in &options.environment.config {
         match expand(options.root, glob) {
             Ok(found) => {
                 for c in found {
-                    if !candidates.iter().any(|have| have.source == c.source) {
+                    if seen.insert(c.source.clone()) {
                         candidates.push(c);
                     }
                 }
@@ -136,14 +138,14 @@ fn read_one(candidate: &Candidate, flattener: &Flattener) -> Result<ConfigFile, 
         }
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let documents = read::parse(candidate.format, text).map_err(|e| {
+    let mut documents = read::parse(candidate.format, text).map_err(|e| {
         error(
             Some(e.line),
             Some(e.column),
             format!("invalid {}: {}", candidate.format.name(), e.message),
         )
     })?;
-    let flat = flattener.flatten(candidate.format, &documents);
+    let flat = flattener.flatten(candidate.format, &mut documents);
     Ok(ConfigFile {
         path: candidate.paired.clone(),
         source: candidate.source.clone(),

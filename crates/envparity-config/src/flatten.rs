@@ -47,6 +47,8 @@ impl<'a> Flattener<'a> {
 pub struct Flat {
     pub entries: Vec<Entry>,
     pub resources: Vec<Resource>,
+    /// Where entries are gathered before being copied to their exactly sized list.
+    scratch: Vec<Entry>,
 }
 
 /// (is a secret name, is a reference name) by key name.
@@ -86,22 +88,20 @@ impl Flattener<'_> {
         self.name_class(name).0
     }
 
-    fn reference_name(&self, name: &str) -> bool {
-        self.name_class(name).1
-    }
-
-    pub fn flatten(&self, format: Format, documents: &[Node]) -> Flat {
+    /// Flattens a file's documents. Their strings are moved into the entries (the
+    /// documents are left holding empty strings), not copied: a file is flattened once.
+    pub fn flatten(&self, format: Format, documents: &mut [Node]) -> Flat {
         let mut flat = Flat::default();
         // .env, properties and INI keys are already flat names: keep them whole.
         let raw_keys = matches!(format, Format::Dotenv | Format::Properties | Format::Ini);
         let mut plain_docs = Vec::new();
-        for (index, doc) in documents.iter().enumerate() {
+        for (index, doc) in documents.iter_mut().enumerate() {
             if matches!(doc.kind, NodeKind::Null) {
                 continue;
             }
-            if matches!(format, Format::Yaml | Format::Json)
-                && let Some(items) = kubernetes_list_items(doc)
+            if matches!(format, Format::Yaml | Format::Json) && kubernetes_list_items(doc).is_some()
             {
+                let items = kubernetes_list_items_mut(doc).expect("a list, checked above");
                 for item in items {
                     self.push_resource_or_plain(item, index, &mut flat, &mut plain_docs);
                 }
@@ -117,23 +117,28 @@ impl Flattener<'_> {
                 (true, None) => format!("[doc={}]", index + 1),
                 (false, _) => String::new(),
             };
-            self.walk(doc, &mut path, Secrecy::No, raw_keys, &mut flat.entries);
+            self.walk(doc, &mut path, Secrecy::No, raw_keys, &mut flat.scratch);
         }
+        flat.entries = exactly_sized(&mut flat.scratch);
         flat
     }
 
     fn push_resource_or_plain<'n>(
         &self,
-        doc: &'n Node,
+        doc: &'n mut Node,
         index: usize,
         flat: &mut Flat,
-        plain: &mut Vec<(usize, &'n Node)>,
+        plain: &mut Vec<(usize, &'n mut Node)>,
     ) {
         match kubernetes_identity(doc) {
             Some((kind, namespace, name)) => {
-                let mut entries = Vec::new();
+                // Filled in a scratch list reused for the file's objects, then copied to
+                // an exactly sized one: snapshots keep millions of entries, and a grown
+                // vector's spare room is fresh memory the kernel zeroes for nothing.
+                let mut entries = std::mem::take(&mut flat.scratch);
                 let secret_data = kind == "Secret";
-                if let NodeKind::Map(fields) = &doc.kind {
+                let line = doc.line;
+                if let NodeKind::Map(fields) = &mut doc.kind {
                     for (key, value) in fields {
                         if key == "kind" {
                             continue;
@@ -145,10 +150,10 @@ impl Flattener<'_> {
                         let secret_field = secret_data && (key == "data" || key == "stringData");
                         push_segment(&mut path, if secret_field { "data" } else { key }, false);
                         if secret_field {
-                            let decoded;
+                            let mut decoded;
                             let value = if key == "data" {
                                 decoded = decode_base64_values(value);
-                                &decoded
+                                &mut decoded
                             } else {
                                 value
                             };
@@ -169,12 +174,14 @@ impl Flattener<'_> {
                         self.walk(value, &mut path, secret, false, &mut entries);
                     }
                 }
+                let exact = exactly_sized(&mut entries);
+                flat.scratch = entries;
                 flat.resources.push(Resource {
                     kind,
                     namespace,
                     name,
-                    line: doc.line,
-                    entries,
+                    line,
+                    entries: exact,
                 });
             }
             None => plain.push((index, doc)),
@@ -182,8 +189,8 @@ impl Flattener<'_> {
     }
 
     /// metadata without name and namespace, which are the object's identity.
-    fn walk_metadata(&self, metadata: &Node, path: &mut String, out: &mut Vec<Entry>) {
-        let NodeKind::Map(fields) = &metadata.kind else {
+    fn walk_metadata(&self, metadata: &mut Node, path: &mut String, out: &mut Vec<Entry>) {
+        let NodeKind::Map(fields) = &mut metadata.kind else {
             return self.walk(metadata, path, Secrecy::No, false, out);
         };
         for (key, value) in fields {
@@ -199,55 +206,63 @@ impl Flattener<'_> {
 
     fn walk(
         &self,
-        node: &Node,
+        node: &mut Node,
         path: &mut String,
         secret: Secrecy,
         raw_keys: bool,
         out: &mut Vec<Entry>,
     ) {
-        match &node.kind {
+        let line = node.line;
+        match &mut node.kind {
             // An empty document (`{}`, a comment-only .env) has no keys, not a key `$`.
             NodeKind::Map(fields) if fields.is_empty() && path.is_empty() => {}
             NodeKind::Map(fields) if fields.is_empty() => {
-                self.leaf(path, node.line, Value::EmptyMap, out)
+                self.leaf(path, line, Value::EmptyMap, out)
             }
             NodeKind::Map(fields) => {
                 // `{name: DB_PASSWORD, value: …}` (Kubernetes env vars and the like): the
-                // secret's name is a sibling of its value.
-                let named_secret = ["name", "key"]
-                    .iter()
-                    .filter_map(|k| node.get(k).and_then(Node::as_str))
-                    .any(|name| self.secret_name(name));
+                // secret's name is a sibling of its value. Only looked up where it can
+                // matter: most maps have no `value`, and their `name`s (containers,
+                // ports, volumes) are mostly unique, so they would miss the name cache.
+                let named_secret = secret == Secrecy::No
+                    && fields.iter().any(|(k, _)| k == "value")
+                    && ["name", "key"]
+                        .iter()
+                        .filter_map(|k| field(fields, k).and_then(Node::as_str))
+                        .any(|name| self.secret_name(name));
                 for (key, value) in fields {
                     let len = path.len();
                     push_segment(path, key, raw_keys);
                     let child_secret = match secret {
                         Secrecy::Always => Secrecy::Always,
-                        _ if self.reference_name(key) => Secrecy::No,
-                        Secrecy::Inherited => Secrecy::Inherited,
-                        Secrecy::No
-                            if self.secret_name(key) || (named_secret && key == "value") =>
-                        {
-                            Secrecy::Inherited
+                        _ => {
+                            // One cache lookup for both questions.
+                            let (secret_name, reference_name) = self.name_class(key);
+                            match secret {
+                                _ if reference_name => Secrecy::No,
+                                Secrecy::No if secret_name || (named_secret && key == "value") => {
+                                    Secrecy::Inherited
+                                }
+                                other => other,
+                            }
                         }
-                        Secrecy::No => Secrecy::No,
                     };
                     self.walk(value, path, child_secret, raw_keys, out);
                     path.truncate(len);
                 }
             }
-            NodeKind::List(items) => self.walk_list(node, items, path, secret, out),
+            NodeKind::List(items) => self.walk_list(line, items, path, secret, out),
             _ => {
                 let value = self.scalar(node, secret);
-                self.leaf(path, node.line, value, out);
+                self.leaf(path, line, value, out);
             }
         }
     }
 
     fn walk_list(
         &self,
-        node: &Node,
-        items: &[Node],
+        line: u32,
+        items: &mut [Node],
         path: &mut String,
         secret: Secrecy,
         out: &mut Vec<Entry>,
@@ -263,8 +278,8 @@ impl Flattener<'_> {
                 } else {
                     secret
                 };
-                let node = Node::new(line, NodeKind::String(value.to_string()));
-                let value = self.scalar(&node, secrecy);
+                let mut node = Node::new(line, NodeKind::String(value.to_string()));
+                let value = self.scalar(&mut node, secrecy);
                 self.leaf(path, line, value, out);
                 path.truncate(len);
             }
@@ -274,31 +289,29 @@ impl Flattener<'_> {
             .iter()
             .all(|i| !matches!(i.kind, NodeKind::Map(_) | NodeKind::List(_)));
         if all_scalars {
-            // `["--db-password", "…"]`: a flag naming a secret makes the next item one.
+            // `["--db-password", "…"]`: a flag naming a secret makes the next item one
+            // (told before the flag's text is moved out).
+            let mut after_secret_flag = false;
             let values = items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    let after_secret_flag = i > 0
-                        && items[i - 1].as_str().is_some_and(|flag| {
-                            flag.starts_with('-')
-                                && !flag.contains('=')
-                                && self.secret_name(flag.trim_start_matches('-'))
-                        });
-                    self.scalar(
-                        item,
-                        if after_secret_flag {
-                            Secrecy::Inherited
-                        } else {
-                            secret
-                        },
-                    )
+                .iter_mut()
+                .map(|item| {
+                    let secrecy = if after_secret_flag {
+                        Secrecy::Inherited
+                    } else {
+                        secret
+                    };
+                    after_secret_flag = item.as_str().is_some_and(|flag| {
+                        flag.starts_with('-')
+                            && !flag.contains('=')
+                            && self.secret_name(flag.trim_start_matches('-'))
+                    });
+                    self.scalar(item, secrecy)
                 })
                 .collect();
-            return self.leaf(path, node.line, Value::List(values), out);
+            return self.leaf(path, line, Value::List(values), out);
         }
         let identity = identity_key(items, &self.rules.identity_keys);
-        for (index, item) in items.iter().enumerate() {
+        for (index, item) in items.iter_mut().enumerate() {
             let len = path.len();
             match identity {
                 Some(field) => {
@@ -320,18 +333,19 @@ impl Flattener<'_> {
         }
     }
 
-    fn scalar(&self, node: &Node, secrecy: Secrecy) -> Value {
+    /// The leaf value of a scalar node, its text moved out of the node.
+    fn scalar(&self, node: &mut Node, secrecy: Secrecy) -> Value {
         let secret = secrecy != Secrecy::No;
-        match &node.kind {
+        match &mut node.kind {
             NodeKind::Null => Value::Null,
             NodeKind::Bool(b) => Value::Bool(*b),
-            NodeKind::Number(n) => Value::Number(n.clone()),
+            NodeKind::Number(n) => Value::Number(std::mem::take(n)),
             NodeKind::String(s) if secret && !s.is_empty() => self.hasher.secret(s),
             NodeKind::String(s) => {
                 let is_secret_name = |name: &str| self.secret_name(name);
                 self.hasher
                     .scrub_embedded(s, &is_secret_name)
-                    .unwrap_or_else(|| Value::String(s.clone()))
+                    .unwrap_or_else(|| Value::String(std::mem::take(s)))
             }
             NodeKind::Map(_) | NodeKind::List(_) => unreachable!("scalar() is called on scalars"),
         }
@@ -345,6 +359,13 @@ impl Flattener<'_> {
         };
         out.push(Entry { path, line, value });
     }
+}
+
+/// `scratch`'s entries moved to a list of exactly their number; `scratch` keeps its room.
+fn exactly_sized(scratch: &mut Vec<Entry>) -> Vec<Entry> {
+    let mut exact = Vec::with_capacity(scratch.len());
+    exact.append(scratch);
+    exact
 }
 
 /// The profile a Spring Boot document applies to: `spring.config.activate.on-profile`
@@ -450,6 +471,23 @@ fn kubernetes_identity(doc: &Node) -> Option<(String, Option<String>, String)> {
     Some((kind, namespace, name))
 }
 
+/// The value at a key of a map's fields, the last one winning (as [`Node::get`]).
+fn field<'n>(fields: &'n [(String, Node)], key: &str) -> Option<&'n Node> {
+    fields.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+/// [`kubernetes_list_items`], to move values out of.
+fn kubernetes_list_items_mut(doc: &mut Node) -> Option<&mut [Node]> {
+    let NodeKind::Map(fields) = &mut doc.kind else {
+        return None;
+    };
+    let (_, items) = fields.iter_mut().rev().find(|(k, _)| k == "items")?;
+    match &mut items.kind {
+        NodeKind::List(items) => Some(items),
+        _ => None,
+    }
+}
+
 /// The items of a `kind: List` (or `…List`) document, as `kubectl get -o yaml` prints.
 fn kubernetes_list_items(doc: &Node) -> Option<&[Node]> {
     doc.get("apiVersion")?.as_str()?;
@@ -538,7 +576,7 @@ mod tests {
     fn flatten(format: Format, docs: &[Node]) -> Flat {
         let rules = Rules::default();
         let hasher = SecretHasher::new(b"test".to_vec(), KeySource::Ephemeral);
-        Flattener::new(&rules, &hasher).flatten(format, docs)
+        Flattener::new(&rules, &hasher).flatten(format, &mut docs.to_vec())
     }
 
     fn paths(entries: &[Entry]) -> Vec<String> {

@@ -105,6 +105,16 @@ impl SecretHasher {
     }
 }
 
+/// `haystack.find(needle)` through memchr's memmem: these searches run on every value of
+/// an estate, most of them short, where `str::find` spends its time building a searcher.
+fn find(haystack: &str, needle: &str) -> Option<usize> {
+    memchr::memmem::find(haystack.as_bytes(), needle.as_bytes())
+}
+
+fn has(haystack: &str, needle: &str) -> bool {
+    find(haystack, needle).is_some()
+}
+
 /// Byte ranges of credentials inside `text`, by their look.
 pub fn find_credentials(text: &str, is_secret_name: &dyn Fn(&str) -> bool) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
@@ -113,7 +123,7 @@ pub fn find_credentials(text: &str, is_secret_name: &dyn Fn(&str) -> bool) -> Ve
     if text.len() < 8 {
         return spans;
     }
-    if text.contains("-----BEGIN") && text.contains("PRIVATE KEY") {
+    if has(text, "-----BEGIN") && has(text, "PRIVATE KEY") {
         return vec![(0, text.len())];
     }
     url_passwords(text, &mut spans);
@@ -137,7 +147,7 @@ pub fn find_credentials(text: &str, is_secret_name: &dyn Fn(&str) -> bool) -> Ve
 /// `scheme://user:password@host` → the password.
 fn url_passwords(text: &str, spans: &mut Vec<(usize, usize)>) {
     let mut from = 0;
-    while let Some(pos) = text[from..].find("://") {
+    while let Some(pos) = find(&text[from..], "://") {
         let authority_start = from + pos + 3;
         let rest = &text[authority_start..];
         let authority_len = rest
@@ -192,7 +202,7 @@ fn named_parameters(
         for line in text.split_inclusive('\n') {
             let trimmed = line.trim_start();
             let indent = line.len() - trimmed.len();
-            if let Some(colon) = trimmed.find(": ") {
+            if let Some(colon) = find(trimmed, ": ") {
                 let name = trimmed[..colon].trim_matches(['"', '\'']);
                 if !name.is_empty() && !name.contains(' ') && is_secret_name(name) {
                     let value_start = line_start + indent + colon + 2;
@@ -259,7 +269,7 @@ fn command_line_secrets(
     is_secret_name: &dyn Fn(&str) -> bool,
     spans: &mut Vec<(usize, usize)>,
 ) {
-    if !text.contains(" -") {
+    if !has(text, " -") {
         return;
     }
     let words = shell_words(text);
@@ -336,7 +346,7 @@ fn command_line_secrets(
 /// Go MySQL DSNs: `user:password@tcp(host:3306)/db`.
 fn go_dsn_passwords(text: &str, spans: &mut Vec<(usize, usize)>) {
     for marker in ["@tcp(", "@unix("] {
-        let Some(at) = text.find(marker) else {
+        let Some(at) = find(text, marker) else {
             continue;
         };
         let userinfo_start = text[..at]
@@ -406,7 +416,7 @@ fn token_shapes(text: &str, spans: &mut Vec<(usize, usize)>) {
     }
     // JSON Web Tokens: three base64url parts, the first two starting `eyJ`.
     let mut from = 0;
-    while let Some(pos) = text[from..].find("eyJ") {
+    while let Some(pos) = find(&text[from..], "eyJ") {
         let start = from + pos;
         let mut end = start;
         let mut dots = 0;
@@ -426,7 +436,7 @@ fn token_shapes(text: &str, spans: &mut Vec<(usize, usize)>) {
         return;
     }
     for scheme in ["Bearer ", "Basic ", "bearer "] {
-        if let Some(pos) = text.find(scheme) {
+        if let Some(pos) = find(text, scheme) {
             let start = pos + scheme.len();
             let end = text[start..]
                 .find([' ', '"', '\'', ','])

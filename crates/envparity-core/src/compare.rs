@@ -604,14 +604,18 @@ impl<'s> EnvIndex<'s> {
         unit: &Unit,
         by_path: &hashbrown::HashMap<&'i str, &'i Leaf<'s>>,
     ) -> impl Iterator<Item = (&'i str, &'i Leaf<'s>)> {
+        // As many paths as leaves: no path repeats (the common case), every leaf wins, and
+        // the lookup per leaf can be skipped.
+        let all_win = by_path.len() == unit.ranges.iter().map(|r| r.len()).sum::<usize>();
         unit.ranges
             .clone()
             .into_iter()
             .flat_map(move |range| self.leaves[range].iter())
             .filter(move |(path, leaf)| {
-                by_path
-                    .get(path.as_ref())
-                    .is_some_and(|w| std::ptr::eq(*w, leaf))
+                all_win
+                    || by_path
+                        .get(path.as_ref())
+                        .is_some_and(|w| std::ptr::eq(*w, leaf))
             })
             .map(|(path, leaf)| (path.as_ref(), leaf))
     }

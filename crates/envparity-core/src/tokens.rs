@@ -45,8 +45,9 @@ impl EnvTokens {
         if tokens.is_empty() || text.is_empty() {
             return Cow::Borrowed(text);
         }
-        let lower = text.to_ascii_lowercase();
-        let bytes = lower.as_bytes();
+        // Compared in place, ASCII case aside (tokens are lower case): this runs on every
+        // path and value compared, so no lower-cased copy of the text.
+        let bytes = text.as_bytes();
         let mut out: Option<String> = None;
         let mut copied_to = 0;
         let mut i = 0;
@@ -55,7 +56,9 @@ impl EnvTokens {
             if at_word_start {
                 let hit = tokens.iter().find(|t| {
                     let end = i + t.len();
-                    bytes[i..].starts_with(t.as_bytes())
+                    bytes
+                        .get(i..end)
+                        .is_some_and(|word| word.eq_ignore_ascii_case(t.as_bytes()))
                         && (end == bytes.len() || !bytes[end].is_ascii_alphanumeric())
                 });
                 if let Some(token) = hit {
