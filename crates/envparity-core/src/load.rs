@@ -154,7 +154,12 @@ pub struct TimelinePoint {
     /// The schedule's rate at the step's middle, for the whole run.
     pub target_rps: f64,
     pub scheduled: u64,
+    /// Of the requests due in this step, how many were sent (at any time).
     pub sent: u64,
+    /// Requests actually sent during this step, whenever they were due: the rate the
+    /// target really got.
+    #[serde(default)]
+    pub sends: u64,
     pub completed: u64,
     /// Answered 5xx, or not answered (connect, timeout, reset…).
     pub failed: u64,
@@ -366,11 +371,12 @@ pub fn compare_run(
     let (p99_limit, knee) = knee(&run.timeline, limits);
     let peak = reference.rate.as_ref().map_or(0, |r| r.peak_rps);
     let step = run.timeline.step_seconds.max(1e-9);
+    // The most the target really got in a step: sends by when they left.
     let achieved = run
         .timeline
         .points
         .iter()
-        .map(|p| p.sent as f64 / step)
+        .map(|p| p.sends as f64 / step)
         .fold(0.0, f64::max);
     // Late sends up to the knee say the generator, not QA, may have given way; past it,
     // every connection waiting on a slow QA makes sends late by design.
@@ -649,7 +655,7 @@ pub fn overview(comparison: LoadComparison, run: &RunResult) -> LoadOverview {
             .iter()
             .map(|p| LoadPoint {
                 target_rps: p.target_rps,
-                sent_rps: p.sent as f64 / step,
+                sent_rps: p.sends as f64 / step,
                 p50: p.latency.p50,
                 p99: p.latency.p99,
                 error_rate: p.error_rate(),
@@ -711,6 +717,7 @@ mod tests {
             target_rps: rps,
             scheduled: 100,
             sent: 100,
+            sends: 100,
             completed: 100 - failed,
             failed,
             late: 0,

@@ -192,6 +192,7 @@ pub fn merge(parts: &[RunResult]) -> Result<RunResult, String> {
                 let mut empty = t.clone();
                 empty.scheduled = 0;
                 empty.sent = 0;
+                empty.sends = 0;
                 empty.completed = 0;
                 empty.failed = 0;
                 empty.late = 0;
@@ -202,6 +203,7 @@ pub fn merge(parts: &[RunResult]) -> Result<RunResult, String> {
             let (q, h) = &mut points[k];
             q.scheduled += t.scheduled;
             q.sent += t.sent;
+            q.sends += t.sends;
             q.completed += t.completed;
             q.failed += t.failed;
             q.late += t.late;

@@ -143,6 +143,8 @@ struct Shared {
     step_late: Vec<AtomicU64>,
     step_behind: Vec<AtomicU64>,
     step_waited: Vec<AtomicU64>,
+    /// Sends by the step they left in.
+    step_sends: Vec<AtomicU64>,
     sent: AtomicU64,
     completed: AtomicU64,
     failed: AtomicU64,
@@ -199,6 +201,7 @@ pub fn run(
         step_late: (0..step_count).map(|_| AtomicU64::new(0)).collect(),
         step_behind: (0..step_count).map(|_| AtomicU64::new(0)).collect(),
         step_waited: (0..step_count).map(|_| AtomicU64::new(0)).collect(),
+        step_sends: (0..step_count).map(|_| AtomicU64::new(0)).collect(),
         sent: AtomicU64::new(0),
         completed: AtomicU64::new(0),
         failed: AtomicU64::new(0),
@@ -408,7 +411,11 @@ impl Dispatcher<'_> {
             // At high rates, wake at most every TICK and release what fell due meanwhile
             // (at most a tick late, inside the latency): a wake per request would spend
             // the CPU the workers need on context switches.
-            let next_due = if precise { due(k) } else { due(k).max(last_wake + TICK) };
+            let next_due = if precise {
+                due(k)
+            } else {
+                due(k).max(last_wake + TICK)
+            };
             let now = Instant::now();
             if next_due > now {
                 let wait = next_due - now;
@@ -550,6 +557,13 @@ impl Worker {
             }
         }
         let at = sent_at.saturating_duration_since(self.start).as_nanos() as u64;
+        // Sends in the grace after the schedule's end belong to no step.
+        if let Some(sends) = s
+            .step_sends
+            .get((at as f64 / 1e9 / self.step_seconds) as usize)
+        {
+            sends.fetch_add(1, Ordering::Relaxed);
+        }
         s.first_sent.fetch_min(at, Ordering::Relaxed);
         s.last_sent.fetch_max(at, Ordering::Relaxed);
     }
@@ -705,6 +719,7 @@ fn assemble(
                 target_rps: schedule.rate_at((k as f64 + 0.5) * step_seconds),
                 scheduled: step_scheduled[k],
                 sent: shared.step_sent[k].load(Ordering::Relaxed),
+                sends: shared.step_sends[k].load(Ordering::Relaxed),
                 completed: t.completed,
                 failed: t.failed,
                 late: shared.step_late[k].load(Ordering::Relaxed),

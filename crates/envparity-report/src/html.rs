@@ -536,8 +536,10 @@ fn render_load(out: &mut String, load: &envparity_core::load::LoadOverview) {
         if let Some(k) = knee_x {
             let _ = writeln!(
                 out,
-                "<line x1=\"{kx:.1}\" y1=\"0\" x2=\"{kx:.1}\" y2=\"{ch}\" class=\"knee\"/><text x=\"{kx:.1}\" y=\"-3\" class=\"label\">knee</text>",
+                "<line x1=\"{kx:.1}\" y1=\"0\" x2=\"{kx:.1}\" y2=\"{ch}\" class=\"knee\"/><text x=\"{lx:.1}\" y=\"{ly:.1}\" class=\"label\">knee</text>",
                 kx = x(k),
+                lx = x(k) + 3.0,
+                ly = CHART_HEIGHT - 4.0,
                 ch = CHART_HEIGHT
             );
         }
