@@ -293,6 +293,21 @@ pub struct Environment {
     pub load: Vec<SourceGlob>,
 }
 
+/// Globs as written in envparity.toml, with where each was written (for errors).
+fn located_globs(text: &str, globs: &[Spanned<String>]) -> Vec<SourceGlob> {
+    globs
+        .iter()
+        .map(|g| {
+            let (line, column) = line_col(text, g.span().start + 1);
+            SourceGlob {
+                glob: g.get_ref().clone(),
+                line,
+                column,
+            }
+        })
+        .collect()
+}
+
 /// `[traffic]`, with where each entry was written (for errors).
 #[derive(Clone, Debug, Default)]
 pub struct TrafficSettings {
@@ -510,47 +525,14 @@ fn validate(text: &str, file: ManifestFile) -> Result<Manifest, ManifestError> {
                 production: decl.production,
                 description: decl.description,
                 databases,
-                traffic: decl
-                    .traffic
-                    .iter()
-                    .map(|g| {
-                        let (line, column) = line_col(text, g.span().start + 1);
-                        SourceGlob {
-                            glob: g.get_ref().clone(),
-                            line,
-                            column,
-                        }
-                    })
-                    .collect(),
+                traffic: located_globs(text, &decl.traffic),
                 log_format: decl.log_format,
                 apache_format: decl.apache_format,
                 traffic_input: decl.traffic_input,
                 json_fields: decl.json_fields,
                 url: decl.url,
-                load: decl
-                    .load
-                    .iter()
-                    .map(|g| {
-                        let (line, column) = line_col(text, g.span().start + 1);
-                        SourceGlob {
-                            glob: g.get_ref().clone(),
-                            line,
-                            column,
-                        }
-                    })
-                    .collect(),
-                access: decl
-                    .access
-                    .iter()
-                    .map(|g| {
-                        let (line, column) = line_col(text, g.span().start + 1);
-                        SourceGlob {
-                            glob: g.get_ref().clone(),
-                            line,
-                            column,
-                        }
-                    })
-                    .collect(),
+                load: located_globs(text, &decl.load),
+                access: located_globs(text, &decl.access),
             },
         );
     }

@@ -623,6 +623,7 @@ pub fn read_typed<T: serde::de::DeserializeOwned>(
 ) -> anyhow::Result<T> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    /// Only the fields that say what the file is; the rest is skipped, not built.
     #[derive(serde::Deserialize)]
     struct Header {
         format: Option<String>,
@@ -663,45 +664,7 @@ pub fn read_typed<T: serde::de::DeserializeOwned>(
 
 /// Reads a snapshot file, checking it is one and of a version this build understands.
 pub fn read_snapshot(path: &Path) -> anyhow::Result<Snapshot> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    /// Only the fields that say what the file is; the rest is skipped, not built.
-    #[derive(serde::Deserialize)]
-    struct Header {
-        format: Option<String>,
-        version: Option<u64>,
-    }
-    let header: Header = serde_json::from_str(&text).map_err(|e| {
-        anyhow!(
-            "{}:{}:{}: not a JSON snapshot: {}",
-            path.display(),
-            e.line(),
-            e.column(),
-            json_error_kind(&e)
-        )
-    })?;
-    if header.format.as_deref() != Some(SNAPSHOT_FORMAT) {
-        bail!(
-            "{}: not an envparity snapshot (no `\"format\": \"{SNAPSHOT_FORMAT}\"`)",
-            path.display()
-        );
-    }
-    let version = header.version.unwrap_or(0);
-    if version != u64::from(SNAPSHOT_VERSION) {
-        bail!(
-            "{}: snapshot version {version}, but this envparity reads version {SNAPSHOT_VERSION}",
-            path.display()
-        );
-    }
-    serde_json::from_str(&text).map_err(|e| {
-        anyhow!(
-            "{}:{}:{}: malformed snapshot: {}",
-            path.display(),
-            e.line(),
-            e.column(),
-            json_error_kind(&e)
-        )
-    })
+    read_typed(path, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, "snapshot")
 }
 
 /// The kind of JSON error without serde's echo of the offending input.
