@@ -98,7 +98,7 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
                     model,
                     &s.environment,
                     run,
-                    &crate::load::Limits::default(),
+                    &crate::load::Limits::from(&rules.load),
                 );
                 compared += (comparison.routes.len() + comparison.untouched.len() + 1) as u64;
                 for mut f in crate::load::findings(&comparison) {

@@ -189,13 +189,25 @@ pub struct Limits {
     pub p99_seconds: Option<f64>,
     /// Failed requests above this share.
     pub error_rate: f64,
+    /// A route's p99 under load above the reference's times this is a finding.
+    pub p99_factor: f64,
+    /// A route's failed share above the reference's by more than this is a finding.
+    pub error_margin: f64,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
+        Limits::from(&crate::rules::LoadThresholds::default())
+    }
+}
+
+impl From<&crate::rules::LoadThresholds> for Limits {
+    fn from(t: &crate::rules::LoadThresholds) -> Limits {
         Limits {
-            p99_seconds: None,
-            error_rate: 0.01,
+            p99_seconds: t.p99_limit_ms.map(|ms| ms / 1e3),
+            error_rate: t.error_limit,
+            p99_factor: t.p99_factor,
+            error_margin: t.error_margin,
         }
     }
 }
@@ -290,10 +302,6 @@ pub fn seconds(s: f64) -> String {
 
 /// Routes below this share of Production's traffic are not compared one by one.
 pub const MIN_ROUTE_SHARE: f64 = 0.01;
-/// QA's p99 under load above Production's by more than this factor is a finding.
-pub const P99_FACTOR: f64 = 2.0;
-/// QA's failed share under load above Production's by more than this is a finding.
-pub const ERROR_MARGIN: f64 = 0.01;
 
 /// One route, Production beside the run.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -344,6 +352,9 @@ pub struct LoadComparison {
     pub run_late_share: f64,
     pub p99_limit: f64,
     pub error_limit: f64,
+    /// The per-route thresholds the findings use.
+    pub p99_factor: f64,
+    pub error_margin: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub knee: Option<Knee>,
     /// The load QA held (its knee, else the most it was sent), as a multiple of
@@ -518,6 +529,8 @@ pub fn compare_run(
         run_late_share: late_share,
         p99_limit,
         error_limit: limits.error_rate,
+        p99_factor: limits.p99_factor,
+        error_margin: limits.error_margin,
         knee,
         held_factor,
         headroom,
@@ -575,7 +588,7 @@ pub fn findings(c: &LoadComparison) -> Vec<crate::finding::Finding> {
     for r in &c.routes {
         if let (Some(reference), Some(run)) = (&r.reference_latency, &r.run_service)
             && reference.p99 > 0.0
-            && run.p99 > P99_FACTOR * reference.p99
+            && run.p99 > c.p99_factor * reference.p99
         {
             out.push(finding(
                 format!("load:{} {}.p99", r.method, r.route),
@@ -592,7 +605,7 @@ pub fn findings(c: &LoadComparison) -> Vec<crate::finding::Finding> {
                 Some(seconds(reference.p99)),
             ));
         }
-        if r.run_error_rate > r.reference_error_rate + ERROR_MARGIN {
+        if r.run_error_rate > r.reference_error_rate + c.error_margin {
             out.push(finding(
                 format!("load:{} {}.errors", r.method, r.route),
                 Class::Drift,
@@ -775,7 +788,7 @@ mod tests {
         assert_eq!(knee(&steady, &Limits::default()).1, None);
         let strict = Limits {
             p99_seconds: Some(0.01),
-            error_rate: 0.01,
+            ..Limits::default()
         };
         assert_eq!(knee(&steady, &strict).1.unwrap().rps, 100.0);
     }

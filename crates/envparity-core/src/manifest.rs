@@ -228,6 +228,9 @@ pub struct RulesDecl {
     /// When a data difference is worth a finding.
     #[serde(default)]
     pub data: crate::rules::DataThresholds,
+    /// When a load run's difference from the reference's traffic is worth a finding.
+    #[serde(default)]
+    pub load: crate::rules::LoadThresholds,
 }
 
 /// `[[rules.expect]]`: a difference that is intended.
@@ -600,6 +603,7 @@ fn validate(text: &str, file: ManifestFile) -> Result<Manifest, ManifestError> {
             .push(pattern(text, glob, "not_sensitive pattern")?);
     }
     rules.data = decl.data.clone();
+    rules.load = decl.load.clone();
     for sev in &decl.severity {
         rules.severity.push(SeverityRule {
             key: pattern(text, &sev.key, "key pattern")?,

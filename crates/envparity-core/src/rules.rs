@@ -128,6 +128,8 @@ pub struct Rules {
     pub sensitivity: crate::profile::Sensitivity,
     /// When a data difference becomes a finding (`[rules.data]`).
     pub data: DataThresholds,
+    /// When a load run's difference from the reference's traffic is a finding (`[rules.load]`).
+    pub load: LoadThresholds,
     /// `[access] pairs`: names that are one principal across environments, where the
     /// environment tokens do not tell (`["legacy_app", "shop_app_prod"]`).
     pub access_pairs: Vec<Vec<String>>,
@@ -175,6 +177,32 @@ impl Default for DataThresholds {
     }
 }
 
+/// `[rules.load]`: when a load run against the reference's traffic model is a finding.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoadThresholds {
+    /// A step is past the knee when its p99 latency is above this many milliseconds
+    /// (default: 3× the run's best p99 at low load, at least 100 ms).
+    pub p99_limit_ms: Option<f64>,
+    /// …or when more than this share of its requests failed (5xx or no answer).
+    pub error_limit: f64,
+    /// A route whose p99 under load is above the reference's times this is a finding.
+    pub p99_factor: f64,
+    /// A route whose failed share is above the reference's by more than this is a finding.
+    pub error_margin: f64,
+}
+
+impl Default for LoadThresholds {
+    fn default() -> Self {
+        LoadThresholds {
+            p99_limit_ms: None,
+            error_limit: 0.01,
+            p99_factor: 2.0,
+            error_margin: 0.01,
+        }
+    }
+}
+
 fn compile(patterns: &[&str]) -> Vec<KeyPattern> {
     patterns
         .iter()
@@ -199,6 +227,7 @@ impl Default for Rules {
             baseline: Baseline::default(),
             sensitivity: crate::profile::Sensitivity::default(),
             data: DataThresholds::default(),
+            load: LoadThresholds::default(),
             access_pairs: Vec::new(),
         }
     }

@@ -42,6 +42,8 @@ pub fn run(command: TrafficCommand, printer: &Printer) -> anyhow::Result<u8> {
             envparity_load::result::merge(&parts).map_err(|e| anyhow!(e))?
         };
         let limits = envparity_core::load::Limits {
+            p99_factor: envparity_core::load::Limits::default().p99_factor,
+            error_margin: envparity_core::load::Limits::default().error_margin,
             p99_seconds: p99_limit
                 .as_deref()
                 .map(|t| super::load::parse_duration(t).map(|d| d.as_secs_f64()))

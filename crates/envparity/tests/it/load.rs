@@ -594,6 +594,22 @@ fn compare_says_when_qa_held_twice_the_peak() {
         diff.stdout,
         diff.stderr
     );
+    // `[rules.load]` sets the limits `diff` judges by: a 1 µs p99 limit puts the knee at
+    // the ramp's first step, a fifth of the peak.
+    p.file(
+        "envparity.toml",
+        &format!(
+            "[environments.qa]\nload = [\"qa-run.json\"]\n\n[environments.prod]\ntraffic = [\"prod.log\"]\nlog_format = '{LOG_FORMAT}'\nproduction = true\n\n[rules.load]\np99_limit_ms = 0.001\n"
+        ),
+    );
+    let strict = p.run(&["diff", "qa", "prod", "--facet", "traffic"]);
+    assert!(
+        strict.stdout.contains("headroom short"),
+        "{}\n{}",
+        strict.stdout,
+        strict.stderr
+    );
+    assert!(strict.stdout.contains("above 1 µs"), "{}", strict.stdout);
 }
 
 /// A parsed YAML node as JSON, to look into rendered manifests.
