@@ -678,7 +678,7 @@ pub fn overview(comparison: LoadComparison, run: &RunResult) -> LoadOverview {
 }
 
 /// The report of `envparity traffic compare MODEL RUN`: the load findings of the traffic
-/// facet, the verdict as a note, and the overview for the charts.
+/// facet, and the overview (with the verdict) for the summary and the charts.
 pub fn compare_report(
     reference_env: &str,
     reference: &TrafficModel,
@@ -715,7 +715,8 @@ pub fn compare_report(
         facets: vec![summary],
         findings,
         matrix: None,
-        notes: vec![comparison.verdict.clone()],
+        // The verdict is the Load section's first line (and `load[].comparison.verdict`).
+        notes: Vec::new(),
         traffic: vec![crate::traffic::overview(reference_env, reference)],
         load: vec![overview(comparison, run)],
     }
