@@ -9,6 +9,8 @@
 # 2. Open model at fractions of that maximum: envparity's achieved rate against the target
 #    (goal: within 1 % up to 90 % of the maximum), its p50/p99, and CPU per request; oha at
 #    the same rate (`-q`, with its latency correction) beside it.
+# 3. TLS and HTTP/2 closed loop: wrk and envparity over https/1.1; oha and envparity over
+#    h2 (8 connections × 16 streams).
 #
 # Environment (all optional):
 #   BENCH_SECONDS      seconds per run (10)
@@ -61,6 +63,10 @@ fi
 
 # ---- nginx on loopback ------------------------------------------------------------------
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+tls_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+    -addext "subjectAltName=IP:127.0.0.1" -addext "basicConstraints=critical,CA:FALSE" \
+    -keyout "$work/key.pem" -out "$work/cert.pem" >/dev/null 2>&1 || die "openssl could not make a certificate"
 mkdir -p "$work/nginx/logs"
 cat >"$work/nginx/nginx.conf" <<EOF
 worker_processes 1;
@@ -73,6 +79,13 @@ http {
     keepalive_timeout 120s;
     server {
         listen 127.0.0.1:$port;
+        location / { return 200 "ok\n"; }
+    }
+    server {
+        listen 127.0.0.1:$tls_port ssl http2;
+        ssl_certificate $work/cert.pem;
+        ssl_certificate_key $work/key.pem;
+        http2_max_concurrent_streams 128;
         location / { return 200 "ok\n"; }
     }
 }
@@ -167,5 +180,31 @@ print(f"| oha -q (latency correction) | {rate:,.0f} | {got:,.1f} | {off:+.2f} % 
 EOF
     fi
 done
+echo
+
+# ---- 3. TLS and HTTP/2, closed loop -------------------------------------------------------
+tls_url="https://127.0.0.1:$tls_port/"
+tls_rows=()
+log "TLS: wrk over https/1.1…"
+timed wrk -t1 -c"$conns" -d"${seconds}s" "$tls_url" >"$work/wrk-tls.txt"
+tls_rows+=("| wrk, 1 thread | https/1.1, $conns connections | $(awk '/Requests\/sec/ { printf "%.0f", $2 }' "$work/wrk-tls.txt") | $(cpu) |")
+log "TLS: envparity over https/1.1…"
+timed "$bin" load "$tls_url" --rate 1000000 --max-rate 1000000 --duration "${seconds}s" \
+    --connections "$conns" --threads 1 --insecure -o "$work/ep-tls.json" >/dev/null 2>&1 || true
+tls_rows+=("| envparity, 1 thread | https/1.1, $conns connections | $(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["achieved_rate"]))' "$work/ep-tls.json") | $(cpu) |")
+if [[ $have_oha == 1 ]]; then
+    log "HTTP/2: oha…"
+    timed oha --http2 --insecure -c 8 -p 16 -z "${seconds}s" --no-tui --output-format json "$tls_url" >"$work/oha-h2.json"
+    tls_rows+=("| oha | https/h2, 8 connections × 16 streams | $(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["summary"]["requestsPerSec"]))' "$work/oha-h2.json") | $(cpu) |")
+fi
+log "HTTP/2: envparity…"
+timed "$bin" load "$tls_url" --rate 1000000 --max-rate 1000000 --duration "${seconds}s" \
+    --http2 --connections 8 --streams 16 --threads 1 --insecure -o "$work/ep-h2.json" >/dev/null 2>&1 || true
+tls_rows+=("| envparity, 1 thread | https/h2, 8 connections × 16 streams | $(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["achieved_rate"]))' "$work/ep-h2.json") | $(cpu) |")
+echo "## TLS and HTTP/2, closed loop (nginx, self-signed certificate, ${seconds} s each)"
+echo
+echo "| tool | protocol | req/s | CPU s |"
+echo "|:--|:--|--:|--:|"
+printf '%s\n' "${tls_rows[@]}"
 echo
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2/1048576 }' /proc/meminfo); nginx, the tool and this script share them."
