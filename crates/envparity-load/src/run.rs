@@ -241,11 +241,18 @@ pub fn run(
             (Instant::now() + lead, unix)
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(plan.threads.max(1))
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    // One thread: tokio's current-thread runtime, without the work-stealing machinery.
+    let runtime = if plan.threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(plan.threads)
+            .enable_all()
+            .build()
+    }
+    .map_err(|e| format!("cannot start the runtime: {e}"))?;
     let released = Arc::new(Semaphore::new(0));
     let next = Arc::new(AtomicU64::new(0));
     let workers = match plan.connector.protocol {

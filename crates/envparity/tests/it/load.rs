@@ -57,6 +57,9 @@ fn a_constant_rate_run_writes_its_result() {
         "2s",
         "--connections",
         "4",
+        // One thread: the current-thread runtime (the default is one per core).
+        "--threads",
+        "1",
         "-o",
         "run.json",
     ]);
