@@ -414,7 +414,11 @@ pub struct Http1 {
 impl Http1 {
     /// Sends a request and reads its response. The connection stays usable only if this
     /// returns `Ok` with `keep`.
-    pub async fn exchange(&mut self, request: &Request) -> Result<Answer, Failure> {
+    pub async fn exchange(
+        &mut self,
+        request: &Request,
+        common: &[(String, String)],
+    ) -> Result<Answer, Failure> {
         use std::io::Write as _;
         self.out.clear();
         let _ = write!(
@@ -422,7 +426,7 @@ impl Http1 {
             "{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: envparity-load\r\nAccept: */*\r\n",
             request.method, request.path, self.host
         );
-        for (name, value) in &request.headers {
+        for (name, value) in common.iter().chain(&request.headers) {
             let _ = write!(self.out, "{name}: {value}\r\n");
         }
         if !request.body.is_empty() {
@@ -577,7 +581,11 @@ pub struct Http2 {
 }
 
 impl Http2 {
-    pub async fn exchange(&self, request: &Request) -> Result<Answer, Failure> {
+    pub async fn exchange(
+        &self,
+        request: &Request,
+        common: &[(String, String)],
+    ) -> Result<Answer, Failure> {
         let mut send = self
             .send
             .clone()
@@ -589,7 +597,7 @@ impl Http2 {
             .uri(format!("{}{}", self.base, request.path))
             .header("user-agent", "envparity-load")
             .header("accept", "*/*");
-        for (name, value) in &request.headers {
+        for (name, value) in common.iter().chain(&request.headers) {
             builder = builder.header(name.as_str(), value.as_str());
         }
         let head = builder.body(()).map_err(|_| Failure::Protocol)?;

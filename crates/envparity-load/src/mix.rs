@@ -73,6 +73,7 @@ pub struct Request {
     pub route: usize,
     pub method: String,
     pub path: String,
+    /// The route's own headers; [`Mix::common_headers`] go with every request.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
@@ -336,6 +337,12 @@ impl Mix {
         }
     }
 
+    /// Headers every request carries (`[headers]`), kept apart from each request's own
+    /// so they are not copied per request.
+    pub fn common_headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
     /// The route of the run's request `i`.
     pub fn route_of(&self, i: u64) -> usize {
         let u = unit(mix64(self.seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
@@ -357,7 +364,7 @@ impl Mix {
         };
         let mut path = String::with_capacity(64);
         render(&r.path, &mut draw, &mut path);
-        let mut headers = self.headers.clone();
+        let mut headers = Vec::with_capacity(r.headers.len());
         for (name, value) in &r.headers {
             let mut v = String::new();
             render(value, &mut draw, &mut v);

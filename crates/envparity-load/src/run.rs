@@ -512,7 +512,7 @@ impl Worker {
                         http1
                             .as_mut()
                             .expect("just opened")
-                            .exchange(&request)
+                            .exchange(&request, self.mix.common_headers())
                             .await
                     }
                     Protocol::Http2 => {
@@ -523,7 +523,9 @@ impl Worker {
                             }
                             slot.clone().expect("just opened")
                         };
-                        let answer = connection.exchange(&request).await;
+                        let answer = connection
+                            .exchange(&request, self.mix.common_headers())
+                            .await;
                         if matches!(answer, Err(Failure::Reset | Failure::Protocol)) {
                             *self.slot.lock().await = None;
                         }

@@ -612,12 +612,8 @@ fn render_load(out: &mut String, load: &envparity_core::load::LoadOverview, p: &
             "  never sent: {} {} ({} of {}'s traffic)",
             common::visible(&u.method),
             common::visible(&u.route),
-            thousands_percent(u.share),
+            envparity_core::fidelity::percent(u.share),
             c.reference
         );
     }
-}
-
-fn thousands_percent(x: f64) -> String {
-    envparity_core::fidelity::percent(x)
 }

@@ -131,46 +131,30 @@ impl Project {
             &defaults,
             &self.manifest.access_switches,
         );
-        for glob in &environment.access {
-            let files = match expand_glob(&self.root, &glob.glob) {
-                Ok(found) if !found.is_empty() => found,
-                Ok(_) => {
-                    snapshot.access_errors.push(
-                        self.manifest_error(glob, format!("`{}` matches no file", glob.glob)),
-                    );
-                    continue;
-                }
+        let files = self.expand_globs(&environment.access, "", &mut snapshot.access_errors);
+        for (path, shown) in files {
+            let text = match std::fs::read_to_string(&path) {
+                Ok(t) => t,
                 Err(e) => {
-                    snapshot
-                        .access_errors
-                        .push(self.manifest_error(glob, format!("bad glob `{}`: {e}", glob.glob)));
-                    continue;
-                }
-            };
-            for (path, shown) in files {
-                let text = match std::fs::read_to_string(&path) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        snapshot.access_errors.push(SourceError {
-                            source: shown.clone(),
-                            line: None,
-                            column: None,
-                            message: format!("cannot read: {e}"),
-                            path: None,
-                        });
-                        continue;
-                    }
-                };
-                match envparity_access::dump::read(&text, &shown) {
-                    Ok(m) => model.extend(m),
-                    Err(message) => snapshot.access_errors.push(SourceError {
+                    snapshot.access_errors.push(SourceError {
                         source: shown.clone(),
                         line: None,
                         column: None,
-                        message,
+                        message: format!("cannot read: {e}"),
                         path: None,
-                    }),
+                    });
+                    continue;
                 }
+            };
+            match envparity_access::dump::read(&text, &shown) {
+                Ok(m) => model.extend(m),
+                Err(message) => snapshot.access_errors.push(SourceError {
+                    source: shown.clone(),
+                    line: None,
+                    column: None,
+                    message,
+                    path: None,
+                }),
             }
         }
         let model_so_far = snapshot.access.get_or_insert_default();
@@ -263,38 +247,37 @@ impl Project {
         }
     }
 
-    /// The environment's load run: its result files (the shards of one run, merged).
-    fn collect_load(&self, environment: &Environment, snapshot: &mut Snapshot) {
-        let manifest_name = self
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| MANIFEST_NAME.to_string());
-        let error = |glob: &SourceGlob, message: String| SourceError {
-            source: manifest_name.clone(),
-            line: Some(glob.line),
-            column: Some(glob.column),
-            message,
-            path: None,
-        };
+    /// The files `globs` name, sorted, each once. A glob that matches nothing or does not
+    /// parse is an error at its envparity.toml line, its message after `prefix`.
+    fn expand_globs(
+        &self,
+        globs: &[SourceGlob],
+        prefix: &str,
+        errors: &mut Vec<SourceError>,
+    ) -> Vec<(PathBuf, String)> {
         let mut files = Vec::new();
-        for glob in &environment.load {
+        for glob in globs {
             match expand_glob(&self.root, &glob.glob) {
-                Ok(found) if found.is_empty() => snapshot.traffic_errors.push(error(
-                    glob,
-                    format!("load: `{}` matches no file", glob.glob),
-                )),
+                Ok(found) if found.is_empty() => errors.push(
+                    self.manifest_error(glob, format!("{prefix}`{}` matches no file", glob.glob)),
+                ),
                 Ok(found) => files.extend(found),
-                Err(e) => snapshot
-                    .traffic_errors
-                    .push(error(glob, format!("load: bad glob `{}`: {e}", glob.glob))),
+                Err(e) => errors.push(
+                    self.manifest_error(glob, format!("{prefix}bad glob `{}`: {e}", glob.glob)),
+                ),
             }
-        }
-        if files.is_empty() {
-            return;
         }
         files.sort();
         files.dedup();
+        files
+    }
+
+    /// The environment's load run: its result files (the shards of one run, merged).
+    fn collect_load(&self, environment: &Environment, snapshot: &mut Snapshot) {
+        let files = self.expand_globs(&environment.load, "load: ", &mut snapshot.traffic_errors);
+        if files.is_empty() {
+            return;
+        }
         let mut parts = Vec::new();
         for (path, shown) in &files {
             match crate::commands::load::read_result(path) {
@@ -315,7 +298,7 @@ impl Project {
             Ok(run) => snapshot.load = Some(run),
             Err(message) => snapshot
                 .traffic_errors
-                .push(error(&environment.load[0], format!("load: {message}"))),
+                .push(self.manifest_error(&environment.load[0], format!("load: {message}"))),
         }
     }
 
@@ -344,18 +327,6 @@ impl Project {
         if environment.traffic.is_empty() {
             return;
         }
-        let manifest_name = self
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| MANIFEST_NAME.to_string());
-        let error = |glob: &SourceGlob, message: String| SourceError {
-            source: manifest_name.clone(),
-            line: Some(glob.line),
-            column: Some(glob.column),
-            message,
-            path: None,
-        };
         let input = envparity_traffic::input::Input::from_options(
             environment.traffic_input.as_deref(),
             environment.log_format.as_deref(),
@@ -367,7 +338,7 @@ impl Project {
             Err(e) => {
                 snapshot
                     .traffic_errors
-                    .push(error(&environment.traffic[0], format!("log format: {e}")));
+                    .push(self.manifest_error(&environment.traffic[0], format!("log format: {e}")));
                 return;
             }
         };
@@ -378,23 +349,10 @@ impl Project {
                 return;
             }
         };
-        let mut files = Vec::new();
-        for glob in &environment.traffic {
-            match expand_glob(&self.root, &glob.glob) {
-                Ok(found) if found.is_empty() => snapshot
-                    .traffic_errors
-                    .push(error(glob, format!("`{}` matches no file", glob.glob))),
-                Ok(found) => files.extend(found),
-                Err(e) => snapshot
-                    .traffic_errors
-                    .push(error(glob, format!("bad glob `{}`: {e}", glob.glob))),
-            }
-        }
+        let files = self.expand_globs(&environment.traffic, "", &mut snapshot.traffic_errors);
         if files.is_empty() {
             return;
         }
-        files.sort();
-        files.dedup();
         let options = envparity_traffic::read::ReadOptions {
             input,
             strict: false,

@@ -50,8 +50,14 @@ fn run_load(config: Option<&Path>, command: &LoadCommand, printer: &Printer) -> 
             shard.count
         );
     }
+    let model = args
+        .plan
+        .model
+        .as_deref()
+        .map(|m| read_model(project.as_ref(), m))
+        .transpose()?;
     let mut plan = build_plan(
-        project.as_ref(),
+        model.as_ref(),
         &args.plan,
         &url,
         shard,
@@ -200,8 +206,9 @@ fn read_model(project: Option<&Project>, text: &str) -> anyhow::Result<(TrafficM
     Ok((model, path.display().to_string()))
 }
 
+/// The plan from the flags; `model` is read by the caller (once: `k8s-job` also ships it).
 fn build_plan(
-    project: Option<&Project>,
+    model: Option<&(TrafficModel, String)>,
     args: &PlanArgs,
     url: &str,
     shard: ShardPlan,
@@ -218,12 +225,7 @@ fn build_plan(
         .context("--duration")?
         .as_secs_f64();
     let timeout = parse_duration(&args.timeout).context("--timeout")?;
-    let model = args
-        .model
-        .as_deref()
-        .map(|m| read_model(project, m))
-        .transpose()?;
-    let curve: Option<Vec<f64>> = model.as_ref().and_then(|(m, _)| {
+    let curve: Option<Vec<f64>> = model.and_then(|(m, _)| {
         m.rate
             .as_ref()
             .and_then(|r| r.curve.as_ref())
@@ -237,24 +239,24 @@ fn build_plan(
         }
     });
     let shape = Shape::parse(&shape_text, curve.as_deref()).map_err(|e| anyhow!(e))?;
-    let rate_text = match (&args.rate, &model) {
+    let rate_text = match (&args.rate, model) {
         (Some(r), _) => r.clone(),
         (None, Some(_)) => "1x".to_string(),
         (None, None) => bail!("--rate: give requests per second (`200/s`), or a --model to follow"),
     };
-    let top = top_rate(&rate_text, model.as_ref().map(|(m, _)| m), &shape)?;
+    let top = top_rate(&rate_text, model.map(|(m, _)| m), &shape)?;
     if !(top > 0.0 && top.is_finite()) || top > args.max_rate {
         bail!(
             "--rate {rate_text} comes to {top:.1} req/s: give a rate above 0 and at most --max-rate ({})",
             args.max_rate
         );
     }
-    let mix = match &model {
+    let mix = match model {
         Some((m, _)) => Mix::from_model(m, &templates, args.seed),
         None => Mix::single(&target.path, &templates, args.seed),
     }
     .map_err(|e| anyhow!("{e}"))?;
-    let model_ref = model.as_ref().map(|(m, file)| ModelRef {
+    let model_ref = model.map(|(m, file)| ModelRef {
         file: file.clone(),
         peak_rps: m.rate.as_ref().map_or(0, |r| r.peak_rps),
         average_rps: m.rate.as_ref().map_or(0.0, |r| r.average_rps),
@@ -358,19 +360,18 @@ fn parse_start(text: &str) -> anyhow::Result<SystemTime> {
         Err(_) => {
             let t = text.strip_suffix('Z').ok_or_else(bad)?;
             let (date, time) = t.split_once('T').ok_or_else(bad)?;
-            let d: Vec<i64> = date
-                .split('-')
-                .map(|p| p.parse().map_err(|_| bad()))
-                .collect::<Result<_, _>>()?;
+            // The calendar date through core's `Date`, which checks month and day.
+            let days = envparity_core::Date::parse(date)
+                .map_err(|_| bad())?
+                .to_unix_days();
             let (hms, frac) = time.split_once('.').unwrap_or((time, "0"));
             let h: Vec<i64> = hms
                 .split(':')
                 .map(|p| p.parse().map_err(|_| bad()))
                 .collect::<Result<_, _>>()?;
-            if d.len() != 3 || h.len() != 3 {
+            if h.len() != 3 || h[0] > 23 || h[1] > 59 || h[2] > 60 {
                 return Err(bad());
             }
-            let days = days_from_civil(d[0], d[1], d[2]);
             let frac: f64 = format!("0.{frac}").parse().map_err(|_| bad())?;
             (days * 86_400 + h[0] * 3600 + h[1] * 60 + h[2]) as f64 + frac
         }
@@ -379,17 +380,6 @@ fn parse_start(text: &str) -> anyhow::Result<SystemTime> {
         return Err(bad());
     }
     Ok(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(seconds))
-}
-
-/// Howard Hinnant's days-from-civil.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -562,8 +552,15 @@ fn k8s_job(config: Option<&Path>, args: &K8sJobArgs, printer: &Printer) -> anyho
         bail!("--shards {}: give 1 to 10,000", args.shards);
     }
     // The plan is built here once, so a mistake shows now, not in N pods.
+    // Read once (an environment's model is fitted from its logs): planned with, and shipped.
+    let model = args
+        .plan
+        .model
+        .as_deref()
+        .map(|m| read_model(project.as_ref(), m))
+        .transpose()?;
     let plan = build_plan(
-        project.as_ref(),
+        model.as_ref(),
         &args.plan,
         &url,
         ShardPlan::WHOLE,
@@ -571,10 +568,10 @@ fn k8s_job(config: Option<&Path>, args: &K8sJobArgs, printer: &Printer) -> anyho
         false,
         printer,
     )?;
-    let model_json = match &args.plan.model {
-        Some(m) => Some(serde_json::to_string(&read_model(project.as_ref(), m)?.0)?),
-        None => None,
-    };
+    let model_json = model
+        .as_ref()
+        .map(|(m, _)| serde_json::to_string(m))
+        .transpose()?;
     let requests_toml = match &args.plan.requests {
         Some(p) => Some(
             std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
@@ -673,5 +670,7 @@ mod tests {
         assert_eq!(rfc3339(t), "2026-12-01T20:00:00Z");
         assert_eq!(parse_start("1796155200").unwrap(), t);
         assert!(parse_start("tomorrow").is_err());
+        assert!(parse_start("2026-13-01T20:00:00Z").is_err(), "month 13");
+        assert!(parse_start("2026-12-01T25:00:00Z").is_err(), "hour 25");
     }
 }

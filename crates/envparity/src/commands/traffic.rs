@@ -42,14 +42,13 @@ pub fn run(command: TrafficCommand, printer: &Printer) -> anyhow::Result<u8> {
             envparity_load::result::merge(&parts).map_err(|e| anyhow!(e))?
         };
         let limits = envparity_core::load::Limits {
-            p99_factor: envparity_core::load::Limits::default().p99_factor,
-            error_margin: envparity_core::load::Limits::default().error_margin,
             p99_seconds: p99_limit
                 .as_deref()
                 .map(|t| super::load::parse_duration(t).map(|d| d.as_secs_f64()))
                 .transpose()
                 .context("--p99-limit")?,
             error_rate: parse_share(&error_limit).context("--error-limit")?,
+            ..envparity_core::load::Limits::default()
         };
         let report = envparity_core::load::compare_report(
             &reference_name,
