@@ -5,7 +5,7 @@
 
 use envparity_core::access::{Origin, Switch};
 use envparity_core::manifest::UserSwitch;
-use envparity_core::snapshot::{ConfigSnapshot, Entry, Value, secret_display};
+use envparity_core::snapshot::{ConfigFile, ConfigSnapshot, Entry, Value, secret_display};
 
 /// The rules and what each means, for reports and docs.
 pub const RULES: &[(&str, &str)] = &[
@@ -289,14 +289,27 @@ fn may_break_a_rule_with(value: &Value, name_has_trigger: impl FnOnce() -> bool)
 
 /// Every relaxing switch in one environment's configuration. `default_hashes`: the keyed
 /// hashes of [`DEFAULT_CREDENTIALS`] under the snapshot's key.
-pub fn from_config<'a>(
-    config: &'a ConfigSnapshot,
+pub fn from_config(
+    config: &ConfigSnapshot,
+    default_hashes: &[String],
+    user: &[UserSwitch],
+) -> Vec<Switch> {
+    config
+        .files
+        .iter()
+        .flat_map(|f| from_file(f, default_hashes, user))
+        .collect()
+}
+
+/// [`from_config`] for one file: the collector runs it on each file as it is read.
+pub fn from_file<'f>(
+    file: &'f ConfigFile,
     default_hashes: &[String],
     user: &[UserSwitch],
 ) -> Vec<Switch> {
     let mut out = Vec::new();
     let mut scan = TriggerScan::default();
-    let mut visit = |key_prefix: &str, entries: &'a [Entry], file: &str| {
+    let mut visit = |key_prefix: &str, entries: &'f [Entry]| {
         for e in entries {
             // The full key is only needed for the team's rules and for a switch found.
             let full_key = || format!("{key_prefix}{}", e.path);
@@ -324,18 +337,16 @@ pub fn from_config<'a>(
                     key: key.unwrap_or_else(full_key),
                     value: display(&e.value),
                     origin: Origin {
-                        file: file.to_string(),
+                        file: file.source.clone(),
                         line: Some(e.line),
                     },
                 });
             }
         }
     };
-    for f in &config.files {
-        visit(&format!("{}:", f.path), &f.entries, &f.source);
-        for r in &f.resources {
-            visit(&format!("{}:{}:", f.path, r.id()), &r.entries, &f.source);
-        }
+    visit(&format!("{}:", file.path), &file.entries);
+    for r in &file.resources {
+        visit(&format!("{}:{}:", file.path, r.id()), &r.entries);
     }
     out
 }

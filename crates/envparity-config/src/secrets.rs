@@ -105,10 +105,57 @@ impl SecretHasher {
     }
 }
 
-/// `haystack.find(needle)` through memchr's memmem: these searches run on every value of
-/// an estate, most of them short, where `str::find` spends its time building a searcher.
+/// `haystack.find(needle)`: these searches run on every value of an estate, most of them
+/// short. There a memchr for the needle's first byte beats building a searcher (which
+/// `str::find` and `memmem::find` both do per call); long texts go through memmem.
 fn find(haystack: &str, needle: &str) -> Option<usize> {
-    memchr::memmem::find(haystack.as_bytes(), needle.as_bytes())
+    let (hay, needle) = (haystack.as_bytes(), needle.as_bytes());
+    if hay.len() >= 256 {
+        return memchr::memmem::find(hay, needle);
+    }
+    let (&first, _) = needle.split_first()?;
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(first, &hay[from..]) {
+        let at = from + i;
+        if hay[at..].starts_with(needle) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// Which of the bytes the detectors key on a text holds, in one pass: each detector
+/// needs some of them (a URL password `:` and `@`, a named one `=` or a line's `: `, a
+/// command line ` -`), so most values skip most detectors.
+#[derive(Clone, Copy)]
+struct Marks(u8);
+
+impl Marks {
+    const COLON: u8 = 1;
+    const AT: u8 = 2;
+    const EQUALS: u8 = 4;
+    const NEWLINE: u8 = 8;
+    const DASH: u8 = 16;
+    const SPACE: u8 = 32;
+
+    fn of(text: &str) -> Marks {
+        const TABLE: [u8; 256] = {
+            let mut t = [0u8; 256];
+            t[b':' as usize] = Marks::COLON;
+            t[b'@' as usize] = Marks::AT;
+            t[b'=' as usize] = Marks::EQUALS;
+            t[b'\n' as usize] = Marks::NEWLINE;
+            t[b'-' as usize] = Marks::DASH;
+            t[b' ' as usize] = Marks::SPACE;
+            t
+        };
+        Marks(text.bytes().fold(0, |m, b| m | TABLE[usize::from(b)]))
+    }
+
+    fn all(self, bits: u8) -> bool {
+        self.0 & bits == bits
+    }
 }
 
 fn has(haystack: &str, needle: &str) -> bool {
@@ -123,14 +170,24 @@ pub fn find_credentials(text: &str, is_secret_name: &dyn Fn(&str) -> bool) -> Ve
     if text.len() < 8 {
         return spans;
     }
-    if has(text, "-----BEGIN") && has(text, "PRIVATE KEY") {
+    let marks = Marks::of(text);
+    if marks.all(Marks::DASH | Marks::SPACE) && has(text, "-----BEGIN") && has(text, "PRIVATE KEY")
+    {
         return vec![(0, text.len())];
     }
-    url_passwords(text, &mut spans);
-    named_parameters(text, is_secret_name, &mut spans);
-    go_dsn_passwords(text, &mut spans);
+    if marks.all(Marks::COLON | Marks::AT) {
+        url_passwords(text, &mut spans);
+    }
+    if marks.all(Marks::EQUALS) || marks.all(Marks::NEWLINE | Marks::COLON | Marks::SPACE) {
+        named_parameters(text, is_secret_name, &mut spans);
+    }
+    if marks.all(Marks::AT) {
+        go_dsn_passwords(text, &mut spans);
+    }
     token_shapes(text, &mut spans);
-    command_line_secrets(text, is_secret_name, &mut spans);
+    if marks.all(Marks::SPACE | Marks::DASH) {
+        command_line_secrets(text, is_secret_name, &mut spans);
+    }
     spans.sort_unstable();
     spans.dedup();
     // Overlapping detections are one credential.
@@ -462,6 +519,32 @@ mod tests {
         hasher
             .scrub_embedded(text, &secret_name)
             .map(|v| v.display())
+    }
+
+    #[test]
+    fn the_short_text_search_finds_what_str_find_finds() {
+        let long = format!("{}://u:p@h", "x".repeat(300));
+        let hays = ["", "a", "://", "ab://c", "é://", "x:/:// ", "eyJeyJ", &long];
+        for hay in hays {
+            for needle in ["://", "eyJ", "-----BEGIN", "é", "x"] {
+                assert_eq!(find(hay, needle), hay.find(needle), "{hay:?} / {needle:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_byte_marks_never_skip_a_detector_that_would_fire() {
+        // Each holds exactly the bytes its detector needs (see `Marks`).
+        for (text, hidden) in [
+            ("https://u:CANARY1@h", "CANARY1"),
+            ("password=CANARY2", "CANARY2"),
+            ("a: 1\npassword: CANARY3", "CANARY3"),
+            ("u:CANARY4@tcp(h:3306)/db", "CANARY4"),
+            ("run --db-password CANARY5", "CANARY5"),
+        ] {
+            let shown = scrub(text).unwrap_or_else(|| panic!("{text}: not found"));
+            assert!(!shown.contains(hidden), "{shown}");
+        }
     }
 
     #[test]

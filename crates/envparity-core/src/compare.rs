@@ -366,6 +366,17 @@ struct Context<'s> {
 
 impl Context<'_> {
     /// What follows the object in a key.
+    /// What every raw key of this context starts with: `file:` or `file:Kind/ns/name:`.
+    fn write_raw_prefix(&self, out: &mut String) {
+        out.clear();
+        out.push_str(self.raw_file);
+        out.push(':');
+        if let Some((_, raw)) = &self.resource {
+            out.push_str(raw);
+            out.push(self.object_separator());
+        }
+    }
+
     fn object_separator(&self) -> char {
         if self.facet == Facet::Schema {
             '.'
@@ -389,13 +400,7 @@ impl Leaf<'_> {
     }
 
     fn write_raw_key(&self, out: &mut String) {
-        out.clear();
-        out.push_str(self.ctx.raw_file);
-        out.push(':');
-        if let Some((_, raw)) = &self.ctx.resource {
-            out.push_str(raw);
-            out.push(self.ctx.object_separator());
-        }
+        self.ctx.write_raw_prefix(out);
         out.push_str(&self.entry.path);
     }
 
@@ -869,6 +874,11 @@ impl Pair<'_, '_> {
 
     fn compare_values(&self, la: &Leaf, lb: &Leaf) -> Option<Finding> {
         let (va, vb) = (&la.entry.value, &lb.entry.value);
+        // Most leaves are equal: told before any key is built. (Equal secrets go on: they
+        // are a finding.)
+        if va == vb && !va.is_secret() {
+            return None;
+        }
         let (ea, eb) = (self.a.environment.as_str(), self.b.environment.as_str());
         let ordered =
             matches!(va, Value::List(_)) && self.rules.is_ordered_list(&Self::display_key(lb));
@@ -1182,7 +1192,7 @@ enum SecretListVerdict {
 
 fn values_equal(a: &Value, b: &Value, ordered: bool) -> bool {
     match (a, b) {
-        (Value::List(x), Value::List(y)) if !ordered => {
+        (Value::List(x), Value::List(y)) if !ordered && x != y => {
             let mut dx: Vec<String> = x.iter().map(Value::display).collect();
             let mut dy: Vec<String> = y.iter().map(Value::display).collect();
             dx.sort();

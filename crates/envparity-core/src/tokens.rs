@@ -10,8 +10,29 @@ pub const ENV_PLACEHOLDER: &str = "{env}";
 
 #[derive(Clone, Debug, Default)]
 pub struct EnvTokens {
-    /// Per environment, its tokens in lower case, longest first so `production` wins over `prod`.
-    by_env: BTreeMap<String, Vec<String>>,
+    by_env: BTreeMap<String, TokenSet>,
+}
+
+#[derive(Clone, Debug)]
+struct TokenSet {
+    /// In lower case, longest first so `production` wins over `prod`.
+    tokens: Vec<String>,
+    /// Whether some token starts with this byte, either case: most words start with
+    /// none, and are passed over without trying each token.
+    starts: [bool; 256],
+}
+
+impl TokenSet {
+    fn new(tokens: Vec<String>) -> TokenSet {
+        let mut starts = [false; 256];
+        for t in &tokens {
+            if let Some(&b) = t.as_bytes().first() {
+                starts[usize::from(b.to_ascii_lowercase())] = true;
+                starts[usize::from(b.to_ascii_uppercase())] = true;
+            }
+        }
+        TokenSet { tokens, starts }
+    }
 }
 
 impl EnvTokens {
@@ -28,20 +49,24 @@ impl EnvTokens {
                 .collect();
             tokens.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
             tokens.dedup();
-            by_env.insert(env.clone(), tokens);
+            by_env.insert(env.clone(), TokenSet::new(tokens));
         }
         EnvTokens { by_env }
     }
 
     pub fn tokens(&self, env: &str) -> &[String] {
-        self.by_env.get(env).map(Vec::as_slice).unwrap_or(&[])
+        self.by_env
+            .get(env)
+            .map_or(&[], |set| set.tokens.as_slice())
     }
 
     /// Replaces every whole-word occurrence (case-insensitive) of one of `env`'s tokens
     /// with `{env}`. A word boundary is the text's edge or a character that is not a
     /// letter or digit, so `qa-db` and `shop_qa` normalize but `quality` does not.
     pub fn normalize<'a>(&self, env: &str, text: &'a str) -> Cow<'a, str> {
-        let tokens = self.tokens(env);
+        let Some(TokenSet { tokens, starts }) = self.by_env.get(env) else {
+            return Cow::Borrowed(text);
+        };
         if tokens.is_empty() || text.is_empty() {
             return Cow::Borrowed(text);
         }
@@ -53,7 +78,7 @@ impl EnvTokens {
         let mut i = 0;
         while i < bytes.len() {
             let at_word_start = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
-            if at_word_start {
+            if at_word_start && starts[usize::from(bytes[i])] {
                 let hit = tokens.iter().find(|t| {
                     let end = i + t.len();
                     bytes

@@ -98,39 +98,47 @@ impl Project {
             hasher.key_id().to_string(),
         );
         snapshot.secret_key_ephemeral = hasher.source() == KeySource::Ephemeral;
-        snapshot.config = envparity_config::collect(&CollectOptions {
-            root: &self.root,
-            environment,
-            rules: &self.manifest.rules,
-            hasher,
-            progress: Some(&|done, total| crate::printer::progress(env, done, total)),
-        });
+        // Switches are looked for in each file as it is read (see `collect_inspecting`).
+        let defaults: Vec<String> = envparity_access::switches::DEFAULT_CREDENTIALS
+            .iter()
+            .map(|d| hasher.hash(d))
+            .collect();
+        let (config, switches) = envparity_config::collect_inspecting(
+            &CollectOptions {
+                root: &self.root,
+                environment,
+                rules: &self.manifest.rules,
+                hasher,
+                progress: Some(&|done, total| crate::printer::progress(env, done, total)),
+            },
+            |file| {
+                envparity_access::switches::from_file(
+                    file,
+                    &defaults,
+                    &self.manifest.access_switches,
+                )
+            },
+        );
+        snapshot.config = config;
         self.collect_databases(env, environment, data, &mut snapshot);
         self.collect_traffic(environment, &mut snapshot);
         self.collect_load(environment, &mut snapshot);
-        self.collect_access(environment, hasher, &mut snapshot);
+        self.collect_access(environment, switches.concat(), &mut snapshot);
         Ok(snapshot)
     }
 
     /// Who can do what: RBAC and switches from the configuration just read, SQL dumps
     /// named by `access = [...]`, and the databases' catalogs. Always set (an empty model
     /// says "nothing found"); the report shows the facet only when some model has content.
+    /// `switches`: those found in the configuration as it was read.
     fn collect_access(
         &self,
         environment: &Environment,
-        hasher: &SecretHasher,
+        switches: Vec<envparity_core::access::Switch>,
         snapshot: &mut Snapshot,
     ) {
         let mut model = envparity_access::rbac::from_config(&snapshot.config);
-        let defaults: Vec<String> = envparity_access::switches::DEFAULT_CREDENTIALS
-            .iter()
-            .map(|d| hasher.hash(d))
-            .collect();
-        model.switches = envparity_access::switches::from_config(
-            &snapshot.config,
-            &defaults,
-            &self.manifest.access_switches,
-        );
+        model.switches = switches;
         let files = self.expand_globs(&environment.access, "", &mut snapshot.access_errors);
         for (path, shown) in files {
             let text = match std::fs::read_to_string(&path) {
