@@ -456,23 +456,28 @@ struct EnvIndex<'s> {
 /// `path` with env tokens in identity values (`[name=api-qa]`) normalized: only those
 /// carry environment names worth pairing by. Borrowed when nothing changes.
 fn normalized_path<'p>(tokens: &EnvTokens, env: &str, path: &'p str) -> Cow<'p, str> {
-    if !path.contains('[') {
-        return Cow::Borrowed(path);
+    // Built only once an identity value changes: most hold no environment name.
+    let mut out: Option<String> = None;
+    // How much of `path` is in `out` so far.
+    let mut copied = 0;
+    let mut at = 0;
+    while let Some(open) = path[at..].find('[') {
+        let start = at + open + 1;
+        let close = path[start..].find(']').map_or(path.len(), |i| start + i);
+        if let Cow::Owned(changed) = tokens.normalize(env, &path[start..close]) {
+            let buf = out.get_or_insert_with(|| String::with_capacity(path.len() + 8));
+            buf.push_str(&path[copied..start]);
+            buf.push_str(&changed);
+            copied = close;
+        }
+        at = close;
     }
-    let mut out = String::with_capacity(path.len());
-    let mut rest = path;
-    while let Some(open) = rest.find('[') {
-        out.push_str(&rest[..=open]);
-        rest = &rest[open + 1..];
-        let close = rest.find(']').unwrap_or(rest.len());
-        out.push_str(&tokens.normalize(env, &rest[..close]));
-        rest = &rest[close..];
-    }
-    out.push_str(rest);
-    if out == path {
-        Cow::Borrowed(path)
-    } else {
-        Cow::Owned(out)
+    match out {
+        None => Cow::Borrowed(path),
+        Some(mut buf) => {
+            buf.push_str(&path[copied..]);
+            Cow::Owned(buf)
+        }
     }
 }
 
@@ -722,6 +727,10 @@ impl Pair<'_, '_> {
             else {
                 continue;
             };
+            if let Some(count) = self.pair_in_step(unit_a, unit_b, &mut findings) {
+                compared += count;
+                continue;
+            }
             let a_by_path = self.ia.unit_leaves(unit_a);
             let b_by_path = self.ib.unit_leaves(unit_b);
             for (path, leaf_b) in self.ib.unit_leaves_in_order(unit_b, &b_by_path) {
@@ -756,6 +765,42 @@ impl Pair<'_, '_> {
             }
         }
         (findings, compared)
+    }
+
+    /// The common case, paired without a map per side: both units hold the same paths in
+    /// the same order, each once (checked on one side: the other holds the same list).
+    /// `None`, having added nothing, when they do not.
+    fn pair_in_step(
+        &self,
+        unit_a: &Unit,
+        unit_b: &Unit,
+        findings: &mut Vec<Finding>,
+    ) -> Option<u64> {
+        let ([range_a], [range_b]) = (unit_a.ranges.as_slice(), unit_b.ranges.as_slice()) else {
+            return None;
+        };
+        let (leaves_a, leaves_b) = (
+            &self.ia.leaves[range_a.clone()],
+            &self.ib.leaves[range_b.clone()],
+        );
+        if leaves_a.len() != leaves_b.len()
+            || leaves_a
+                .iter()
+                .zip(leaves_b)
+                .any(|((path_a, _), (path_b, _))| path_a != path_b)
+        {
+            return None;
+        }
+        let mut seen = hashbrown::HashSet::with_capacity(leaves_b.len());
+        if !leaves_b.iter().all(|(path, _)| seen.insert(path.as_ref())) {
+            return None;
+        }
+        for ((_, leaf_a), (_, leaf_b)) in leaves_a.iter().zip(leaves_b) {
+            if let Some(f) = self.compare_values(leaf_a, leaf_b) {
+                findings.push(self.with_rules(f, vec![leaf_a.raw_key(), leaf_b.raw_key()]));
+            }
+        }
+        Some(leaves_b.len() as u64)
     }
 
     fn side(&self, snapshot: &Snapshot, leaf: Option<&Leaf>) -> Side {
@@ -1260,4 +1305,105 @@ fn build_matrix(findings: &[Finding], indexes: &[EnvIndex]) -> Vec<MatrixRow> {
                 .collect(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::{ConfigFile, Format};
+
+    fn env(name: &str, entries: &[(&str, &str)]) -> Snapshot {
+        let mut s = Snapshot::new(name, name == "prod", String::new(), "k".into());
+        s.config.files.push(ConfigFile {
+            path: "app.yaml".into(),
+            source: format!("{name}/app.yaml"),
+            format: Format::Yaml,
+            entries: entries
+                .iter()
+                .enumerate()
+                .map(|(i, (path, value))| Entry {
+                    path: path.to_string(),
+                    line: i as u32 + 1,
+                    value: Value::String(value.to_string()),
+                })
+                .collect(),
+            resources: Vec::new(),
+        });
+        s
+    }
+
+    /// (key, class) of every finding of qa against prod.
+    fn differences(qa: &[(&str, &str)], prod: &[(&str, &str)]) -> Vec<(String, Class)> {
+        let today = Date::parse("2026-12-01").unwrap();
+        let report = compare(
+            &[env("qa", qa), env("prod", prod)],
+            &Rules::default(),
+            today,
+        );
+        report
+            .findings
+            .iter()
+            .map(|f| (f.key.clone(), f.class))
+            .collect()
+    }
+
+    #[test]
+    fn units_with_the_same_paths_in_order_pair_like_any_others() {
+        let key = |k: &str| format!("app.yaml:{k}");
+        // Same paths in the same order: paired in step.
+        assert_eq!(
+            differences(
+                &[("a", "1"), ("b", "qa-db")],
+                &[("a", "2"), ("b", "prod-db")]
+            ),
+            [(key("a"), Class::Drift), (key("b"), Class::EnvEquivalent)]
+        );
+        // Reordered, or a path missing: through the maps, with the same answers.
+        assert_eq!(
+            differences(
+                &[("b", "qa-db"), ("a", "1")],
+                &[("a", "2"), ("b", "prod-db")]
+            ),
+            [(key("a"), Class::Drift), (key("b"), Class::EnvEquivalent)]
+        );
+        assert_eq!(
+            differences(&[("a", "1")], &[("a", "1"), ("c", "3")]),
+            [(key("c"), Class::Missing)]
+        );
+        // A path twice in the same order on both sides: the later one wins on each side,
+        // as it would when applied (in step, the first pair would differ).
+        assert_eq!(
+            differences(&[("a", "1"), ("a", "2")], &[("a", "9"), ("a", "2")]),
+            []
+        );
+        assert_eq!(
+            differences(&[("a", "1"), ("a", "2")], &[("a", "1"), ("a", "3")]),
+            [(key("a"), Class::Drift)]
+        );
+    }
+
+    #[test]
+    fn identity_values_are_normalized_and_other_paths_borrowed() {
+        let configured = [("qa".to_string(), vec!["qa".to_string()])].into();
+        let tokens = EnvTokens::new(&configured, &["qa".to_string()]);
+        let norm = |path| normalized_path(&tokens, "qa", path);
+        assert_eq!(
+            norm("spec.containers[name=api-qa].env[name=QA_URL].value"),
+            "spec.containers[name=api-{env}].env[name={env}_URL].value"
+        );
+        assert_eq!(norm("a[name=x].b[name=y-qa]"), "a[name=x].b[name=y-{env}]");
+        assert_eq!(norm("a[name=qa"), "a[name={env}");
+        for unchanged in [
+            "spec.replicas",
+            "a[name=api].qa",
+            "a[name=quality]",
+            "a[",
+            "[]",
+        ] {
+            assert!(
+                matches!(norm(unchanged), Cow::Borrowed(p) if p == unchanged),
+                "{unchanged}"
+            );
+        }
+    }
 }
