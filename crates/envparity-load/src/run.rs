@@ -444,14 +444,43 @@ impl Dispatcher<'_> {
             // Everything due by now goes at once: at high rates one wake releases several.
             let now = Instant::now();
             last_wake = now;
-            let mut count = 0;
-            while k < mine && due(k) <= now {
-                k += 1;
-                count += 1;
-            }
-            released.add_permits(count);
+            let end = first_not_due(k, mine, |i| due(i) <= now);
+            released.add_permits((end - k) as usize);
+            k = end;
         }
     }
+}
+
+/// The first index in `from..end` that `is_due` says is not due yet (`end` if all are).
+/// Due times only grow with the index, so this gallops and then halves: a wake that
+/// releases thousands (a saturated target, or the closed loop) asks for a few dozen due
+/// times instead of one per request.
+fn first_not_due(from: u64, end: u64, is_due: impl Fn(u64) -> bool) -> u64 {
+    if from >= end || !is_due(from) {
+        return from;
+    }
+    // `due_at` is due; `not_due` is `end` or not due.
+    let (mut due_at, mut step) = (from, 1u64);
+    let mut not_due = loop {
+        let probe = due_at.saturating_add(step);
+        if probe >= end {
+            break end;
+        }
+        if !is_due(probe) {
+            break probe;
+        }
+        due_at = probe;
+        step = step.saturating_mul(2);
+    };
+    while not_due - due_at > 1 {
+        let mid = due_at + (not_due - due_at) / 2;
+        if is_due(mid) {
+            due_at = mid;
+        } else {
+            not_due = mid;
+        }
+    }
+    not_due
 }
 
 struct Worker {
@@ -793,5 +822,30 @@ fn assemble(
             step_seconds,
             points,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_not_due;
+
+    #[test]
+    fn the_gallop_finds_what_a_scan_finds() {
+        // Due times that grow unevenly, with runs of equal ones.
+        let due: Vec<u64> = (0..500u64)
+            .map(|i| i * i / 7 + (i % 3))
+            .scan(0, |top, d| {
+                *top = (*top).max(d);
+                Some(*top)
+            })
+            .collect();
+        for now in [0, 1, 5, 100, 4_000, 40_000, 1_000_000] {
+            for from in [0, 1, 7, 250, 499, 500] {
+                let scan = (from..500).find(|&i| due[i as usize] > now).unwrap_or(500);
+                let gallop = first_not_due(from, 500, |i| due[i as usize] <= now);
+                assert_eq!(gallop, scan, "now {now}, from {from}");
+            }
+        }
+        assert_eq!(first_not_due(3, 3, |_| true), 3);
     }
 }
