@@ -5,7 +5,7 @@
 
 use envparity_core::access::{Origin, Switch};
 use envparity_core::manifest::UserSwitch;
-use envparity_core::snapshot::{ConfigFile, ConfigSnapshot, Entry, Value, secret_display};
+use envparity_core::snapshot::{ConfigFile, Entry, Value, secret_display};
 
 /// The rules and what each means, for reports and docs.
 pub const RULES: &[(&str, &str)] = &[
@@ -263,7 +263,7 @@ impl<'a> TriggerScan<'a> {
 }
 
 /// Whether [`check`] can return a rule for this name and value. A cheap superset: when
-/// false, `check` returns `None`. (`from_config` scans names with a [`TriggerScan`].)
+/// false, `check` returns `None`. (`from_file` scans names with a [`TriggerScan`].)
 #[cfg(test)]
 fn may_break_a_rule(name: &str, value: &Value) -> bool {
     may_break_a_rule_with(value, || NAME_TRIGGER_FINDER.is_match(name))
@@ -287,21 +287,9 @@ fn may_break_a_rule_with(value: &Value, name_has_trigger: impl FnOnce() -> bool)
     matches!(value, Value::Secret(s) if s.around.is_none()) || value_has_ssl || name_has_trigger()
 }
 
-/// Every relaxing switch in one environment's configuration. `default_hashes`: the keyed
-/// hashes of [`DEFAULT_CREDENTIALS`] under the snapshot's key.
-pub fn from_config(
-    config: &ConfigSnapshot,
-    default_hashes: &[String],
-    user: &[UserSwitch],
-) -> Vec<Switch> {
-    config
-        .files
-        .iter()
-        .flat_map(|f| from_file(f, default_hashes, user))
-        .collect()
-}
-
-/// [`from_config`] for one file: the collector runs it on each file as it is read.
+/// Every relaxing switch in one file of an environment's configuration (the collector
+/// runs this on each file as it is read). `default_hashes`: the keyed hashes of
+/// [`DEFAULT_CREDENTIALS`] under the snapshot's key.
 pub fn from_file<'f>(
     file: &'f ConfigFile,
     default_hashes: &[String],

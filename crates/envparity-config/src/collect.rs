@@ -63,15 +63,11 @@ struct Candidate {
     format: Format,
 }
 
-/// Reads every config file of one environment.
-pub fn collect(options: &CollectOptions) -> ConfigSnapshot {
-    collect_inspecting(options, |_| ()).0
-}
-
-/// [`collect`], and `inspect` run on each file as soon as it is flattened, on the thread
-/// that read it: a pass over every entry costs far less while the file's entries are still
-/// in cache than over the whole snapshot afterwards. Its results come back in file order.
-pub fn collect_inspecting<T: Send>(
+/// Reads every config file of one environment, and runs `inspect` on each file as soon
+/// as it is flattened, on the thread that read it: a pass over every entry costs far less
+/// while the file's entries are still in cache than over the whole snapshot afterwards.
+/// Its results come back in file order, one per file read.
+pub fn collect<T: Send>(
     options: &CollectOptions,
     inspect: impl Fn(&ConfigFile) -> T + Sync,
 ) -> (ConfigSnapshot, Vec<T>) {
@@ -116,9 +112,9 @@ pub fn collect_inspecting<T: Send>(
     let mut inspected = Vec::with_capacity(results.len());
     for result in results {
         match result {
-            Ok((file, seen)) => {
+            Ok((file, inspection)) => {
                 files.push(file);
-                inspected.push(seen);
+                inspected.push(inspection);
             }
             Err(error) => errors.push(error),
         }

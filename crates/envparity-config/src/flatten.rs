@@ -99,11 +99,11 @@ impl Flattener<'_> {
             if matches!(doc.kind, NodeKind::Null) {
                 continue;
             }
-            if matches!(format, Format::Yaml | Format::Json) && kubernetes_list_items(doc).is_some()
-            {
-                let items = kubernetes_list_items_mut(doc).expect("a list, checked above");
-                for item in items {
-                    self.push_resource_or_plain(item, index, &mut flat, &mut plain_docs);
+            if matches!(format, Format::Yaml | Format::Json) && is_kubernetes_list(doc) {
+                if let Some(NodeKind::List(items)) = doc.get_mut("items").map(|i| &mut i.kind) {
+                    for item in items {
+                        self.push_resource_or_plain(item, index, &mut flat, &mut plain_docs);
+                    }
                 }
                 continue;
             }
@@ -164,9 +164,7 @@ impl Flattener<'_> {
                             self.walk_metadata(value, &mut path, &mut entries);
                             continue;
                         }
-                        let secret = if secret_data && (key == "data" || key == "stringData") {
-                            Secrecy::Always
-                        } else if self.secret_name(key) {
+                        let secret = if self.secret_name(key) {
                             Secrecy::Inherited
                         } else {
                             Secrecy::No
@@ -213,6 +211,16 @@ impl Flattener<'_> {
         out: &mut Vec<Entry>,
     ) {
         let line = node.line;
+        // `{name: DB_PASSWORD, value: …}` (Kubernetes env vars and the like): the secret's
+        // name is a sibling of its value. Only looked up where it can matter: most maps
+        // have no `value`, and their `name`s (containers, ports, volumes) are mostly
+        // unique, so they would miss the name cache.
+        let named_secret = secret == Secrecy::No
+            && node.get("value").is_some()
+            && ["name", "key"]
+                .iter()
+                .filter_map(|k| node.get(k).and_then(Node::as_str))
+                .any(|name| self.secret_name(name));
         match &mut node.kind {
             // An empty document (`{}`, a comment-only .env) has no keys, not a key `$`.
             NodeKind::Map(fields) if fields.is_empty() && path.is_empty() => {}
@@ -220,16 +228,6 @@ impl Flattener<'_> {
                 self.leaf(path, line, Value::EmptyMap, out)
             }
             NodeKind::Map(fields) => {
-                // `{name: DB_PASSWORD, value: …}` (Kubernetes env vars and the like): the
-                // secret's name is a sibling of its value. Only looked up where it can
-                // matter: most maps have no `value`, and their `name`s (containers,
-                // ports, volumes) are mostly unique, so they would miss the name cache.
-                let named_secret = secret == Secrecy::No
-                    && fields.iter().any(|(k, _)| k == "value")
-                    && ["name", "key"]
-                        .iter()
-                        .filter_map(|k| field(fields, k).and_then(Node::as_str))
-                        .any(|name| self.secret_name(name));
                 for (key, value) in fields {
                     let len = path.len();
                     push_segment(path, key, raw_keys);
@@ -471,34 +469,14 @@ fn kubernetes_identity(doc: &Node) -> Option<(String, Option<String>, String)> {
     Some((kind, namespace, name))
 }
 
-/// The value at a key of a map's fields, the last one winning (as [`Node::get`]).
-fn field<'n>(fields: &'n [(String, Node)], key: &str) -> Option<&'n Node> {
-    fields.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
-}
-
-/// [`kubernetes_list_items`], to move values out of.
-fn kubernetes_list_items_mut(doc: &mut Node) -> Option<&mut [Node]> {
-    let NodeKind::Map(fields) = &mut doc.kind else {
-        return None;
-    };
-    let (_, items) = fields.iter_mut().rev().find(|(k, _)| k == "items")?;
-    match &mut items.kind {
-        NodeKind::List(items) => Some(items),
-        _ => None,
-    }
-}
-
-/// The items of a `kind: List` (or `…List`) document, as `kubectl get -o yaml` prints.
-fn kubernetes_list_items(doc: &Node) -> Option<&[Node]> {
-    doc.get("apiVersion")?.as_str()?;
-    let kind = doc.get("kind")?.as_str()?;
-    if !kind.ends_with("List") || doc.get("metadata").and_then(|m| m.get("name")).is_some() {
-        return None;
-    }
-    match &doc.get("items")?.kind {
-        NodeKind::List(items) => Some(items),
-        _ => None,
-    }
+/// Whether a document is a `kind: List` (or `…List`) of objects, as `kubectl get -o yaml`
+/// prints.
+fn is_kubernetes_list(doc: &Node) -> bool {
+    let kind = doc.get("kind").and_then(Node::as_str).unwrap_or("");
+    doc.get("apiVersion").and_then(Node::as_str).is_some()
+        && kind.ends_with("List")
+        && doc.get("metadata").and_then(|m| m.get("name")).is_none()
+        && matches!(doc.get("items").map(|i| &i.kind), Some(NodeKind::List(_)))
 }
 
 /// A Secret's `data` with each base64 value decoded (values that are not valid base64

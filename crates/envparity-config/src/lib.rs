@@ -7,5 +7,5 @@ pub mod read;
 pub mod secrets;
 pub mod tree;
 
-pub use collect::{CollectOptions, collect, collect_inspecting};
+pub use collect::{CollectOptions, collect};
 pub use secrets::{KeySource, SecretHasher};

@@ -366,17 +366,6 @@ struct Context<'s> {
 
 impl Context<'_> {
     /// What follows the object in a key.
-    /// What every raw key of this context starts with: `file:` or `file:Kind/ns/name:`.
-    fn write_raw_prefix(&self, out: &mut String) {
-        out.clear();
-        out.push_str(self.raw_file);
-        out.push(':');
-        if let Some((_, raw)) = &self.resource {
-            out.push_str(raw);
-            out.push(self.object_separator());
-        }
-    }
-
     fn object_separator(&self) -> char {
         if self.facet == Facet::Schema {
             '.'
@@ -400,7 +389,13 @@ impl Leaf<'_> {
     }
 
     fn write_raw_key(&self, out: &mut String) {
-        self.ctx.write_raw_prefix(out);
+        out.clear();
+        out.push_str(self.ctx.raw_file);
+        out.push(':');
+        if let Some((_, raw)) = &self.ctx.resource {
+            out.push_str(raw);
+            out.push(self.ctx.object_separator());
+        }
         out.push_str(&self.entry.path);
     }
 
@@ -1237,7 +1232,7 @@ enum SecretListVerdict {
 
 fn values_equal(a: &Value, b: &Value, ordered: bool) -> bool {
     match (a, b) {
-        (Value::List(x), Value::List(y)) if !ordered && x != y => {
+        (Value::List(x), Value::List(y)) if !ordered => {
             let mut dx: Vec<String> = x.iter().map(Value::display).collect();
             let mut dy: Vec<String> = y.iter().map(Value::display).collect();
             dx.sort();

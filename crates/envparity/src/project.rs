@@ -98,12 +98,12 @@ impl Project {
             hasher.key_id().to_string(),
         );
         snapshot.secret_key_ephemeral = hasher.source() == KeySource::Ephemeral;
-        // Switches are looked for in each file as it is read (see `collect_inspecting`).
+        // Switches are looked for in each file as it is read (see `envparity_config::collect`).
         let defaults: Vec<String> = envparity_access::switches::DEFAULT_CREDENTIALS
             .iter()
             .map(|d| hasher.hash(d))
             .collect();
-        let (config, switches) = envparity_config::collect_inspecting(
+        let (config, switches) = envparity_config::collect(
             &CollectOptions {
                 root: &self.root,
                 environment,
