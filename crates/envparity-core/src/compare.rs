@@ -80,6 +80,7 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
         findings.append(&mut data_findings);
     }
     let mut load = Vec::new();
+    let mut load_notes = Vec::new();
     if snapshots
         .iter()
         .any(|s| s.traffic.is_some() || !s.traffic_errors.is_empty() || s.load.is_some())
@@ -88,26 +89,32 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
             crate::traffic::compare_traffic(snapshots, reference, rules, today, &expect_used);
         // Load runs against the reference's traffic model: the same facet, since a run
         // is the environment's traffic under test.
-        if let Some(model) = &snapshots[reference].traffic {
-            for (i, s) in snapshots.iter().enumerate() {
-                let Some(run) = s.load.as_ref().filter(|_| i != reference) else {
-                    continue;
-                };
-                let comparison = crate::load::compare_run(
-                    &snapshots[reference].environment,
-                    model,
-                    &s.environment,
-                    run,
-                    &crate::load::Limits::from(&rules.load),
-                );
-                compared += (comparison.routes.len() + comparison.untouched.len() + 1) as u64;
-                for mut f in crate::load::findings(&comparison) {
-                    let key = f.key.clone();
-                    apply_rules(rules, today, &expect_used, &mut f, vec![key]);
-                    traffic_findings.push(f);
-                }
-                load.push(crate::load::overview(comparison, run));
-            }
+        let runs = snapshots
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != reference)
+            .filter_map(|(_, s)| Some((s, s.load.as_ref()?)));
+        for (s, run) in runs {
+            let Some(model) = &snapshots[reference].traffic else {
+                load_notes.push(format!(
+                    "{}'s load run is not compared: {} has no traffic model to compare it with (name {}'s access logs: `traffic = [...]`)",
+                    s.environment, names[reference], names[reference]
+                ));
+                continue;
+            };
+            let judged = crate::load::judge(
+                &names[reference],
+                model,
+                &s.environment,
+                run,
+                &crate::load::Limits::from(&rules.load),
+                rules,
+                today,
+                &expect_used,
+            );
+            compared += judged.compared;
+            traffic_findings.extend(judged.findings);
+            load.push(judged.overview);
         }
         facets.push(summarize(Facet::Traffic, compared, &traffic_findings));
         findings.append(&mut traffic_findings);
@@ -140,6 +147,7 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
             )
         })
         .collect();
+    notes.append(&mut load_notes);
     let production: Vec<&str> = snapshots
         .iter()
         .filter(|s| s.production)
@@ -1146,6 +1154,9 @@ pub(crate) fn apply_rules(
     finding: &mut Finding,
     raw_keys: Vec<String>,
 ) {
+    // The severity the facet judged (a short headroom is an error, though drift is a
+    // warning by default), kept unless a rule changes the class or sets a severity.
+    let (judged_class, judged_severity) = (finding.class, finding.severity);
     {
         let mut keys = raw_keys;
         keys.insert(0, finding.key.clone());
@@ -1201,9 +1212,14 @@ pub(crate) fn apply_rules(
                 ));
             }
         }
-        finding.severity = rules
-            .severity_override(&key_refs)
-            .unwrap_or(finding.class.default_severity());
+        finding.severity =
+            rules
+                .severity_override(&key_refs)
+                .unwrap_or(if finding.class == judged_class {
+                    judged_severity
+                } else {
+                    finding.class.default_severity()
+                });
         // A shared secret is a security finding: no override makes it pass an error gate.
         if finding.class == Class::SharedSecret {
             finding.severity = Severity::Error;

@@ -688,18 +688,22 @@ pub fn compare_report(
     rules: &crate::rules::Rules,
     today: crate::date::Date,
 ) -> crate::report::Report {
-    let comparison = compare_run(reference_env, reference, run_env, run, limits);
-    let mut findings = findings(&comparison);
     let used: Vec<std::sync::atomic::AtomicBool> = rules
         .expect
         .iter()
         .map(|_| std::sync::atomic::AtomicBool::new(false))
         .collect();
-    for f in &mut findings {
-        let key = f.key.clone();
-        crate::compare::apply_rules(rules, today, &used, f, vec![key]);
-    }
-    let compared = (comparison.routes.len() + comparison.untouched.len() + 1) as u64;
+    let judged = judge(
+        reference_env,
+        reference,
+        run_env,
+        run,
+        limits,
+        rules,
+        today,
+        &used,
+    );
+    let (findings, compared) = (judged.findings, judged.compared);
     let summary = crate::compare::summarize(crate::finding::Facet::Traffic, compared, &findings);
     let info = |name: &str, production: bool| crate::report::EnvironmentInfo {
         name: name.to_string(),
@@ -718,7 +722,41 @@ pub fn compare_report(
         // The verdict is the Load section's first line (and `load[].comparison.verdict`).
         notes: Vec::new(),
         traffic: vec![crate::traffic::overview(reference_env, reference)],
-        load: vec![overview(comparison, run)],
+        load: vec![judged.overview],
+    }
+}
+
+/// One run judged against the reference's model, for a report: its findings with the
+/// team's rules applied, the keys it counts as compared, and what the report draws.
+pub(crate) struct Judged {
+    pub findings: Vec<crate::finding::Finding>,
+    pub compared: u64,
+    pub overview: LoadOverview,
+}
+
+/// [`compare_run`], [`findings`] and [`overview`], with the rules applied: what `diff`
+/// and `traffic compare` both report.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn judge(
+    reference_env: &str,
+    reference: &TrafficModel,
+    run_env: &str,
+    run: &RunResult,
+    limits: &Limits,
+    rules: &crate::rules::Rules,
+    today: crate::date::Date,
+    expect_used: &[std::sync::atomic::AtomicBool],
+) -> Judged {
+    let comparison = compare_run(reference_env, reference, run_env, run, limits);
+    let mut findings = findings(&comparison);
+    for f in &mut findings {
+        let key = f.key.clone();
+        crate::compare::apply_rules(rules, today, expect_used, f, vec![key]);
+    }
+    Judged {
+        findings,
+        compared: (comparison.routes.len() + comparison.untouched.len() + 1) as u64,
+        overview: overview(comparison, run),
     }
 }
 

@@ -230,7 +230,8 @@ pub struct RulesDecl {
     pub data: crate::rules::DataThresholds,
     /// When a load run's difference from the reference's traffic is worth a finding.
     #[serde(default)]
-    pub load: crate::rules::LoadThresholds,
+    #[schemars(with = "Option<crate::rules::LoadThresholds>")]
+    pub load: Option<Spanned<crate::rules::LoadThresholds>>,
 }
 
 /// `[[rules.expect]]`: a difference that is intended.
@@ -603,7 +604,30 @@ fn validate(text: &str, file: ManifestFile) -> Result<Manifest, ManifestError> {
             .push(pattern(text, glob, "not_sensitive pattern")?);
     }
     rules.data = decl.data.clone();
-    rules.load = decl.load.clone();
+    if let Some(load) = &decl.load {
+        rules.load = load.get_ref().clone();
+        let t = &rules.load;
+        let share = |v: f64| (0.0..=1.0).contains(&v);
+        let problem = if t
+            .p99_limit_ms
+            .is_some_and(|ms| !(ms > 0.0 && ms.is_finite()))
+        {
+            Some("p99_limit_ms: give milliseconds above 0")
+        } else if !share(t.error_limit) || !share(t.error_margin) {
+            Some("error_limit and error_margin are shares: give them between 0 and 1 (0.01 is 1 %)")
+        } else if !(t.p99_factor > 0.0 && t.p99_factor.is_finite()) {
+            Some("p99_factor: give a factor above 0")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(error_at(
+                text,
+                load.span().start,
+                format!("[rules.load] {problem}"),
+            ));
+        }
+    }
     for sev in &decl.severity {
         rules.severity.push(SeverityRule {
             key: pattern(text, &sev.key, "key pattern")?,
@@ -785,6 +809,21 @@ expires = "2027-06-30"
 
         let e = error_of("[environments.qa]\nconfig = [\"qa/**\"\n");
         assert_eq!(e.line, 2, "{e}");
+
+        for (value, says) in [
+            ("error_limit = 5", "between 0 and 1"),
+            ("error_margin = -0.1", "between 0 and 1"),
+            ("p99_factor = -1", "p99_factor"),
+            ("p99_limit_ms = -3", "p99_limit_ms"),
+        ] {
+            let e = error_of(&format!("[environments.qa]\n\n[rules.load]\n{value}\n"));
+            assert_eq!(e.line, 3, "{value}: {e}");
+            assert!(
+                e.message.contains("[rules.load]") && e.message.contains(says),
+                "{e}"
+            );
+        }
+        assert!(parse("[environments.qa]\n[rules.load]\nerror_limit = 0.05\n").is_ok());
 
         let e = error_of(
             "[environments.qa]\n[[rules.expect]]\nkey = \"a\"\nreason = \"r\"\nexpires = \"2027-02-30\"\n",

@@ -260,6 +260,8 @@ pub(crate) fn compare_traffic(
             // A side whose logs could not be read is an `unreadable` finding already.
             (Some(_), None) if !b.traffic_errors.is_empty() => {}
             (None, Some(_)) if !a.traffic_errors.is_empty() => {}
+            // A load run stands for the environment's traffic: it is compared instead.
+            (None, Some(_)) if a.load.is_some() => {}
             (Some(_), None) | (None, Some(_)) => {
                 compared += 1;
                 let (class, has, lacks) = if b.traffic.is_some() {

@@ -78,6 +78,9 @@ pub fn render(spec: &JobSpec) -> Result<String, String> {
         spec.start_at.clone(),
         "-o".to_string(),
         "-".to_string(),
+        // `kubectl logs` joins stderr to stdout: only the JSON may be written, so that
+        // the logs collected are the shard's result.
+        "--quiet".to_string(),
     ]);
     let _ = writeln!(
         out,

@@ -126,6 +126,23 @@ pub struct Templates {
 }
 
 impl Templates {
+    /// The `[params]` of a requests file's text that read their values from files, as
+    /// `(param, file)`: what a pod given only the requests file would not have. Nothing is
+    /// expanded (a `${VAR}` is the pod's to read).
+    pub fn param_files(text: &str) -> Vec<(String, String)> {
+        toml::from_str::<RequestsFile>(text)
+            .map(|f| {
+                f.params
+                    .into_iter()
+                    .filter_map(|(name, decl)| match decl {
+                        ParamDecl::File { file } => Some((name, file)),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Reads a requests file; errors name the file and line.
     pub fn read(path: &Path) -> Result<Templates, String> {
         let shown = path.display().to_string();
@@ -191,12 +208,10 @@ impl Templates {
         }
         let mut headers = Vec::new();
         for (name, value) in file.headers {
-            headers.push((
-                name.clone(),
-                expand(&value).map_err(|v| {
-                    format!("{shown}: [headers] {name}: ${{{v}}} is not set in the environment")
-                })?,
-            ));
+            header_name(&name).map_err(|why| format!("{shown}: [headers] {why}"))?;
+            let value =
+                header_value(&value).map_err(|why| format!("{shown}: [headers] {name}: {why}"))?;
+            headers.push((name, value));
         }
         let mut requests = Vec::new();
         for decl in file.request {
@@ -220,6 +235,33 @@ impl Templates {
             requests,
         })
     }
+}
+
+/// A header value with its `${VAR}`s expanded. The error names the variable, never its
+/// value: a value with a line break (a Secret's trailing newline) would end the header.
+fn header_value(text: &str) -> Result<String, String> {
+    let value = expand(text).map_err(|v| format!("${{{v}}} is not set in the environment"))?;
+    if value.contains(['\r', '\n']) {
+        return Err(
+            "its value holds a line break (a Secret's trailing newline?), which would end the header"
+                .to_string(),
+        );
+    }
+    Ok(value)
+}
+
+/// A header name as HTTP allows it; the ones the client writes itself are refused.
+fn header_name(name: &str) -> Result<(), String> {
+    if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+        return Err(format!("header `{name}`: not a valid header name"));
+    }
+    if ["content-length", "transfer-encoding", "connection"]
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n))
+    {
+        return Err(format!("header {name}: envparity writes it itself"));
+    }
+    Ok(())
 }
 
 /// `${VAR}` from the process environment; the name of the first unset one as the error.
@@ -305,7 +347,13 @@ impl Mix {
     /// Without a model: the requests file's routes by their shares, or the URL's path.
     pub fn single(path: &str, templates: &Templates, seed: u64) -> Result<Mix, String> {
         let planned = if templates.requests.is_empty() {
-            vec![plan_route("GET", path, 1.0, None, None, templates)?]
+            // The URL is sent as written, query values and all (they are the user's, not
+            // a model's placeholders); results name it without its query, which may hold
+            // a key.
+            let route = path.split('?').next().unwrap_or(path);
+            let mut single = plan_route("GET", route, 1.0, None, None, templates)?;
+            single.path = vec![Part::Text(path.to_string())];
+            vec![single]
         } else {
             templates
                 .requests
@@ -414,10 +462,16 @@ fn plan_route(
     let mut body = None;
     if let Some(d) = decl {
         for (name, value) in &d.headers {
-            let value = expand(value).map_err(|v| {
-                format!("{method} {route}: header {name}: ${{{v}}} is not set in the environment")
-            })?;
-            headers.push((name.clone(), parse_braces(&value, &generator)?));
+            let parts = parse_braces(value, &generator)?
+                .into_iter()
+                .map(|part| match part {
+                    Part::Text(text) => header_value(&text).map(Part::Text),
+                    value => Ok(value),
+                })
+                .collect::<Result<_, _>>()
+                .map_err(|why| format!("{method} {route}: header {name}: {why}"))?;
+            header_name(name).map_err(|why| format!("{method} {route}: {why}"))?;
+            headers.push((name.clone(), parts));
         }
         if let Some(b) = &d.body {
             body = Some(parse_braces(b, &generator)?);
@@ -539,6 +593,13 @@ fn parse_braces(
                     .find('}')
                     .ok_or_else(|| format!("`{text}`: a `{{` without its `}}`"))?;
                 let name = &text[i + 1..i + end];
+                // `${VAR}` is the environment's, expanded later in the text parts only:
+                // a secret's value is never read as a template (nor quoted in an error).
+                if literal.ends_with('$') {
+                    literal.push_str(&text[i..=i + end]);
+                    while chars.next_if(|(j, _)| *j <= i + end).is_some() {}
+                    continue;
+                }
                 // A JSON object in a body (`{"a": 1}`) is text, not a placeholder.
                 if name.is_empty()
                     || !name
@@ -733,6 +794,16 @@ mod tests {
             "{}",
             r.path
         );
+    }
+
+    #[test]
+    fn a_single_url_is_sent_as_written_and_named_without_its_query() {
+        let mix = Mix::single("/search/42?q=shoes&key=abc", &Templates::default(), 1).unwrap();
+        for i in 0..3 {
+            let r = mix.request(i);
+            assert_eq!(r.path, "/search/42?q=shoes&key=abc");
+            assert_eq!(mix.routes[r.route].route, "/search/42");
+        }
     }
 
     #[test]

@@ -490,7 +490,8 @@ fn render_load(out: &mut String, load: &envparity_core::load::LoadOverview) {
     let knee_x = c
         .knee
         .as_ref()
-        .map(|k| (k.at_seconds / load.step_seconds.max(1e-9)) as usize);
+        // Rounded, as core finds the knee's step.
+        .map(|k| (k.at_seconds / load.step_seconds.max(1e-9)).round() as usize);
     let chart = |out: &mut String,
                  label: &str,
                  series: &[(&str, Vec<f64>)],

@@ -358,9 +358,8 @@ pub fn render(report: &Report, options: &RenderOptions) -> String {
         for u in &c.untouched {
             let _ = writeln!(
                 out,
-                "- never sent: `{} {}` ({} of {}'s traffic)",
-                escape(&u.method),
-                escape(&u.route),
+                "- never sent: {} ({} of {}'s traffic)",
+                code(&format!("{} {}", u.method, u.route), KEY_CHARS),
                 envparity_core::fidelity::percent(u.share),
                 escape(&c.reference)
             );

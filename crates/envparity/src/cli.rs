@@ -253,9 +253,6 @@ pub enum AccessCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum TrafficCommand {
-    /// Read access logs (plain or gzip) into a traffic model: route templates and their
-    /// mix, status classes, latency quantiles, the arrival rate with its peak and bursts.
-    /// Client addresses are only counted and query values dropped.
     /// Production's traffic model against a load run: per route latency and errors
     /// side by side, routes the run never sent, the load at which QA gave way (its knee),
     /// and a verdict on headroom. Exit 1 when findings reach --fail-on.
@@ -287,6 +284,9 @@ pub enum TrafficCommand {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Read access logs (plain or gzip) into a traffic model: route templates and their
+    /// mix, status classes, latency quantiles, the arrival rate with its peak and bursts.
+    /// Client addresses are only counted and query values dropped.
     Model {
         /// Access-log files.
         #[arg(required = true, value_name = "LOG")]

@@ -43,6 +43,14 @@ fn run_load(config: Option<&Path>, command: &LoadCommand, printer: &Printer) -> 
         None => ShardPlan::WHOLE,
     };
     let start_at = args.start_at.as_deref().map(parse_start).transpose()?;
+    if let Some(t) = start_at
+        && t > SystemTime::now() + Duration::from_secs(86_400)
+    {
+        bail!(
+            "--start-at {}: more than a day from now (seconds since 1970, not milliseconds)",
+            rfc3339(t)
+        );
+    }
     if shard.count > 1 && start_at.is_none() {
         bail!(
             "--shard {}/{} needs --start-at: the shards of one run share one start time",
@@ -85,6 +93,30 @@ fn run_load(config: Option<&Path>, command: &LoadCommand, printer: &Printer) -> 
         seconds(plan.schedule.duration()),
         plan.schedule.description
     ));
+    // A run can take an hour: where its result goes is checked before it starts.
+    if let Some(path) = args.output.as_deref().filter(|p| *p != Path::new("-")) {
+        let folder = path
+            .parent()
+            .filter(|f| !f.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if !folder.is_dir() {
+            bail!(
+                "-o {}: no folder {} to write the result in",
+                path.display(),
+                folder.display()
+            );
+        }
+    }
+    if let Some(t) = start_at
+        && let Ok(wait) = t.duration_since(SystemTime::now())
+        && wait > Duration::from_secs(2)
+    {
+        printer.info(&format!(
+            "waiting {} for --start-at {}",
+            seconds(wait.as_secs_f64()),
+            rfc3339(t)
+        ));
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let result = envparity_load::run::run(&plan, stop.clone(), |live| {
         crate::printer::progress_message(
@@ -132,7 +164,14 @@ fn run_load(config: Option<&Path>, command: &LoadCommand, printer: &Printer) -> 
     } else {
         printer.data(text.trim_end())?;
         if let Some(path) = &args.output {
-            write_json(path, &result)?;
+            if let Err(e) = write_json(path, &result) {
+                // The run is done and cannot be redone: keep its result somewhere.
+                let rescue = std::env::temp_dir()
+                    .join(format!("envparity-load-{}.json", std::process::id()));
+                write_json(&rescue, &result)
+                    .with_context(|| format!("{e:#}; and the result could not be kept"))?;
+                bail!("{e:#}: the result is kept in {}", rescue.display());
+            }
             printer.info(&format!("result → {}", path.display()));
         }
     }
@@ -245,7 +284,13 @@ fn build_plan(
         (None, None) => bail!("--rate: give requests per second (`200/s`), or a --model to follow"),
     };
     let top = top_rate(&rate_text, model.map(|(m, _)| m), &shape)?;
-    if !(top > 0.0 && top.is_finite()) || top > args.max_rate {
+    if !(args.max_rate > 0.0 && args.max_rate.is_finite()) {
+        bail!(
+            "--max-rate {}: give requests per second above 0",
+            args.max_rate
+        );
+    }
+    if !(top > 0.0 && top <= args.max_rate) {
         bail!(
             "--rate {rate_text} comes to {top:.1} req/s: give a rate above 0 and at most --max-rate ({})",
             args.max_rate
@@ -365,21 +410,25 @@ fn parse_start(text: &str) -> anyhow::Result<SystemTime> {
                 .map_err(|_| bad())?
                 .to_unix_days();
             let (hms, frac) = time.split_once('.').unwrap_or((time, "0"));
+            let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
             let h: Vec<i64> = hms
                 .split(':')
-                .map(|p| p.parse().map_err(|_| bad()))
+                .map(|p| digits(p).then(|| p.parse().ok()).flatten().ok_or_else(bad))
                 .collect::<Result<_, _>>()?;
-            if h.len() != 3 || h[0] > 23 || h[1] > 59 || h[2] > 60 {
+            if h.len() != 3 || h[0] > 23 || h[1] > 59 || h[2] > 60 || !digits(frac) {
                 return Err(bad());
             }
             let frac: f64 = format!("0.{frac}").parse().map_err(|_| bad())?;
             (days * 86_400 + h[0] * 3600 + h[1] * 60 + h[2]) as f64 + frac
         }
     };
-    if !(seconds > 0.0 && seconds.is_finite()) {
-        return Err(bad());
-    }
-    Ok(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(seconds))
+    let since_1970 = Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(bad)?;
+    SystemTime::UNIX_EPOCH
+        .checked_add(since_1970)
+        .ok_or_else(bad)
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -578,6 +627,21 @@ fn k8s_job(config: Option<&Path>, args: &K8sJobArgs, printer: &Printer) -> anyho
         ),
         None => None,
     };
+    // The pods get the requests file in a ConfigMap, and nothing it points to.
+    if let Some(((param, file), requests)) = requests_toml
+        .as_deref()
+        .and_then(|t| {
+            envparity_load::mix::Templates::param_files(t)
+                .into_iter()
+                .next()
+        })
+        .zip(args.plan.requests.as_deref())
+    {
+        bail!(
+            "{}: [params] {param} reads {file}, which the pods would not have: give its values in the requests file (a list or a range) for k8s-job",
+            requests.display()
+        );
+    }
     let start = SystemTime::now() + parse_duration(&args.start_in).context("--start-in")?;
     let p = &args.plan;
     let mut shard_args = vec![url.clone()];
@@ -672,5 +736,20 @@ mod tests {
         assert!(parse_start("tomorrow").is_err());
         assert!(parse_start("2026-13-01T20:00:00Z").is_err(), "month 13");
         assert!(parse_start("2026-12-01T25:00:00Z").is_err(), "hour 25");
+        for bad in [
+            "2026-12-01T-1:00:00Z",
+            "2026-12-01T20:00:00.5e3Z",
+            "2026-12-01T+2:00:00Z",
+            "1e300",
+            "-5",
+            "0",
+            "NaN",
+        ] {
+            assert!(parse_start(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_start("2026-12-01T20:00:00.25Z").unwrap(),
+            t + Duration::from_millis(250)
+        );
     }
 }

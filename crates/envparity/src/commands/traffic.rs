@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use anyhow::{Context, anyhow};
+use anyhow::{Context, anyhow, bail};
 use envparity_core::fidelity::{percent, thousands};
 use envparity_traffic::input::Input;
 use envparity_traffic::model::TrafficModel;
@@ -44,7 +44,14 @@ pub fn run(command: TrafficCommand, printer: &Printer) -> anyhow::Result<u8> {
         let limits = envparity_core::load::Limits {
             p99_seconds: p99_limit
                 .as_deref()
-                .map(|t| super::load::parse_duration(t).map(|d| d.as_secs_f64()))
+                .map(|t| {
+                    // `[rules.load] p99_limit_ms` is in milliseconds: a bare number here
+                    // would be read in seconds, so the unit is asked for.
+                    if !t.trim().ends_with(|c: char| c.is_ascii_alphabetic()) {
+                        bail!("`{t}`: give a unit (300ms, 1s)");
+                    }
+                    super::load::parse_duration(t).map(|d| d.as_secs_f64())
+                })
                 .transpose()
                 .context("--p99-limit")?,
             error_rate: parse_share(&error_limit).context("--error-limit")?,

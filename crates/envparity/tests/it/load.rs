@@ -103,7 +103,65 @@ fn production_is_refused_unless_the_user_says_so() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--model"), "{}", run.stderr);
     let run = p.run(&["load", "qa", "--rate", "50000", "--duration", "1s"]);
+    assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--max-rate"), "{}", run.stderr);
+    // A cap that is not a number caps nothing: refused, not passed.
+    let run = p.run(&[
+        "load",
+        "qa",
+        "--rate",
+        "1e9",
+        "--max-rate",
+        "nan",
+        "--duration",
+        "1s",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--max-rate NaN"), "{}", run.stderr);
+}
+
+#[test]
+fn where_the_result_goes_is_checked_before_the_run() {
+    let p = Project::new();
+    let started = std::time::Instant::now();
+    let run = p.run(&[
+        "load",
+        "http://127.0.0.1:9/",
+        "--rate",
+        "10",
+        "--duration",
+        "30s",
+        "-o",
+        "no/such/folder/run.json",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("no folder no/such/folder to write the result in"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "it ran first"
+    );
+    // A start time in milliseconds would wait for millennia: refused.
+    let run = p.run(&[
+        "load",
+        "http://127.0.0.1:9/",
+        "--rate",
+        "10",
+        "--duration",
+        "1s",
+        "--start-at",
+        "1796155200000",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("more than a day from now"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -535,6 +593,17 @@ fn compare_finds_the_knee_of_a_service_that_cannot_carry_the_peak() {
         .collect();
     assert!(keys.contains(&"load:headroom"), "{keys:?}");
     assert!(keys.contains(&"load:GET /products/:id.p99"), "{keys:?}");
+    // QA that cannot carry Production's peak fails an error gate, not only a drift one.
+    let headroom = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "load:headroom")
+        .unwrap();
+    assert_eq!(
+        (headroom["class"].as_str(), headroom["severity"].as_str()),
+        (Some("drift"), Some("error"))
+    );
     let html = p.run(&[
         "traffic",
         "compare",
@@ -606,6 +675,7 @@ fn compare_says_when_qa_held_twice_the_peak() {
         ),
     );
     let strict = p.run(&["diff", "qa", "prod", "--facet", "traffic"]);
+    assert_eq!(strict.code, 1, "short headroom is drift: {}", strict.stdout);
     assert!(
         strict.stdout.contains("headroom short"),
         "{}\n{}",
@@ -613,6 +683,28 @@ fn compare_says_when_qa_held_twice_the_peak() {
         strict.stderr
     );
     assert!(strict.stdout.contains("above 1 µs"), "{}", strict.stdout);
+    // QA has a load run and no logs of its own: the run stands for its traffic, so no
+    // "qa has no traffic model" finding.
+    assert!(
+        !diff.stdout.contains("name qa's access logs"),
+        "{}",
+        diff.stdout
+    );
+    // Without Production's model the run cannot be judged: said, not skipped in silence.
+    p.file(
+        "envparity.toml",
+        "[environments.qa]\nload = [\"qa-run.json\"]\n\n[environments.prod]\nproduction = true\n",
+    );
+    let alone = p.run(&["diff", "qa", "prod", "--facet", "traffic"]);
+    assert_eq!(alone.code, 0, "a note, not a finding: {}", alone.stdout);
+    assert!(
+        alone.stdout.contains(
+            "qa's load run is not compared: prod has no traffic model to compare it with"
+        ),
+        "{}\n{}",
+        alone.stdout,
+        alone.stderr
+    );
 }
 
 /// A parsed YAML node as JSON, to look into rendered manifests.
@@ -709,6 +801,10 @@ fn a_k8s_job_runs_the_plan_as_indexed_shards_from_one_start() {
     assert_eq!(after("--connections"), "32", "256 connections over 8 pods");
     assert_eq!(after("--rate"), "2x-peak");
     assert_eq!(after("-o"), "-");
+    assert!(
+        args.contains(&"--quiet"),
+        "the logs must be the JSON alone: {args:?}"
+    );
     // One start for all, about two minutes from now.
     let start = after("--start-at");
     assert!(start.ends_with('Z') && start.contains('T'), "{start}");
@@ -993,5 +1089,81 @@ fn a_secret_header_reaches_the_server_and_no_output() {
         run.stderr.contains("${QA_TOKEN} is not set"),
         "{}",
         run.stderr
+    );
+    // A secret is sent as it is, never read as a template: braces stay braces, and an
+    // unbalanced one is no error quoting it.
+    p.set_env("QA_TOKEN", "CANARY{id}{{x}}{abc");
+    let run = p.run(&[
+        "load",
+        &url,
+        "--requests",
+        "load.toml",
+        "--rate",
+        "20",
+        "--duration",
+        "1s",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|h| h.contains("Authorization: Bearer CANARY{id}{{x}}{abc")),
+        "sent as set"
+    );
+    assert!(!run.stderr.contains("CANARY"), "{}", run.stderr);
+    // A trailing newline (as a Secret file often has) would end the header: refused,
+    // naming the header and not the value.
+    p.set_env("QA_TOKEN", "CANARY-7f3a9c\n");
+    let run = p.run(&[
+        "load",
+        &url,
+        "--requests",
+        "load.toml",
+        "--rate",
+        "10",
+        "--duration",
+        "1s",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("[headers] Authorization: its value holds a line break")
+            && !run.stderr.contains("CANARY"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_k8s_job_refuses_parameter_files_the_pods_would_not_have() {
+    let p = Project::new();
+    fit_model(&p);
+    p.file("ids.txt", "1\n2\n");
+    p.file(
+        "load.toml",
+        "[params]\nid = { file = \"ids.txt\" }\n\n[[request]]\nroute = \"GET /products/:id\"\npath = \"/products/{id}\"\n",
+    );
+    let job = p.run(&[
+        "load",
+        "k8s-job",
+        "http://127.0.0.1:9",
+        "--model",
+        "prod.traffic.json",
+        "--requests",
+        "load.toml",
+        "--image",
+        "x",
+    ]);
+    assert_eq!(job.code, 2, "{}", job.stdout);
+    assert!(
+        job.stderr
+            .contains("load.toml: [params] id reads ids.txt, which the pods would not have"),
+        "{}",
+        job.stderr
+    );
+    assert!(
+        job.stdout.is_empty(),
+        "no manifest for a job that would fail"
     );
 }
