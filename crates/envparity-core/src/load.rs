@@ -110,7 +110,7 @@ pub struct Summary {
     pub mean: f64,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct RouteResult {
     pub method: String,
     pub route: String,

@@ -124,29 +124,24 @@ pub fn merge(parts: &[RunResult]) -> Result<RunResult, String> {
         .flat_map(|p| p.shards.iter().copied())
         .collect();
     out.shards.sort();
-    out.scheduled = 0;
-    out.sent = 0;
-    out.completed = 0;
-    out.late = 0;
-    out.behind = 0;
-    out.waited = 0;
-    out.bytes_received = 0;
-    out.achieved_rate = 0.0;
+    let sum = |count: fn(&RunResult) -> u64| parts.iter().map(count).sum::<u64>();
+    out.scheduled = sum(|p| p.scheduled);
+    out.sent = sum(|p| p.sent);
+    out.completed = sum(|p| p.completed);
+    out.late = sum(|p| p.late);
+    out.behind = sum(|p| p.behind);
+    out.waited = sum(|p| p.waited);
+    out.bytes_received = sum(|p| p.bytes_received);
+    // Shards send side by side over the same window: their rates add.
+    out.achieved_rate = parts.iter().map(|p| p.achieved_rate).sum();
     out.status.clear();
     out.errors.clear();
     // Routes by (method, route), in the first part's order, then any new ones.
     let mut routes: Vec<(RouteResult, Histogram<u64>, Histogram<u64>)> = Vec::new();
+    // (method, route) → its place in `routes`: up to 200 routes in each of many shards.
+    let mut slots: std::collections::HashMap<(&str, &str), usize> = Default::default();
     let mut points: Vec<(TimelinePoint, Histogram<u64>)> = Vec::new();
     for p in parts {
-        out.scheduled += p.scheduled;
-        out.sent += p.sent;
-        out.completed += p.completed;
-        out.late += p.late;
-        out.behind += p.behind;
-        out.waited += p.waited;
-        out.bytes_received += p.bytes_received;
-        // Shards send side by side over the same window: their rates add.
-        out.achieved_rate += p.achieved_rate;
         add_counts(&mut out.status, &p.status);
         add_counts(&mut out.errors, &p.errors);
         for (k, v) in &p.error_samples {
@@ -157,19 +152,15 @@ pub fn merge(parts: &[RunResult]) -> Result<RunResult, String> {
         add(&mut latency, &p.latency_histogram, "latency histogram")?;
         add(&mut service, &p.service_histogram, "service histogram")?;
         for r in &p.routes {
-            let slot = match routes
-                .iter()
-                .position(|(q, _, _)| q.method == r.method && q.route == r.route)
-            {
-                Some(i) => i,
+            let slot = match slots.get(&(r.method.as_str(), r.route.as_str())) {
+                Some(&i) => i,
                 None => {
-                    let mut empty = r.clone();
-                    empty.scheduled = 0;
-                    empty.sent = 0;
-                    empty.completed = 0;
-                    empty.bytes_received = 0;
-                    empty.status.clear();
-                    empty.errors.clear();
+                    slots.insert((&r.method, &r.route), routes.len());
+                    let empty = RouteResult {
+                        method: r.method.clone(),
+                        route: r.route.clone(),
+                        ..RouteResult::default()
+                    };
                     routes.push((empty, new_histogram(), new_histogram()));
                     routes.len() - 1
                 }
@@ -189,15 +180,10 @@ pub fn merge(parts: &[RunResult]) -> Result<RunResult, String> {
         }
         for (k, t) in p.timeline.points.iter().enumerate() {
             if points.len() <= k {
-                let mut empty = t.clone();
-                empty.scheduled = 0;
-                empty.sent = 0;
-                empty.sends = 0;
-                empty.completed = 0;
-                empty.failed = 0;
-                empty.late = 0;
-                empty.behind = 0;
-                empty.waited = 0;
+                let empty = TimelinePoint {
+                    target_rps: t.target_rps,
+                    ..TimelinePoint::default()
+                };
                 points.push((empty, new_step_histogram()));
             }
             let (q, h) = &mut points[k];
