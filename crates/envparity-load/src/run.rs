@@ -700,10 +700,15 @@ fn assemble(
 ) -> RunResult {
     let shard = plan.shard;
     let mine = shard.share_of(schedule.total());
-    // What the schedule called for, per route and per step (this shard's share).
-    let mut route_scheduled = vec![0u64; mix.routes.len()];
-    let mut step_scheduled = vec![0u64; shared.steps.len()];
-    for k in 0..mine {
+    // What the schedule called for, per route and per step (this shard's share). Sends
+    // claim indices in order and count themselves before any await, so those sent are
+    // exactly the first `sent`: only the rest (unsent at the end) are drawn again.
+    let load = |counts: &[AtomicU64]| -> Vec<u64> {
+        counts.iter().map(|c| c.load(Ordering::Relaxed)).collect()
+    };
+    let mut route_scheduled = load(&shared.route_sent);
+    let mut step_scheduled = load(&shared.step_sent);
+    for k in shared.sent.load(Ordering::Relaxed).min(mine)..mine {
         let i = shard.global(k);
         route_scheduled[mix.route_of(i)] += 1;
         let step = ((schedule.due(i) / step_seconds) as usize).min(step_scheduled.len() - 1);

@@ -217,6 +217,20 @@ fn ctrl_c_stops_within_a_second_and_keeps_a_partial_result() {
         (40..=120).contains(&completed),
         "{completed} in ~1.5 s at 50/s"
     );
+    // What was scheduled still covers the whole minute, by route and by step, the
+    // unsent requests included.
+    assert_eq!(result["scheduled"], 3000);
+    let total = |items: &serde_json::Value| -> u64 {
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["scheduled"].as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!(total(&result["routes"]), 3000);
+    assert_eq!(total(&result["timeline"]["points"]), 3000);
+    assert_eq!(result["timeline"]["points"][59]["scheduled"], 50);
 }
 
 /// A server on 127.0.0.1 that records each request's head (`GET /a HTTP/1.1` and its
