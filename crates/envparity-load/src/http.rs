@@ -284,6 +284,13 @@ fn client_config(protocol: Protocol, options: &TlsOptions) -> Result<rustls::Cli
                 for cert in rustls_native_certs::load_native_certs().certs {
                     let _ = roots.add(cert);
                 }
+                // A slim image without a CA bundle would fail every request as `tls`.
+                if roots.is_empty() {
+                    return Err(
+                        "https: this machine has no trusted CA certificates (install ca-certificates, or give --cacert FILE)"
+                            .to_string(),
+                    );
+                }
             }
         }
         builder.with_root_certificates(roots).with_no_client_auth()

@@ -122,7 +122,7 @@ struct RequestDecl {
 pub struct Templates {
     headers: Vec<(String, String)>,
     params: BTreeMap<String, Generator>,
-    requests: Vec<(String, String, RequestDecl, usize)>,
+    requests: Vec<(String, String, RequestDecl, u32)>,
 }
 
 impl Templates {
@@ -152,7 +152,7 @@ impl Templates {
             let at = e
                 .span()
                 .map(|s| {
-                    let (line, col) = line_col(&text, s.start);
+                    let (line, col) = envparity_core::manifest::line_col(&text, s.start);
                     format!(":{line}:{col}")
                 })
                 .unwrap_or_default();
@@ -215,7 +215,7 @@ impl Templates {
         }
         let mut requests = Vec::new();
         for decl in file.request {
-            let (line, _) = line_col(&text, decl.route.span().start);
+            let (line, _) = envparity_core::manifest::line_col(&text, decl.route.span().start);
             let route_text = decl.route.get_ref().trim().to_string();
             let (method, route) = route_text
                 .split_once(' ')
@@ -279,13 +279,6 @@ fn expand(text: &str) -> Result<String, String> {
     }
     out.push_str(rest);
     Ok(out)
-}
-
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-    (line, col)
 }
 
 impl Mix {
@@ -654,8 +647,9 @@ impl Draw {
         const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
         match g {
             Generator::Int { lo, hi } => {
-                let span = hi - lo + 1;
-                let _ = write!(out, "{}", lo + self.next() % span.max(1));
+                // In u128: `0..u64::MAX` has 2^64 values.
+                let span = u128::from(hi - lo) + 1;
+                let _ = write!(out, "{}", lo + (u128::from(self.next()) % span) as u64);
             }
             Generator::Uuid => {
                 let (a, b) = (self.next(), self.next());
@@ -818,6 +812,21 @@ mod tests {
                 .iter()
                 .any(|(n, v)| n == "Content-Type" && v == "application/json")
         );
+    }
+
+    #[test]
+    fn the_widest_range_draws_without_overflow() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("load.toml");
+        std::fs::write(
+            &file,
+            "[params]\nid = \"0..18446744073709551615\"\n[[request]]\nroute = \"GET /a/:id\"\npath = \"/a/{id}\"\n",
+        )
+        .unwrap();
+        let mix = Mix::single("/", &Templates::read(&file).unwrap(), 1).unwrap();
+        let ids: std::collections::BTreeSet<String> =
+            (0..20).map(|i| mix.request(i).path).collect();
+        assert!(ids.len() > 15, "{ids:?}");
     }
 
     #[test]

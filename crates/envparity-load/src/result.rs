@@ -78,11 +78,13 @@ fn add_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
 /// Merges the results of one run's shards (or of several runs of one plan) exactly: counts
 /// add, histograms add, summaries are read again from the sums. Shards must come from the
 /// same plan: the same target, start, shape and shard count, each index once.
-pub fn merge(parts: &[RunResult]) -> Result<RunResult, String> {
+///
+/// `name` says which part an error is about (its file, for the caller who read one).
+pub fn merge(parts: &[RunResult], name: &dyn Fn(usize) -> String) -> Result<RunResult, String> {
     let first = parts.first().ok_or("nothing to merge")?;
     let mut seen = std::collections::BTreeSet::new();
     for (k, p) in parts.iter().enumerate() {
-        let which = format!("result {}", k + 1);
+        let which = name(k);
         if p.format != RESULT_FORMAT || p.version != RESULT_VERSION {
             return Err(format!(
                 "{which}: not an envparity load result of version {RESULT_VERSION}"

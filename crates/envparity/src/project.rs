@@ -286,27 +286,16 @@ impl Project {
         if files.is_empty() {
             return;
         }
-        let mut parts = Vec::new();
-        for (path, shown) in &files {
-            match crate::commands::load::read_result(path) {
-                Ok(r) => parts.push(r),
-                Err(e) => {
-                    snapshot.traffic_errors.push(SourceError {
-                        source: shown.clone(),
-                        line: None,
-                        column: None,
-                        message: format!("{e:#}"),
-                        path: None,
-                    });
-                    return;
-                }
-            }
-        }
-        match envparity_load::result::merge(&parts) {
+        match crate::commands::load::read_run(&files) {
             Ok(run) => snapshot.load = Some(run),
-            Err(message) => snapshot
-                .traffic_errors
-                .push(self.manifest_error(&environment.load[0], format!("load: {message}"))),
+            // The error names the file (reading one) or the files (merging them).
+            Err(e) => snapshot.traffic_errors.push(SourceError {
+                source: "load".to_string(),
+                line: None,
+                column: None,
+                message: format!("{e:#}"),
+                path: None,
+            }),
         }
     }
 

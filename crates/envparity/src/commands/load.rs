@@ -548,16 +548,8 @@ fn merge(paths: &[PathBuf], output: Option<&Path>, printer: &Printer) -> anyhow:
         .iter()
         .map(|p| read_result(p))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let merged = envparity_load::result::merge(&parts).map_err(|e| {
-        anyhow!(
-            "{e} (results in the order given: {})",
-            paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    })?;
+    let merged = envparity_load::result::merge(&parts, &|k| paths[k].display().to_string())
+        .map_err(|e| anyhow!(e))?;
     if !merged.shards.is_empty() {
         printer.warn(&format!(
             "only {} of {} shards: the merge covers part of the run",
@@ -588,6 +580,19 @@ pub fn read_result(path: &Path) -> anyhow::Result<RunResult> {
         envparity_core::load::RESULT_VERSION,
         "load result",
     )
+}
+
+/// One run from its result files (the shards of one run are merged), each named as
+/// `shown` gives it in errors. One file is the run as it is.
+pub fn read_run<P: AsRef<Path>>(files: &[(P, String)]) -> anyhow::Result<RunResult> {
+    let mut parts = files
+        .iter()
+        .map(|(path, _)| read_result(path.as_ref()))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if parts.len() == 1 {
+        return Ok(parts.remove(0));
+    }
+    envparity_load::result::merge(&parts, &|k| files[k].1.clone()).map_err(|e| anyhow!(e))
 }
 
 fn k8s_job(config: Option<&Path>, args: &K8sJobArgs, printer: &Printer) -> anyhow::Result<u8> {

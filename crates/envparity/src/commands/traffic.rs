@@ -32,15 +32,8 @@ pub fn run(command: TrafficCommand, printer: &Printer) -> anyhow::Result<u8> {
             envparity_core::traffic::MODEL_VERSION,
             "traffic model",
         )?;
-        let parts = runs
-            .iter()
-            .map(|p| super::load::read_result(p))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let run = if parts.len() == 1 {
-            parts.into_iter().next().expect("one")
-        } else {
-            envparity_load::result::merge(&parts).map_err(|e| anyhow!(e))?
-        };
+        let files: Vec<_> = runs.iter().map(|p| (p, p.display().to_string())).collect();
+        let run = super::load::read_run(&files)?;
         let limits = envparity_core::load::Limits {
             p99_seconds: p99_limit
                 .as_deref()

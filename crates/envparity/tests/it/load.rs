@@ -533,9 +533,19 @@ fn shards_started_together_send_exactly_what_one_run_sends_and_merge_losslessly(
     // A shard twice, or of another run, is refused.
     let twice = p.run(&["load", "merge", "shard-0.json", "shard-0.json"]);
     assert_eq!(twice.code, 2);
-    assert!(twice.stderr.contains("appears twice"), "{}", twice.stderr);
+    assert!(
+        twice
+            .stderr
+            .contains("shard-0.json: shard 1/3 appears twice")
+            || twice
+                .stderr
+                .contains("shard-0.json: shard 0/3 appears twice"),
+        "the file is named: {}",
+        twice.stderr
+    );
     let other = p.run(&["load", "merge", "shard-0.json", "single.json"]);
     assert_eq!(other.code, 2, "{}", other.stderr);
+    assert!(other.stderr.contains("single.json: "), "{}", other.stderr);
 }
 
 #[test]
