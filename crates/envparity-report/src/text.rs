@@ -557,8 +557,8 @@ fn render_load(out: &mut String, load: &envparity_core::load::LoadOverview, p: &
     out.push('\n');
     let title = format!(
         "Load: {} under {}'s traffic — headroom {}",
-        c.run,
-        c.reference,
+        common::visible(&c.run),
+        common::visible(&c.reference),
         common::headroom_name(c.headroom)
     );
     let style = match c.headroom {
@@ -613,7 +613,7 @@ fn render_load(out: &mut String, load: &envparity_core::load::LoadOverview, p: &
             common::visible(&u.method),
             common::visible(&u.route),
             envparity_core::fidelity::percent(u.share),
-            c.reference
+            common::visible(&c.reference)
         );
     }
 }

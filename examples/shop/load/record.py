@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHOP = os.path.dirname(HERE)
@@ -69,8 +70,12 @@ def main():
     binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(SHOP, "../../target/release/envparity")
     ready = []
     threading.Thread(target=serve, args=(ready,), daemon=True).start()
-    while not ready:
-        pass
+    for _ in range(100):  # the server binds within a moment; at most 10 s
+        if ready:
+            break
+        time.sleep(0.1)
+    else:
+        sys.exit("the stand-in server did not start")
     url = f"http://127.0.0.1:{ready[0]}"
     subprocess.run(
         [binary, "load", url, "--model", "prod", "--rate", "2x-peak", "--shape", "steps:6",

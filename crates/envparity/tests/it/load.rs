@@ -79,7 +79,7 @@ fn production_is_refused_unless_the_user_says_so() {
     let p = Project::new();
     p.file(
         "envparity.toml",
-        "[environments.qa]\nurl = \"http://127.0.0.1:9/\"\n\n[environments.prod]\nurl = \"http://shop.example/\"\nproduction = true\n",
+        "[environments.qa]\nurl = \"http://127.0.0.1:9/\"\n\n[environments.prod]\nurl = \"http://127.0.0.2:9/\"\nproduction = true\n",
     );
     let run = p.run(&["load", "prod", "--rate", "10", "--duration", "1s"]);
     assert_eq!(run.code, 2);
@@ -91,7 +91,7 @@ fn production_is_refused_unless_the_user_says_so() {
     // The same host written as a URL is Production too.
     let run = p.run(&[
         "load",
-        "http://shop.example/checkout",
+        "http://127.0.0.2:9/checkout",
         "--rate",
         "10",
         "--duration",
@@ -844,7 +844,7 @@ fn a_k8s_job_runs_the_plan_as_indexed_shards_from_one_start() {
     // A production target is refused here too.
     p.file(
         "envparity.toml",
-        "[environments.prod]\nurl = \"http://shop.example\"\nproduction = true\n",
+        "[environments.prod]\nurl = \"http://127.0.0.2:9\"\nproduction = true\n",
     );
     let refused = p.run(&["load", "k8s-job", "prod", "--rate", "10", "--image", "x"]);
     assert_eq!(refused.code, 2);
@@ -935,12 +935,18 @@ fn nginx_https() -> Nginx {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("nginx is installed (scripts/test installs nginx-light)");
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
+    let up = (0..100).any(|_| {
+        let up = std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+        if !up {
+            std::thread::sleep(Duration::from_millis(50));
         }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        up
+    });
+    assert!(
+        up,
+        "nginx did not listen within 5 s: {}",
+        std::fs::read_to_string(d.join("logs/error.log")).unwrap_or_default()
+    );
     Nginx {
         child,
         port,
