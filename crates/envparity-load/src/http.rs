@@ -229,8 +229,6 @@ impl Connector {
             buffer: vec![0; 64 << 10],
             start: 0,
             end: 0,
-            host: self.target.authority(),
-            out: Vec::with_capacity(512),
         })
     }
 
@@ -413,54 +411,57 @@ pub struct Http1 {
     /// Bytes of `buffer` already consumed.
     start: usize,
     end: usize,
-    host: String,
-    /// The request being written, reused.
-    out: Vec<u8>,
 }
 
+/// The end of a response's head.
+static HEAD_END: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\r\n\r\n"));
+
 impl Http1 {
-    /// Sends a request and reads its response. The connection stays usable only if this
-    /// returns `Ok` with `keep`.
-    pub async fn exchange(
-        &mut self,
-        request: &Request,
-        common: &[(String, String)],
-    ) -> Result<Answer, Failure> {
-        use std::io::Write as _;
-        self.out.clear();
-        let _ = write!(
-            self.out,
-            "{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: envparity-load\r\nAccept: */*\r\n",
-            request.method, request.path, self.host
-        );
-        for (name, value) in common.iter().chain(&request.headers) {
-            let _ = write!(self.out, "{name}: {value}\r\n");
-        }
-        if !request.body.is_empty() {
-            let _ = write!(self.out, "Content-Length: {}\r\n", request.body.len());
-        }
-        self.out.extend_from_slice(b"\r\n");
-        self.out.extend_from_slice(&request.body);
+    /// Sends a request written whole ([`crate::mix::Http1Requests::write`]) and reads its
+    /// response; `head_method`: a HEAD request, whose response has no body. The connection
+    /// stays usable only if this returns `Ok` with `keep`.
+    pub async fn exchange(&mut self, request: &[u8], head_method: bool) -> Result<Answer, Failure> {
         self.stream
-            .write_all(&self.out)
+            .write_all(request)
             .await
             .map_err(|_| Failure::Reset)?;
-        self.read_response(request.method == "HEAD").await
+        self.read_response(head_method).await
     }
 
     async fn read_response(&mut self, head_request: bool) -> Result<Answer, Failure> {
-        let header_end = loop {
-            if let Some(i) = memchr::memmem::find(&self.buffer[self.start..self.end], b"\r\n\r\n") {
-                break self.start + i + 4;
+        // Interim responses (`100 Continue`, `103 Early Hints`) come before the real one:
+        // their bytes count, the request's answer is what follows.
+        let mut received = 0u64;
+        let (header_end, status) = loop {
+            let header_end = loop {
+                if let Some(i) = HEAD_END.find(&self.buffer[self.start..self.end]) {
+                    break self.start + i + 4;
+                }
+                self.fill().await?;
+            };
+            let status =
+                parse_status(&self.buffer[self.start..header_end]).ok_or(Failure::Protocol)?;
+            if (100..200).contains(&status) && status != 101 {
+                received += (header_end - self.start) as u64;
+                self.start = header_end;
+                continue;
             }
-            self.fill().await?;
+            break (header_end, status);
         };
         let head = &self.buffer[self.start..header_end];
-        let status = parse_status(head).ok_or(Failure::Protocol)?;
         let mut length: Option<u64> = None;
         let mut chunked = false;
         let mut keep = head.starts_with(b"HTTP/1.1");
-        for line in head.split(|b| *b == b'\n').skip(1) {
+        let mut lines = memchr::memchr_iter(b'\n', head);
+        let mut line_start = lines.next().map_or(head.len(), |end| end + 1);
+        for line_end in lines {
+            let line = &head[line_start..line_end];
+            line_start = line_end + 1;
+            // Only three headers matter; most lines are told apart by their first letter.
+            if !matches!(line.first().map(|b| b | 0x20), Some(b'c' | b't')) {
+                continue;
+            }
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             let Some(colon) = memchr::memchr(b':', line) else {
                 continue;
@@ -474,9 +475,9 @@ impl Http1 {
                 keep = !value.eq_ignore_ascii_case(b"close");
             }
         }
-        let mut received = (header_end - self.start) as u64;
+        received += (header_end - self.start) as u64;
         self.start = header_end;
-        // No body for 1xx, 204, 304 and HEAD.
+        // No body for 101, 204, 304 and HEAD.
         let bodyless = head_request || status < 200 || status == 204 || status == 304;
         if bodyless {
         } else if chunked {

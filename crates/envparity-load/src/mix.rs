@@ -386,23 +386,14 @@ impl Mix {
 
     /// The route of the run's request `i`.
     pub fn route_of(&self, i: u64) -> usize {
-        let u = unit(mix64(self.seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
-        self.cumulative
-            .partition_point(|c| *c <= u)
-            .min(self.routes.len() - 1)
+        route_of(self.seed, &self.cumulative, i)
     }
 
     /// The run's request `i`, whole.
     pub fn request(&self, i: u64) -> Request {
         let route = self.route_of(i);
         let r = &self.routes[route];
-        let mut draw = Draw {
-            state: mix64(
-                self.seed
-                    .wrapping_add(i)
-                    .wrapping_mul(0xD6E8_FEB8_6659_FD93),
-            ),
-        };
+        let mut draw = Draw::for_request(self.seed, i);
         let mut path = String::with_capacity(64);
         render(&r.path, &mut draw, &mut path);
         let mut headers = Vec::with_capacity(r.headers.len());
@@ -428,6 +419,153 @@ impl Mix {
             body,
         }
     }
+}
+
+/// The mix's requests as HTTP/1.1 bytes for one `Host`. A route's fixed text (request
+/// line, Host, the common and the route's own headers, a fixed body) is joined once per
+/// run, so a request costs a copy and its drawn values, not a format per line.
+#[derive(Clone, Debug)]
+pub struct Http1Requests {
+    seed: u64,
+    cumulative: Vec<f64>,
+    routes: Vec<Http1Route>,
+}
+
+#[derive(Clone, Debug)]
+struct Http1Route {
+    /// Through the last header, or through the body when the body is fixed.
+    head: Vec<Part>,
+    /// A body with drawn values: its `Content-Length` is known once it is drawn.
+    drawn_body: Option<Vec<Part>>,
+    /// A `HEAD` request: its response has no body, whatever its headers say.
+    head_method: bool,
+}
+
+/// What [`Http1Requests::write`] wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Written {
+    pub route: usize,
+    pub head_method: bool,
+}
+
+impl Mix {
+    /// The requests as HTTP/1.1 for `host` (what the `Host` header says, unless the
+    /// user's headers give one of their own).
+    pub fn http1(&self, host: &str) -> Http1Requests {
+        let is_host = |name: &String| name.eq_ignore_ascii_case("host");
+        let common_host = self.headers.iter().any(|(n, _)| is_host(n));
+        let routes = self
+            .routes
+            .iter()
+            .map(|r| {
+                let mut head = vec![Part::Text(format!("{} ", r.method))];
+                head.extend(r.path.iter().cloned());
+                let mut fixed = " HTTP/1.1\r\n".to_string();
+                if !common_host && !r.headers.iter().any(|(n, _)| is_host(n)) {
+                    let _ = write!(fixed, "Host: {host}\r\n");
+                }
+                fixed.push_str("User-Agent: envparity-load\r\nAccept: */*\r\n");
+                for (name, value) in &self.headers {
+                    let _ = write!(fixed, "{name}: {value}\r\n");
+                }
+                head.push(Part::Text(fixed));
+                for (name, value) in &r.headers {
+                    head.push(Part::Text(format!("{name}: ")));
+                    head.extend(value.iter().cloned());
+                    head.push(Part::Text("\r\n".to_string()));
+                }
+                let drawn_body = match &r.body {
+                    Some(body) if body.iter().any(|p| matches!(p, Part::Value(_))) => {
+                        Some(body.clone())
+                    }
+                    Some(body) => {
+                        let text: String = body
+                            .iter()
+                            .map(|p| match p {
+                                Part::Text(t) => t.as_str(),
+                                Part::Value(_) => unreachable!("a fixed body"),
+                            })
+                            .collect();
+                        if !text.is_empty() {
+                            head.push(Part::Text(format!("Content-Length: {}\r\n", text.len())));
+                        }
+                        head.push(Part::Text(format!("\r\n{text}")));
+                        None
+                    }
+                    None => {
+                        head.push(Part::Text("\r\n".to_string()));
+                        None
+                    }
+                };
+                Http1Route {
+                    head: join_text(head),
+                    drawn_body,
+                    head_method: r.method == "HEAD",
+                }
+            })
+            .collect();
+        Http1Requests {
+            seed: self.seed,
+            cumulative: self.cumulative.clone(),
+            routes,
+        }
+    }
+}
+
+impl Http1Requests {
+    /// Writes the run's request `i` into `out` (cleared first): the same request, value
+    /// for value, as [`Mix::request`] draws.
+    pub fn write(&self, i: u64, out: &mut String) -> Written {
+        out.clear();
+        let route = route_of(self.seed, &self.cumulative, i);
+        let r = &self.routes[route];
+        let mut draw = Draw::for_request(self.seed, i);
+        render(&r.head, &mut draw, out);
+        if let Some(body) = &r.drawn_body {
+            let at = out.len();
+            render(body, &mut draw, out);
+            let length = out.len() - at;
+            // `Content-Length: N\r\n` and the blank line go before the body just drawn.
+            let mut line = [0u8; 48];
+            let used = {
+                let mut cursor = &mut line[..];
+                if length > 0 {
+                    let _ = std::io::Write::write_fmt(
+                        &mut cursor,
+                        format_args!("Content-Length: {length}\r\n"),
+                    );
+                }
+                let _ = std::io::Write::write_all(&mut cursor, b"\r\n");
+                48 - cursor.len()
+            };
+            out.insert_str(at, std::str::from_utf8(&line[..used]).expect("ASCII"));
+        }
+        Written {
+            route,
+            head_method: r.head_method,
+        }
+    }
+}
+
+/// Adjacent text parts as one, so a fixed stretch is a single copy.
+fn join_text(parts: Vec<Part>) -> Vec<Part> {
+    let mut joined: Vec<Part> = Vec::with_capacity(parts.len());
+    for part in parts {
+        match (joined.last_mut(), part) {
+            (Some(Part::Text(last)), Part::Text(t)) => last.push_str(&t),
+            (_, Part::Text(t)) if t.is_empty() => {}
+            (_, part) => joined.push(part),
+        }
+    }
+    joined
+}
+
+/// The route of the run's request `i`: a hash of `i` placed on the shares' running sums.
+fn route_of(seed: u64, cumulative: &[f64], i: u64) -> usize {
+    let u = unit(mix64(seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+    cumulative
+        .partition_point(|c| *c <= u)
+        .min(cumulative.len() - 1)
 }
 
 /// A route template (`/users/:id/orders?page`, `/items/{sku}`, `/files/*`) into parts.
@@ -638,6 +776,13 @@ struct Draw {
 }
 
 impl Draw {
+    /// The stream of request `i`'s values.
+    fn for_request(seed: u64, i: u64) -> Draw {
+        Draw {
+            state: mix64(seed.wrapping_add(i).wrapping_mul(0xD6E8_FEB8_6659_FD93)),
+        }
+    }
+
     fn next(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         mix64(self.state)
@@ -872,6 +1017,91 @@ route = "GET /products/:id"
                 );
             }
         }
+    }
+
+    /// The request [`Mix::request`] draws, written as HTTP/1.1 line by line.
+    fn http1_reference(mix: &Mix, i: u64, host: &str) -> String {
+        let r = mix.request(i);
+        let mut out = format!(
+            "{} {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: envparity-load\r\nAccept: */*\r\n",
+            r.method, r.path
+        );
+        for (name, value) in mix.common_headers().iter().chain(&r.headers) {
+            out.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if !r.body.is_empty() {
+            out.push_str(&format!("Content-Length: {}\r\n", r.body.len()));
+        }
+        out.push_str("\r\n");
+        out.push_str(std::str::from_utf8(&r.body).unwrap());
+        out
+    }
+
+    #[test]
+    fn http1_bytes_are_the_drawn_request_value_for_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("load.toml");
+        std::fs::write(
+            &file,
+            r#"
+[headers]
+Authorization = "Bearer fixed"
+[params]
+id = "1..900"
+[[request]]
+route = "POST /cart/items"
+headers = { "X-Trace" = "t-{id}", "Content-Type" = "application/json" }
+body = '{"qty": {id}, "note": "{id}"}'
+[[request]]
+route = "PUT /fixed"
+body = 'same every time'
+[[request]]
+route = "GET /products/:id"
+[[request]]
+route = "HEAD /health"
+"#,
+        )
+        .unwrap();
+        let t = Templates::read(&file).unwrap();
+        let m = model(vec![
+            route("POST", "/cart/items", 0.4),
+            route("PUT", "/fixed", 0.2),
+            route("GET", "/products/:id", 0.3),
+            route("HEAD", "/health", 0.1),
+        ]);
+        let mix = Mix::from_model(&m, &t, 7).unwrap();
+        let requests = mix.http1("qa.shop.test:8443");
+        let mut out = String::new();
+        let mut routes = std::collections::BTreeSet::new();
+        for i in 0..400 {
+            let written = requests.write(i, &mut out);
+            assert_eq!(
+                out,
+                http1_reference(&mix, i, "qa.shop.test:8443"),
+                "request {i}"
+            );
+            assert_eq!(written.route, mix.route_of(i));
+            assert_eq!(
+                written.head_method,
+                mix.routes[written.route].method == "HEAD"
+            );
+            routes.insert(written.route);
+        }
+        assert_eq!(routes.len(), 4, "every route was written");
+    }
+
+    #[test]
+    fn a_users_host_header_replaces_the_targets() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("load.toml");
+        std::fs::write(&file, "[headers]\nhost = \"shop.internal\"\n").unwrap();
+        let mix = Mix::single("/", &Templates::read(&file).unwrap(), 1).unwrap();
+        let mut out = String::new();
+        mix.http1("127.0.0.1:8080").write(0, &mut out);
+        assert_eq!(
+            out,
+            "GET / HTTP/1.1\r\nUser-Agent: envparity-load\r\nAccept: */*\r\nhost: shop.internal\r\n\r\n"
+        );
     }
 
     #[test]

@@ -7,15 +7,18 @@
 //! time, the open model a real user population imposes (no coordinated omission).
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::{Duration, Instant, SystemTime};
 
 use hdrhistogram::Histogram;
 use tokio::sync::Semaphore;
 
 use crate::http::{Answer, Connector, Failure, Http1, Http2, Protocol};
-use crate::mix::Mix;
+use crate::mix::{Http1Requests, Mix};
 use crate::result::{
     RESULT_FORMAT, RESULT_VERSION, RouteResult, RunResult, Timeline, TimelinePoint, encode,
     new_histogram, new_step_histogram, summary,
@@ -123,41 +126,49 @@ struct RouteTally {
     latency: Histogram<u64>,
     service: Histogram<u64>,
     classes: Classes,
+    sent: u64,
     completed: u64,
     bytes: u64,
 }
 
 struct StepTally {
     histogram: Histogram<u64>,
+    /// Due in this step and sent (whenever they left).
+    sent: u64,
     completed: u64,
     failed: u64,
+    late: u64,
+    behind: u64,
+    waited: u64,
+    /// Sends by the step they left in.
+    sends: u64,
 }
 
-/// Everything the workers count, shared; per route and per step behind their own locks
-/// (two short locks per request), so a stopped run keeps what was answered.
-struct Shared {
-    routes: Vec<Mutex<RouteTally>>,
-    route_sent: Vec<AtomicU64>,
-    steps: Vec<Mutex<StepTally>>,
-    step_sent: Vec<AtomicU64>,
-    step_late: Vec<AtomicU64>,
-    step_behind: Vec<AtomicU64>,
-    step_waited: Vec<AtomicU64>,
-    /// Sends by the step they left in.
-    step_sends: Vec<AtomicU64>,
-    sent: AtomicU64,
-    completed: AtomicU64,
-    failed: AtomicU64,
+/// Everything the workers count, behind one lock taken twice per request (at the send
+/// and at the answer): on one runtime thread an uncontended lock costs less than the
+/// dozen atomics it replaces. A stopped run keeps what was answered.
+struct Tally {
+    routes: Vec<RouteTally>,
+    steps: Vec<StepTally>,
     /// Latencies of responses since the progress line last read them.
-    recent: Mutex<Histogram<u64>>,
-    late: AtomicU64,
-    behind: AtomicU64,
-    waited: AtomicU64,
+    recent: Histogram<u64>,
+    sent: u64,
+    completed: u64,
+    failed: u64,
+    late: u64,
+    behind: u64,
+    waited: u64,
     /// Workers with a request in flight.
-    busy: AtomicU64,
+    busy: u64,
     /// Nanoseconds after the start of the first and the last send.
-    first_sent: AtomicU64,
-    last_sent: AtomicU64,
+    first_sent: u64,
+    last_sent: u64,
+}
+
+type Shared = Mutex<Tally>;
+
+fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Tally> {
+    shared.lock().expect("no panics while holding it")
 }
 
 /// Runs the plan on its own runtime and dispatcher thread. `stop` ends it early (Ctrl-C
@@ -175,44 +186,41 @@ pub fn run(
     let mine = shard.share_of(total);
     let step_seconds = step_for(schedule.duration());
     let step_count = ((schedule.duration() / step_seconds).ceil() as usize).max(1);
-    let shared = Arc::new(Shared {
+    let shared = Arc::new(Mutex::new(Tally {
         routes: (0..mix.routes.len())
-            .map(|_| {
-                Mutex::new(RouteTally {
-                    latency: new_histogram(),
-                    service: new_histogram(),
-                    classes: Classes::default(),
-                    completed: 0,
-                    bytes: 0,
-                })
+            .map(|_| RouteTally {
+                latency: new_histogram(),
+                service: new_histogram(),
+                classes: Classes::default(),
+                sent: 0,
+                completed: 0,
+                bytes: 0,
             })
             .collect(),
-        route_sent: (0..mix.routes.len()).map(|_| AtomicU64::new(0)).collect(),
         steps: (0..step_count)
-            .map(|_| {
-                Mutex::new(StepTally {
-                    histogram: new_step_histogram(),
-                    completed: 0,
-                    failed: 0,
-                })
+            .map(|_| StepTally {
+                histogram: new_step_histogram(),
+                sent: 0,
+                completed: 0,
+                failed: 0,
+                late: 0,
+                behind: 0,
+                waited: 0,
+                sends: 0,
             })
             .collect(),
-        step_sent: (0..step_count).map(|_| AtomicU64::new(0)).collect(),
-        step_late: (0..step_count).map(|_| AtomicU64::new(0)).collect(),
-        step_behind: (0..step_count).map(|_| AtomicU64::new(0)).collect(),
-        step_waited: (0..step_count).map(|_| AtomicU64::new(0)).collect(),
-        step_sends: (0..step_count).map(|_| AtomicU64::new(0)).collect(),
-        sent: AtomicU64::new(0),
-        completed: AtomicU64::new(0),
-        failed: AtomicU64::new(0),
-        recent: Mutex::new(new_step_histogram()),
-        late: AtomicU64::new(0),
-        behind: AtomicU64::new(0),
-        waited: AtomicU64::new(0),
-        busy: AtomicU64::new(0),
-        first_sent: AtomicU64::new(u64::MAX),
-        last_sent: AtomicU64::new(0),
-    });
+        recent: new_step_histogram(),
+        sent: 0,
+        completed: 0,
+        failed: 0,
+        late: 0,
+        behind: 0,
+        waited: 0,
+        busy: 0,
+        first_sent: u64::MAX,
+        last_sent: 0,
+    }));
+    let http1_requests = Arc::new(mix.http1(&plan.connector.target.authority()));
     // The origin: a common wall-clock time for shards, else a moment from now.
     let (start, start_unix) = match plan.start_at {
         Some(at) => {
@@ -322,12 +330,14 @@ pub fn run(
                 shared: shared.clone(),
                 schedule: schedule.clone(),
                 mix: mix.clone(),
+                http1_requests: http1_requests.clone(),
                 connector: plan.connector.clone(),
                 shard,
                 mine,
                 start,
                 step_seconds,
                 timeout: plan.timeout,
+                steps: step_count,
                 deadline: start + Duration::from_secs_f64(schedule.duration()) + GRACE,
                 workers,
                 next: next.clone(),
@@ -412,7 +422,7 @@ impl Dispatcher<'_> {
             // (a saturated target, or a rate no machine holds). Releasing more now would only
             // burn the CPU the workers need; they are all late and counted so already.
             if released.available_permits() > 4 * workers {
-                std::thread::sleep(Duration::from_micros(500));
+                std::thread::sleep(Duration::from_millis(1));
                 continue;
             }
             // At high rates, wake at most every TICK and release what fell due meanwhile
@@ -487,6 +497,7 @@ struct Worker {
     shared: Arc<Shared>,
     schedule: Arc<Schedule>,
     mix: Arc<Mix>,
+    http1_requests: Arc<Http1Requests>,
     connector: Connector,
     shard: ShardPlan,
     mine: u64,
@@ -494,6 +505,8 @@ struct Worker {
     step_seconds: f64,
     timeout: Duration,
     deadline: Instant,
+    /// Steps of the timeline.
+    steps: usize,
     /// How many workers there are (connections, or connections × streams).
     workers: usize,
     next: Arc<AtomicU64>,
@@ -506,6 +519,9 @@ struct Worker {
 impl Worker {
     async fn work(self) {
         let mut http1: Option<Http1> = None;
+        let mut bytes = String::with_capacity(512);
+        // One timer for all of this worker's requests (see `within`).
+        let mut timer = Box::pin(tokio::time::sleep(self.timeout));
         loop {
             let Ok(permit) = self.released.acquire().await else {
                 return;
@@ -516,7 +532,8 @@ impl Worker {
             }
             // `--duration` is a cap: what could not be sent by its end (and a grace of
             // two seconds) is left unsent, counted as scheduled but not sent.
-            if Instant::now() > self.deadline {
+            let sent_at = Instant::now();
+            if sent_at > self.deadline {
                 return;
             }
             let k = self.next.fetch_add(1, Ordering::Relaxed);
@@ -526,84 +543,94 @@ impl Worker {
             let i = self.shard.global(k);
             let due_seconds = self.schedule.due(i);
             let due = self.start + Duration::from_secs_f64(due_seconds);
-            let request = self.mix.request(i);
-            let step =
-                ((due_seconds / self.step_seconds) as usize).min(self.shared.steps.len() - 1);
-            let sent_at = Instant::now();
-            self.shared.busy.fetch_add(1, Ordering::Relaxed);
-            self.count_send(request.route, step, due, sent_at);
-            let outcome = tokio::time::timeout(self.timeout, async {
-                match self.connector.protocol {
-                    Protocol::Http1 => {
+            let step = ((due_seconds / self.step_seconds) as usize).min(self.steps - 1);
+            // HTTP/1.1 writes the request's bytes; HTTP/2 builds it for the h2 crate.
+            let (route, head_method, http2_request) = match self.connector.protocol {
+                Protocol::Http1 => {
+                    let written = self.http1_requests.write(i, &mut bytes);
+                    (written.route, written.head_method, None)
+                }
+                Protocol::Http2 => {
+                    let request = self.mix.request(i);
+                    (request.route, false, Some(request))
+                }
+            };
+            self.count_send(route, step, due, sent_at);
+            // Rare or heavy futures (connecting, h2) are boxed: the exchange stays small,
+            // and it is moved once per request.
+            let exchange = async {
+                match &http2_request {
+                    None => {
                         if http1.is_none() {
-                            http1 = Some(self.connector.open_http1().await?);
+                            http1 = Some(Box::pin(self.connector.open_http1()).await?);
                         }
                         http1
                             .as_mut()
                             .expect("just opened")
-                            .exchange(&request, self.mix.common_headers())
+                            .exchange(bytes.as_bytes(), head_method)
                             .await
                     }
-                    Protocol::Http2 => {
+                    Some(request) => {
                         let connection = {
                             let mut slot = self.slot.lock().await;
                             if slot.is_none() {
-                                *slot = Some(self.connector.open_http2().await?);
+                                *slot = Some(Box::pin(self.connector.open_http2()).await?);
                             }
                             slot.clone().expect("just opened")
                         };
-                        let answer = connection
-                            .exchange(&request, self.mix.common_headers())
-                            .await;
+                        let answer =
+                            Box::pin(connection.exchange(request, self.mix.common_headers())).await;
                         if matches!(answer, Err(Failure::Reset | Failure::Protocol)) {
                             *self.slot.lock().await = None;
                         }
                         answer
                     }
                 }
-            })
-            .await
-            .unwrap_or(Err(Failure::Timeout));
+            };
+            let outcome = within(&mut timer, sent_at + self.timeout, exchange)
+                .await
+                .unwrap_or(Err(Failure::Timeout));
             if !matches!(outcome, Ok(Answer { keep: true, .. })) {
                 http1 = None;
             }
-            self.record(request.route, step, due, sent_at, outcome);
-            self.shared.busy.fetch_sub(1, Ordering::Relaxed);
+            self.record(route, step, due, sent_at, outcome);
         }
     }
 
+    /// Counts a request as sent, before its first await: a run stopped at any point has
+    /// counted every request it sent.
     fn count_send(&self, route: usize, step: usize, due: Instant, sent_at: Instant) {
-        let s = &self.shared;
-        s.sent.fetch_add(1, Ordering::Relaxed);
-        s.route_sent[route].fetch_add(1, Ordering::Relaxed);
-        s.step_sent[step].fetch_add(1, Ordering::Relaxed);
+        let at = sent_at.saturating_duration_since(self.start).as_nanos() as u64;
         let lag = sent_at.saturating_duration_since(due);
+        let sends_step = (at as f64 / 1e9 / self.step_seconds) as usize;
+        let mut t = lock(&self.shared);
+        let t = &mut *t;
+        t.sent += 1;
+        t.busy += 1;
+        t.routes[route].sent += 1;
+        let s = &mut t.steps[step];
+        s.sent += 1;
         if lag > LATE {
-            s.late.fetch_add(1, Ordering::Relaxed);
-            s.step_late[step].fetch_add(1, Ordering::Relaxed);
+            t.late += 1;
+            s.late += 1;
             if lag > BEHIND {
                 // Every other worker busy: this request waited for a connection (the
                 // target's queue). Some idle: it waited for the generator.
-                let others_busy = s.busy.load(Ordering::Relaxed).saturating_sub(1);
-                if others_busy + 1 >= self.workers as u64 {
-                    s.waited.fetch_add(1, Ordering::Relaxed);
-                    s.step_waited[step].fetch_add(1, Ordering::Relaxed);
+                if t.busy >= self.workers as u64 {
+                    t.waited += 1;
+                    s.waited += 1;
                 } else {
-                    s.behind.fetch_add(1, Ordering::Relaxed);
-                    s.step_behind[step].fetch_add(1, Ordering::Relaxed);
+                    t.behind += 1;
+                    s.behind += 1;
                 }
             }
         }
-        let at = sent_at.saturating_duration_since(self.start).as_nanos() as u64;
         // Sends in the grace after the schedule's end belong to no step.
-        if let Some(sends) = s
-            .step_sends
-            .get((at as f64 / 1e9 / self.step_seconds) as usize)
-        {
-            sends.fetch_add(1, Ordering::Relaxed);
+        if let Some(sends) = t.steps.get_mut(sends_step) {
+            sends.sends += 1;
         }
-        s.first_sent.fetch_min(at, Ordering::Relaxed);
-        s.last_sent.fetch_max(at, Ordering::Relaxed);
+        t.first_sent = t.first_sent.min(at);
+        t.last_sent = t.last_sent.max(at);
     }
 
     fn record(
@@ -617,72 +644,80 @@ impl Worker {
         let done = Instant::now();
         let micros = |d: Duration| (d.as_micros() as u64).max(1);
         let latency = micros(done.saturating_duration_since(due));
-        let s = &self.shared;
-        let failed = match &outcome {
-            Ok(a) => a.status >= 500,
-            Err(_) => true,
-        };
-        {
-            let mut t = s.routes[route].lock().expect("no panics while holding it");
-            match outcome {
-                Ok(answer) => {
-                    t.completed += 1;
-                    t.bytes += answer.bytes;
-                    let _ = t.latency.record(latency);
-                    let _ = t
-                        .service
-                        .record(micros(done.saturating_duration_since(sent_at)));
-                    let class = usize::from(answer.status / 100);
-                    t.classes.status[if (1..=5).contains(&class) { class } else { 0 }] += 1;
+        let service = micros(done.saturating_duration_since(sent_at));
+        let mut t = lock(&self.shared);
+        let t = &mut *t;
+        t.busy = t.busy.saturating_sub(1);
+        let r = &mut t.routes[route];
+        let s = &mut t.steps[step];
+        match outcome {
+            Ok(answer) => {
+                r.completed += 1;
+                r.bytes += answer.bytes;
+                let _ = r.latency.record(latency);
+                let _ = r.service.record(service);
+                let class = usize::from(answer.status / 100);
+                r.classes.status[if (1..=5).contains(&class) { class } else { 0 }] += 1;
+                s.completed += 1;
+                let _ = s.histogram.record(latency);
+                let _ = t.recent.record(latency);
+                t.completed += 1;
+                if answer.status >= 500 {
+                    s.failed += 1;
+                    t.failed += 1;
                 }
-                Err(f) => t.classes.errors[failure_index(f)] += 1,
             }
-        }
-        {
-            let mut t = s.steps[step].lock().expect("no panics while holding it");
-            if failed {
+            Err(f) => {
+                r.classes.errors[failure_index(f)] += 1;
+                s.failed += 1;
                 t.failed += 1;
             }
-            if outcome.is_ok() {
-                t.completed += 1;
-                let _ = t.histogram.record(latency);
-            }
-        }
-        if outcome.is_ok() {
-            let _ = s
-                .recent
-                .lock()
-                .expect("no panics while holding it")
-                .record(latency);
-        }
-        if failed {
-            s.failed.fetch_add(1, Ordering::Relaxed);
-        }
-        if outcome.is_ok() {
-            s.completed.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
 
+/// `exchange`, or `None` once `deadline` passes. The worker's one `timer` is moved only
+/// when it fires: a timer set for an earlier request fires, finds this request's
+/// deadline ahead, and is set again. Requests answered within the timeout (nearly all)
+/// never touch the timer wheel.
+async fn within<T>(
+    timer: &mut Pin<Box<tokio::time::Sleep>>,
+    deadline: Instant,
+    exchange: impl Future<Output = T>,
+) -> Option<T> {
+    let deadline = tokio::time::Instant::from_std(deadline);
+    let mut exchange = std::pin::pin!(exchange);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(v) = exchange.as_mut().poll(cx) {
+            return Poll::Ready(Some(v));
+        }
+        while timer.as_mut().poll(cx).is_ready() {
+            if timer.deadline() >= deadline {
+                return Poll::Ready(None);
+            }
+            timer.as_mut().reset(deadline);
+        }
+        Poll::Pending
+    })
+    .await
+}
+
 fn live(shared: &Shared, schedule: &Schedule, elapsed: f64) -> Live {
-    let (p50, p99) = {
-        let mut h = shared.recent.lock().expect("no panics while holding it");
-        let quantiles = if h.is_empty() {
-            (0.0, 0.0)
-        } else {
-            (
-                h.value_at_quantile(0.5) as f64 / 1e6,
-                h.value_at_quantile(0.99) as f64 / 1e6,
-            )
-        };
-        h.reset();
-        quantiles
+    let mut t = lock(shared);
+    let (p50, p99) = if t.recent.is_empty() {
+        (0.0, 0.0)
+    } else {
+        (
+            t.recent.value_at_quantile(0.5) as f64 / 1e6,
+            t.recent.value_at_quantile(0.99) as f64 / 1e6,
+        )
     };
+    t.recent.reset();
     Live {
         elapsed,
-        sent: shared.sent.load(Ordering::Relaxed),
-        completed: shared.completed.load(Ordering::Relaxed),
-        failed: shared.failed.load(Ordering::Relaxed),
+        sent: t.sent,
+        completed: t.completed,
+        failed: t.failed,
         target_rps: schedule.rate_at(elapsed),
         sent_rps: 0.0,
         p50,
@@ -700,19 +735,30 @@ fn assemble(
 ) -> RunResult {
     let shard = plan.shard;
     let mine = shard.share_of(schedule.total());
+    let t = lock(shared);
     // What the schedule called for, per route and per step (this shard's share). Sends
     // claim indices in order and count themselves before any await, so those sent are
-    // exactly the first `sent`: only the rest (unsent at the end) are drawn again.
-    let load = |counts: &[AtomicU64]| -> Vec<u64> {
-        counts.iter().map(|c| c.load(Ordering::Relaxed)).collect()
-    };
-    let mut route_scheduled = load(&shared.route_sent);
-    let mut step_scheduled = load(&shared.step_sent);
-    for k in shared.sent.load(Ordering::Relaxed).min(mine)..mine {
-        let i = shard.global(k);
-        route_scheduled[mix.route_of(i)] += 1;
-        let step = ((schedule.due(i) / step_seconds) as usize).min(step_scheduled.len() - 1);
-        step_scheduled[step] += 1;
+    // exactly the first `sent`: only the rest (unsent at the end) are counted here.
+    let mut route_scheduled: Vec<u64> = t.routes.iter().map(|r| r.sent).collect();
+    let mut step_scheduled: Vec<u64> = t.steps.iter().map(|s| s.sent).collect();
+    let unsent = t.sent.min(mine)..mine;
+    if route_scheduled.len() == 1 {
+        route_scheduled[0] += unsent.end - unsent.start;
+    } else {
+        for k in unsent.clone() {
+            route_scheduled[mix.route_of(shard.global(k))] += 1;
+        }
+    }
+    // Due times grow with the index: each step's unsent are found by a search, not drawn
+    // one by one (a saturated run leaves millions).
+    let last_step = step_scheduled.len() - 1;
+    let step_of = |k: u64| ((schedule.due(shard.global(k)) / step_seconds) as usize).min(last_step);
+    let mut from = unsent.start;
+    while from < unsent.end {
+        let step = step_of(from);
+        let end = first_not_due(from, unsent.end, |k| step_of(k) <= step);
+        step_scheduled[step] += end - from;
+        from = end;
     }
     let mut latency = new_histogram();
     let mut service = new_histogram();
@@ -720,8 +766,7 @@ fn assemble(
     let mut errors = BTreeMap::new();
     let mut bytes = 0;
     let mut routes = Vec::new();
-    for (k, r) in mix.routes.iter().enumerate() {
-        let t = shared.routes[k].lock().expect("no panics while holding it");
+    for (k, (r, t)) in mix.routes.iter().zip(&t.routes).enumerate() {
         let _ = latency.add(&t.latency);
         let _ = service.add(&t.service);
         let (s, e) = (t.classes.status_map(), t.classes.error_map());
@@ -736,7 +781,7 @@ fn assemble(
             method: r.method.clone(),
             route: r.route.clone(),
             scheduled: route_scheduled[k],
-            sent: shared.route_sent[k].load(Ordering::Relaxed),
+            sent: t.sent,
             completed: t.completed,
             status: s,
             errors: e,
@@ -752,34 +797,27 @@ fn assemble(
             .cmp(&a.scheduled)
             .then_with(|| a.route.cmp(&b.route))
     });
-    let points = shared
+    let points = t
         .steps
         .iter()
         .enumerate()
-        .map(|(k, t)| {
-            let t = t.lock().expect("no panics while holding it");
-            TimelinePoint {
-                target_rps: schedule.rate_at((k as f64 + 0.5) * step_seconds),
-                scheduled: step_scheduled[k],
-                sent: shared.step_sent[k].load(Ordering::Relaxed),
-                sends: shared.step_sends[k].load(Ordering::Relaxed),
-                completed: t.completed,
-                failed: t.failed,
-                late: shared.step_late[k].load(Ordering::Relaxed),
-                behind: shared.step_behind[k].load(Ordering::Relaxed),
-                waited: shared.step_waited[k].load(Ordering::Relaxed),
-                latency: summary(&t.histogram),
-                histogram: encode(&t.histogram),
-            }
+        .map(|(k, s)| TimelinePoint {
+            target_rps: schedule.rate_at((k as f64 + 0.5) * step_seconds),
+            scheduled: step_scheduled[k],
+            sent: s.sent,
+            sends: s.sends,
+            completed: s.completed,
+            failed: s.failed,
+            late: s.late,
+            behind: s.behind,
+            waited: s.waited,
+            latency: summary(&s.histogram),
+            histogram: encode(&s.histogram),
         })
         .collect();
-    let sent = shared.sent.load(Ordering::Relaxed);
-    let (first, last) = (
-        shared.first_sent.load(Ordering::Relaxed),
-        shared.last_sent.load(Ordering::Relaxed),
-    );
+    let sent = t.sent;
     // Sends per second over the sending window: n sends span n − 1 intervals.
-    let window = last.saturating_sub(first) as f64 / 1e9;
+    let window = t.last_sent.saturating_sub(t.first_sent) as f64 / 1e9;
     let achieved_rate = if sent > 1 && window > 0.0 {
         (sent - 1) as f64 / window
     } else {
@@ -804,10 +842,10 @@ fn assemble(
         shards: shard.shard().into_iter().collect(),
         scheduled: mine,
         sent,
-        completed: shared.completed.load(Ordering::Relaxed),
-        late: shared.late.load(Ordering::Relaxed),
-        behind: shared.behind.load(Ordering::Relaxed),
-        waited: shared.waited.load(Ordering::Relaxed),
+        completed: t.completed,
+        late: t.late,
+        behind: t.behind,
+        waited: t.waited,
         achieved_rate,
         status,
         errors,
