@@ -145,3 +145,82 @@ fn a_stall_shows_in_the_percentiles_the_service_time_hides_it() {
     let h = envparity_load::result::decode(&r.latency_histogram).unwrap();
     assert_eq!(h.len(), 600);
 }
+
+/// A server on 127.0.0.1 that answers every request with `response`; request number
+/// `slow_every`, `2 × slow_every`, … waits `slow` first (its connection only).
+fn serve_each(response: &'static [u8], slow_every: u64, slow: Duration) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let count = Arc::new(AtomicU64::new(0));
+    std::thread::spawn(move || {
+        for socket in listener.incoming() {
+            let Ok(mut socket) = socket else { continue };
+            let count = count.clone();
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let (mut buf, mut have) = (vec![0u8; 4096], 0);
+                while let Ok(n) = socket.read(&mut buf[have..]) {
+                    if n == 0 {
+                        return;
+                    }
+                    have += n;
+                    while let Some(end) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") {
+                        buf.copy_within(end + 4..have, 0);
+                        have -= end + 4;
+                        let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+                        if slow_every > 0 && n % slow_every == 0 {
+                            std::thread::sleep(slow);
+                        }
+                        if socket.write_all(response).is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn a_request_not_answered_in_time_is_a_timeout_and_the_rest_are_not() {
+    // Every 4th request waits 1 s against a 200 ms timeout. Consecutive requests share
+    // a worker's timer: a fast one must not stretch the next one's deadline, nor a slow
+    // one end the next early.
+    let port = serve_each(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        4,
+        Duration::from_secs(1),
+    );
+    let mut p = plan(port, 40.0, 2, 8);
+    p.timeout = Duration::from_millis(200);
+    let began = Instant::now();
+    let r = go(&p);
+    let timeouts = r.errors.get("timeout").copied().unwrap_or(0);
+    assert_eq!(r.sent, 80, "{r:#?}");
+    assert_eq!(r.completed + timeouts, 80, "{:?}", r.errors);
+    // The server counts arrivals, so one request in four is slow.
+    assert_eq!(timeouts, 20, "{:?}", r.errors);
+    assert_eq!(r.status.get("2xx"), Some(&60));
+    // Answered requests were not held up by a slow one's connection.
+    assert!(r.service_time.max < 0.2, "service {:?}", r.service_time);
+    assert!(
+        began.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        began.elapsed()
+    );
+}
+
+#[test]
+fn interim_responses_are_skipped_to_the_real_one() {
+    let port = serve_each(
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
+        0,
+        Duration::ZERO,
+    );
+    let r = go(&plan(port, 100.0, 1, 4));
+    assert_eq!((r.sent, r.completed), (100, 100), "{:?}", r.errors);
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(r.status.get("2xx"), Some(&100), "{:?}", r.status);
+    assert_eq!(r.status.get("1xx"), None);
+}
