@@ -46,8 +46,13 @@ impl Target {
             );
         }
         let default_port = if tls { 443 } else { 80 };
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (
+        // `[::1]:8080`, `[::1]` (its colons are not a port's), `host:8080`, `host`.
+        let port_colon = match authority.rfind(']') {
+            Some(bracket) => authority[bracket..].rfind(':').map(|i| bracket + i),
+            None => authority.rfind(':'),
+        };
+        let (host, port) = match port_colon.map(|i| (&authority[..i], &authority[i + 1..])) {
+            Some((h, p)) => (
                 h.trim_start_matches('[').trim_end_matches(']').to_string(),
                 p.parse::<u16>()
                     .map_err(|_| format!("{url}: the port is not a number"))?,
@@ -687,6 +692,18 @@ mod tests {
             (true, 443, "https://qa.shop.example".to_string())
         );
         assert_eq!(Target::parse("http://h:8080?x").unwrap().path, "/?x");
+        let v6 = Target::parse("http://[::1]/x").unwrap();
+        assert_eq!(
+            (v6.host.as_str(), v6.port, v6.address(), v6.base()),
+            (
+                "::1",
+                80,
+                "[::1]:80".to_string(),
+                "http://[::1]".to_string()
+            )
+        );
+        assert_eq!(Target::parse("https://[::1]").unwrap().port, 443);
+        assert!(Target::parse("http://h:x/").unwrap_err().contains("port"));
         assert!(
             Target::parse("ftp://x")
                 .unwrap_err()

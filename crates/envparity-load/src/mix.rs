@@ -227,6 +227,18 @@ impl Templates {
             {
                 return Err(format!("{shown}:{line}: share = {s}: give a share above 0"));
             }
+            // A second template for one route would never be used: say so, not pick one.
+            if let Some((.., first)) =
+                requests
+                    .iter()
+                    .find(|(m, r, ..): &&(String, String, RequestDecl, u32)| {
+                        *m == method && *r == route
+                    })
+            {
+                return Err(format!(
+                    "{shown}:{line}: `{method} {route}` has a [[request]] already, at line {first}: give each route one"
+                ));
+            }
             requests.push((method, route, decl, line));
         }
         Ok(Templates {
@@ -1131,5 +1143,16 @@ route = "HEAD /health"
         let t = Templates::read(&file).unwrap();
         let e = Mix::from_model(&model(vec![route("GET", "/", 1.0)]), &t, 0).unwrap_err();
         assert!(e.contains("line 2") && e.contains("GET /nope"), "{e}");
+        // One route twice (methods are case-blind).
+        std::fs::write(
+            &file,
+            "[[request]]\nroute = \"POST /a\"\nbody = \"x\"\n[[request]]\nroute = \"post /a\"\n",
+        )
+        .unwrap();
+        let e = Templates::read(&file).unwrap_err();
+        assert!(
+            e.contains("load.toml:5") && e.contains("POST /a") && e.contains("line 2"),
+            "{e}"
+        );
     }
 }

@@ -168,7 +168,7 @@ fn serve_each(response: &'static [u8], slow_every: u64, slow: Duration) -> u16 {
                         buf.copy_within(end + 4..have, 0);
                         have -= end + 4;
                         let n = count.fetch_add(1, Ordering::SeqCst) + 1;
-                        if slow_every > 0 && n % slow_every == 0 {
+                        if slow_every > 0 && n.is_multiple_of(slow_every) {
                             std::thread::sleep(slow);
                         }
                         if socket.write_all(response).is_err() {
