@@ -542,12 +542,7 @@ mod tests {
     fn map(line: u32, fields: Vec<(&str, Node)>) -> Node {
         n(
             line,
-            NodeKind::Map(
-                fields
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
-                    .collect(),
-            ),
+            NodeKind::Map(fields.into_iter().map(|(k, v)| (k.into(), v)).collect()),
         )
     }
 

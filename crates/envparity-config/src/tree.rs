@@ -1,6 +1,10 @@
 //! The normalized tree every reader produces: maps, lists and scalars, each node
 //! remembering the line it was written on.
 
+/// A map key. Keys are short (`name`, `containerPort`) and dropped once flattened into
+/// paths: held inline up to 24 bytes, they cost no allocation of their own.
+pub type Key = compact_str::CompactString;
+
 /// A parsed value with the 1-based line it starts on.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
@@ -19,7 +23,7 @@ pub enum NodeKind {
     String(String),
     List(Vec<Node>),
     /// Keys in document order. A duplicated key keeps its last value, as most loaders do.
-    Map(Vec<(String, Node)>),
+    Map(Vec<(Key, Node)>),
 }
 
 impl Node {

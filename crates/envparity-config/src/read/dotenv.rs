@@ -14,7 +14,7 @@
 
 use super::ReadError;
 use super::json::{dedup_keys, error_at};
-use crate::tree::{Node, NodeKind};
+use crate::tree::{Key, Node, NodeKind};
 
 pub fn parse(text: &str) -> Result<Node, ReadError> {
     let mut p = Parser {
@@ -93,7 +93,7 @@ impl<'a> Parser<'a> {
         Ok(&self.text[start..self.pos])
     }
 
-    fn entry(&mut self) -> Result<(String, Node), ReadError> {
+    fn entry(&mut self) -> Result<(Key, Node), ReadError> {
         let line = self.line;
         let mut key = self.key()?;
         if key == "export" && matches!(self.peek(), Some(b' ' | b'\t')) {
@@ -102,7 +102,7 @@ impl<'a> Parser<'a> {
                 key = self.key()?;
             }
         }
-        let key = key.to_owned();
+        let key = Key::new(key);
         self.skip_blanks();
         if self.peek() != Some(b'=') {
             let message = if self.peek().is_none_or(|b| b == b'\n' || b == b'\r') {

@@ -15,11 +15,11 @@ use std::collections::HashMap;
 
 use super::ReadError;
 use super::json::{dedup_keys, to_u32};
-use crate::tree::{Node, NodeKind};
+use crate::tree::{Key, Node, NodeKind};
 
 pub fn parse(text: &str) -> Result<Node, ReadError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut root: Vec<(String, Node)> = Vec::new();
+    let mut root: Vec<(Key, Node)> = Vec::new();
     let mut sections: HashMap<String, usize> = HashMap::new();
     // Index in `root` of the current section, if any.
     let mut current: Option<usize> = None;
@@ -57,7 +57,7 @@ pub fn parse(text: &str) -> Result<Node, ReadError> {
             }
             let at = *sections.entry(name.to_owned()).or_insert_with(|| {
                 root.push((
-                    name.to_owned(),
+                    Key::new(name),
                     Node::new(line_no, NodeKind::Map(Vec::new())),
                 ));
                 root.len() - 1
@@ -74,7 +74,7 @@ pub fn parse(text: &str) -> Result<Node, ReadError> {
         }
         let value = unquote(line[sep + 1..].trim());
         let entry = (
-            key.to_owned(),
+            Key::new(key),
             Node::new(line_no, NodeKind::String(value.to_owned())),
         );
         match current {

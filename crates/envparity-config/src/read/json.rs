@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use super::ReadError;
-use crate::tree::{Node, NodeKind};
+use crate::tree::{Key, Node, NodeKind};
 
 /// How deeply arrays and objects may nest (also used by the YAML reader).
 pub(super) const MAX_DEPTH: usize = 1000;
@@ -162,7 +162,7 @@ impl Parser<'_> {
                 self.pos += 1;
                 self.skip_ws();
                 let value = self.value()?;
-                entries.push((key, value));
+                entries.push((Key::from(key), value));
                 self.skip_ws();
                 match self.bytes.get(self.pos) {
                     Some(b',') => {
@@ -449,7 +449,7 @@ pub(super) fn canonical_radix(digits: &str, radix: u32) -> Option<String> {
 
 /// Resolves duplicated keys: a duplicated key keeps the position of its first occurrence and
 /// the value (with its line) of its last one.
-pub(super) fn dedup_keys(entries: &mut Vec<(String, Node)>) {
+pub(super) fn dedup_keys(entries: &mut Vec<(Key, Node)>) {
     let n = entries.len();
     if n < 2 {
         return;
@@ -463,8 +463,8 @@ pub(super) fn dedup_keys(entries: &mut Vec<(String, Node)>) {
     if !has_duplicate {
         return;
     }
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(n);
-    let mut out: Vec<(String, Node)> = Vec::with_capacity(n);
+    let mut index: HashMap<Key, usize> = HashMap::with_capacity(n);
+    let mut out: Vec<(Key, Node)> = Vec::with_capacity(n);
     for (key, value) in entries.drain(..) {
         match index.get(&key) {
             Some(&i) => out[i].1 = value,

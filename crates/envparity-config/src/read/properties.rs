@@ -17,7 +17,7 @@
 
 use super::ReadError;
 use super::json::{dedup_keys, error_at};
-use crate::tree::{Node, NodeKind};
+use crate::tree::{Key, Node, NodeKind};
 
 pub fn parse(text: &str) -> Result<Node, ReadError> {
     let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
@@ -69,7 +69,7 @@ pub fn parse(text: &str) -> Result<Node, ReadError> {
         };
         let key = unescape(key)?;
         let value = unescape(value)?;
-        entries.push((key, Node::new(line, NodeKind::String(value))));
+        entries.push((Key::from(key), Node::new(line, NodeKind::String(value))));
     }
     dedup_keys(&mut entries);
     Ok(Node::new(1, NodeKind::Map(entries)))

@@ -13,7 +13,7 @@ use toml_edit::{Array, InlineTable, Item, Table, Value};
 
 use super::ReadError;
 use super::json::{canonical_float, line_col, to_u32};
-use crate::tree::{Node, NodeKind};
+use crate::tree::{Key, Node, NodeKind};
 
 pub fn parse(text: &str) -> Result<Node, ReadError> {
     let doc = toml_edit::Document::parse(text).map_err(|e| {
@@ -63,7 +63,7 @@ fn table(t: &Table, fallback: u32, lines: &Lines) -> Node {
         let key_line = lines.line(t.key(key).and_then(|k| k.span()), line);
         first_key_line.get_or_insert(key_line);
         if let Some(node) = self::item(item, key_line, lines) {
-            entries.push((key.to_owned(), node));
+            entries.push((Key::new(key), node));
         }
     }
     let line = if t.span().is_none() {
@@ -112,7 +112,7 @@ fn inline_table(t: &InlineTable, line: u32, lines: &Lines) -> Node {
         .iter()
         .map(|(key, v)| {
             let key_line = lines.line(t.key(key).and_then(|k| k.span()), line);
-            (key.to_owned(), value(v, key_line, lines))
+            (Key::new(key), value(v, key_line, lines))
         })
         .collect();
     Node::new(line, NodeKind::Map(entries))

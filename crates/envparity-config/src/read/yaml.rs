@@ -35,7 +35,7 @@ use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, Tag};
 
 use super::ReadError;
 use super::json::{MAX_DEPTH, canonical_float, canonical_int, canonical_radix, dedup_keys, to_u32};
-use crate::tree::{Node, NodeKind};
+use crate::tree::{Key as MapKey, Node, NodeKind};
 
 /// The most nodes aliases may copy in one file (protection against "billion laughs").
 const ALIAS_BUDGET: usize = 1_000_000;
@@ -99,7 +99,7 @@ enum Frame {
     Map {
         line: u32,
         anchor: usize,
-        entries: Vec<(String, Node)>,
+        entries: Vec<(MapKey, Node)>,
         key: Option<(Key, u32)>,
         /// `<<` values and the index in `entries` where they were written.
         merges: Vec<(usize, Node)>,
@@ -291,7 +291,7 @@ impl Builder<'_> {
                         if node.kind == NodeKind::Null && node.line > key_line && span.is_empty() {
                             node.line = key_line;
                         }
-                        entries.push((key, node));
+                        entries.push((MapKey::from(key), node));
                     }
                     Key::Merge => {
                         let ok = match &node.kind {
@@ -375,19 +375,19 @@ fn count_nodes(node: &Node) -> usize {
 
 /// The entries of a finished map, with `<<` merges applied and duplicates resolved.
 fn merge_entries(
-    mut entries: Vec<(String, Node)>,
+    mut entries: Vec<(MapKey, Node)>,
     merges: Vec<(usize, Node)>,
-) -> Vec<(String, Node)> {
+) -> Vec<(MapKey, Node)> {
     if merges.is_empty() {
         dedup_keys(&mut entries);
         return entries;
     }
-    let explicit: std::collections::HashSet<String> =
+    let explicit: std::collections::HashSet<MapKey> =
         entries.iter().map(|(k, _)| k.clone()).collect();
-    let mut merged: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut merged: std::collections::HashSet<MapKey> = std::collections::HashSet::new();
     let mut out = Vec::with_capacity(entries.len());
     let mut merges = merges.into_iter().peekable();
-    let mut insert = |out: &mut Vec<(String, Node)>, source: Node| {
+    let mut insert = |out: &mut Vec<(MapKey, Node)>, source: Node| {
         let maps = match source.kind {
             NodeKind::List(items) => items,
             kind => vec![Node::new(source.line, kind)],

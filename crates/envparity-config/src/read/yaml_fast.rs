@@ -32,7 +32,7 @@ use memchr::{memchr, memchr_iter, memchr2, memchr3, memmem};
 
 use super::super::json::dedup_keys;
 use super::resolve_plain;
-use crate::tree::{Node, NodeKind};
+use crate::tree::{Key, Node, NodeKind};
 
 /// How deeply collections may nest on the fast path.
 const MAX_NESTING: usize = 100;
@@ -119,7 +119,7 @@ struct Parser<'t> {
     indent: isize,
     depth: usize,
     /// The entries of the mappings being read, innermost last (one exact allocation per map).
-    entries: Vec<(String, Node)>,
+    entries: Vec<(Key, Node)>,
     /// The same for the items of sequences.
     items: Vec<Node>,
 }
@@ -285,7 +285,7 @@ impl Parser<'_> {
                         return None;
                     }
                     self.pos = colon + 1;
-                    return self.map(col, s, line);
+                    return self.map(col, Key::from(s), line);
                 }
                 self.end_line()?;
                 Some(Node::new(line, NodeKind::String(s)))
@@ -301,7 +301,7 @@ impl Parser<'_> {
                         return None;
                     }
                     self.pos = colon + 1;
-                    return self.map(col, text.to_owned(), line);
+                    return self.map(col, Key::new(text), line);
                 }
                 self.pos = end;
                 self.end_line()?;
@@ -319,13 +319,13 @@ impl Parser<'_> {
     }
 
     /// A key at a line head, up to and including its `:`.
-    fn key(&mut self) -> Option<String> {
+    fn key(&mut self) -> Option<Key> {
         let b = self.b;
         let start = self.pos;
         let (key, colon) = match b[start] {
             b'"' | b'\'' => {
                 let s = self.quoted()?;
-                (s, self.colon_after(self.pos)?)
+                (Key::from(s), self.colon_after(self.pos)?)
             }
             c => {
                 if !plain_start(c, b.get(start + 1)) {
@@ -336,7 +336,7 @@ impl Parser<'_> {
                 if text == "<<" {
                     return None;
                 }
-                (text.to_owned(), colon?)
+                (Key::new(text), colon?)
             }
         };
         if colon - start > MAX_KEY {
@@ -347,7 +347,7 @@ impl Parser<'_> {
     }
 
     /// A block mapping at column `col` whose first key, written on `line`, has been read.
-    fn map(&mut self, col: usize, first: String, line: u32) -> Option<Node> {
+    fn map(&mut self, col: usize, first: Key, line: u32) -> Option<Node> {
         self.enter()?;
         let icol = col as isize;
         let mark = self.entries.len();
@@ -604,15 +604,15 @@ impl Parser<'_> {
         }
     }
 
-    fn flow_key(&mut self) -> Option<String> {
+    fn flow_key(&mut self) -> Option<Key> {
         let start = self.pos;
         match *self.b.get(start)? {
-            b'"' | b'\'' => self.quoted(),
+            b'"' | b'\'' => self.quoted().map(Key::from),
             _ => {
                 let end = self.plain_flow()?;
                 self.pos = end;
                 let text = &self.text[start..end];
-                (text != "<<").then(|| text.to_owned())
+                (text != "<<").then(|| Key::new(text))
             }
         }
     }
