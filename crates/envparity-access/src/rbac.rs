@@ -72,8 +72,8 @@ fn built_in(name: &str) -> Option<Vec<Rule>> {
 fn strings(value: &Value) -> Vec<String> {
     match value {
         Value::List(items) => items.iter().flat_map(strings).collect(),
-        Value::String(s) => vec![s.clone()],
-        Value::Number(n) => vec![n.clone()],
+        Value::String(s) => vec![s.to_string()],
+        Value::Number(n) => vec![n.to_string()],
         Value::Bool(b) => vec![b.to_string()],
         _ => Vec::new(),
     }
@@ -382,7 +382,7 @@ mod tests {
     use envparity_core::snapshot::{ConfigFile, Entry, Format};
 
     fn list(items: &[&str]) -> Value {
-        Value::List(items.iter().map(|s| Value::String(s.to_string())).collect())
+        Value::List(items.iter().map(|s| Value::String((*s).into())).collect())
     }
 
     fn resource(kind: &str, ns: Option<&str>, name: &str, entries: &[(&str, Value)]) -> Resource {

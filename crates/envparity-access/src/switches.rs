@@ -342,9 +342,9 @@ pub fn from_file<'f>(
 fn display(v: &Value) -> String {
     match v {
         Value::Secret(s) => secret_display(&s.hmac),
-        Value::String(s) => s.clone(),
+        Value::String(s) => s.to_string(),
         Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.clone(),
+        Value::Number(n) => n.to_string(),
         Value::List(items) => format!(
             "[{}]",
             items.iter().map(display).collect::<Vec<_>>().join(", ")

@@ -276,7 +276,7 @@ impl Flattener<'_> {
                 } else {
                     secret
                 };
-                let mut node = Node::new(line, NodeKind::String(value.to_string()));
+                let mut node = Node::new(line, NodeKind::String(value.into()));
                 let value = self.scalar(&mut node, secrecy);
                 self.leaf(path, line, value, out);
                 path.truncate(len);
@@ -429,8 +429,8 @@ fn scalar_text(node: &Node) -> String {
     match &node.kind {
         NodeKind::Null => "null".to_string(),
         NodeKind::Bool(b) => b.to_string(),
-        NodeKind::Number(n) => n.clone(),
-        NodeKind::String(s) => s.clone(),
+        NodeKind::Number(n) => n.to_string(),
+        NodeKind::String(s) => s.to_string(),
         NodeKind::Map(_) | NodeKind::List(_) => String::new(),
     }
 }
@@ -490,7 +490,7 @@ fn decode_base64_values(node: &Node) -> Node {
         .map(|(k, v)| {
             let value = match &v.kind {
                 NodeKind::String(text) => match decode_base64(text) {
-                    Some(decoded) => Node::new(v.line, NodeKind::String(decoded)),
+                    Some(decoded) => Node::new(v.line, NodeKind::String(decoded.into())),
                     None => v.clone(),
                 },
                 _ => v.clone(),
@@ -536,7 +536,7 @@ mod tests {
     }
 
     fn s(line: u32, text: &str) -> Node {
-        n(line, NodeKind::String(text.to_string()))
+        n(line, NodeKind::String(text.into()))
     }
 
     fn map(line: u32, fields: Vec<(&str, Node)>) -> Node {

@@ -72,10 +72,10 @@ impl SecretHasher {
     }
 
     pub fn secret(&self, secret: &str) -> Value {
-        Value::Secret(SecretValue {
+        Value::Secret(Box::new(SecretValue {
             hmac: self.hash(secret),
             around: None,
-        })
+        }))
     }
 
     /// Replaces a credential embedded in a plain value (a URL's password, a token in an
@@ -98,10 +98,10 @@ impl SecretHasher {
             return Some(self.secret(text));
         }
         let around = format!("{}{{secret}}{}", &text[..start], &text[end..]);
-        Some(Value::Secret(SecretValue {
+        Some(Value::Secret(Box::new(SecretValue {
             hmac: self.hash(&text[start..end]),
             around: Some(around),
-        }))
+        })))
     }
 }
 

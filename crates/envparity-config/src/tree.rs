@@ -5,6 +5,9 @@
 /// paths: held inline up to 24 bytes, they cost no allocation of their own.
 pub type Key = compact_str::CompactString;
 
+/// A scalar's text, moved into the snapshot's [`envparity_core::snapshot::Value`] as is.
+pub use envparity_core::snapshot::Text;
+
 /// A parsed value with the 1-based line it starts on.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
@@ -19,8 +22,8 @@ pub enum NodeKind {
     /// Canonical decimal text: integers without leading zeros or `+`, floats in Rust's
     /// shortest round-trip form with integral floats written as integers (`1000.0` → `1000`),
     /// so `1e3`, `1000` and `1000.0` compare equal. Non-finite floats as `inf`, `-inf`, `nan`.
-    Number(String),
-    String(String),
+    Number(Text),
+    String(Text),
     List(Vec<Node>),
     /// Keys in document order. A duplicated key keeps its last value, as most loaders do.
     Map(Vec<(Key, Node)>),

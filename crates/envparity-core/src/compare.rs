@@ -1335,7 +1335,7 @@ mod tests {
                 .map(|(i, (path, value))| Entry {
                     path: path.to_string(),
                     line: i as u32 + 1,
-                    value: Value::String(value.to_string()),
+                    value: Value::String((*value).into()),
                 })
                 .collect(),
             resources: Vec::new(),

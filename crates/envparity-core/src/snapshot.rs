@@ -185,13 +185,18 @@ pub enum Value {
     Null,
     Bool(bool),
     /// Canonical decimal text (`1e3` and `1000.0` both read `1000`).
-    Number(String),
-    String(String),
+    Number(Text),
+    String(Text),
     List(Vec<Value>),
     /// An empty map (`{}`), which would otherwise vanish when flattened.
     EmptyMap,
-    Secret(SecretValue),
+    /// Boxed: secrets are few, and the box keeps every other value at 32 bytes.
+    Secret(Box<SecretValue>),
 }
+
+/// A value's text. Most configuration values are short (`30s`, `info`, `8080`): held
+/// inline up to 24 bytes, a leaf's value costs no allocation (a snapshot holds millions).
+pub type Text = compact_str::CompactString;
 
 impl Serialize for Value {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -239,19 +244,19 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
     }
 
     fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
-        Ok(Value::Number(i.to_string()))
+        Ok(Value::Number(compact_str::format_compact!("{i}")))
     }
 
     fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
-        Ok(Value::Number(u.to_string()))
+        Ok(Value::Number(compact_str::format_compact!("{u}")))
     }
 
     fn visit_str<E>(self, text: &str) -> Result<Value, E> {
-        Ok(Value::String(text.to_string()))
+        Ok(Value::String(Text::new(text)))
     }
 
     fn visit_string<E>(self, text: String) -> Result<Value, E> {
-        Ok(Value::String(text))
+        Ok(Value::String(Text::from(text)))
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
@@ -277,8 +282,8 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
             }
         }
         match (n, hmac, around) {
-            (Some(n), None, None) => Ok(Value::Number(n)),
-            (None, Some(hmac), around) => Ok(Value::Secret(SecretValue { hmac, around })),
+            (Some(n), None, None) => Ok(Value::Number(n.into())),
+            (None, Some(hmac), around) => Ok(Value::Secret(Box::new(SecretValue { hmac, around }))),
             (None, None, None) => Ok(Value::EmptyMap),
             _ => Err(serde::de::Error::custom(
                 "a value is a number, a secret or {}",
@@ -315,8 +320,8 @@ impl Value {
         match self {
             Value::Null => "null".to_string(),
             Value::Bool(b) => b.to_string(),
-            Value::Number(n) => n.clone(),
-            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::String(s) => s.to_string(),
             Value::EmptyMap => "{}".to_string(),
             Value::List(items) => {
                 let parts: Vec<String> = items.iter().map(Value::display).collect();
@@ -386,17 +391,17 @@ mod tests {
             Value::Number("123456789012345678901234567890".into()),
             Value::Number("inf".into()),
             Value::String("42".into()),
-            Value::String(String::new()),
+            Value::String(String::new().into()),
             Value::List(vec![Value::String("a".into()), Value::Number("1".into())]),
             Value::EmptyMap,
-            Value::Secret(SecretValue {
+            Value::Secret(Box::new(SecretValue {
                 hmac: "ab".repeat(32),
                 around: None,
-            }),
-            Value::Secret(SecretValue {
+            })),
+            Value::Secret(Box::new(SecretValue {
                 hmac: "cd".repeat(32),
                 around: Some("x:{secret}@h".into()),
-            }),
+            })),
         ];
         let json = serde_json::to_string(&values).unwrap();
         assert!(

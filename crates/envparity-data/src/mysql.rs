@@ -372,9 +372,12 @@ async fn read_schema(
     columns: &HashMap<&str, Vec<&Column>>,
 ) -> Result<ConfigFile> {
     let mut schema = SchemaBuilder::new(&source.schema_path(), &source.shown);
-    schema.top("server.engine", Value::String(server.engine().to_string()));
+    schema.top("server.engine", Value::String(server.engine().into()));
     let major_minor: Vec<&str> = server.version.split('.').take(2).collect();
-    schema.top("server.version", Value::String(major_minor.join(".")));
+    schema.top(
+        "server.version",
+        Value::String(major_minor.join(".").into()),
+    );
     read_settings(conn, &mut schema).await?;
 
     for table in tables.iter().filter(|t| t.is_base()) {
@@ -475,7 +478,7 @@ async fn read_schema(
         if let Some(r) = details {
             for (i, key) in [(2, "increment"), (0, "min"), (1, "max")] {
                 if let Some(v) = text(&r, i) {
-                    s.set(key, Value::Number(v));
+                    s.set(key, Value::Number(v.into()));
                 }
             }
             s.flag("cycle", text(&r, 3).is_some_and(|c| c != "0"));
@@ -520,11 +523,11 @@ async fn read_settings(conn: &mut Conn, schema: &mut SchemaBuilder) -> Result<()
                 .filter(|m| !m.is_empty())
                 .collect();
             modes.sort_unstable();
-            Value::String(modes.join(","))
+            Value::String(modes.join(",").into())
         } else if value.parse::<i64>().is_ok_and(|n| n.to_string() == value) {
-            Value::Number(value)
+            Value::Number(value.into())
         } else {
-            Value::String(value)
+            Value::String(value.into())
         };
         schema.top(&format!("settings.{name}"), value);
     }

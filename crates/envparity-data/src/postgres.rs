@@ -190,12 +190,12 @@ async fn read_schema(
     version: &str,
 ) -> Result<envparity_core::ConfigFile, tokio_postgres::Error> {
     let mut schema = SchemaBuilder::new(&source.schema_path(), &source.shown);
-    schema.top("server.engine", Value::String("PostgreSQL".to_string()));
+    schema.top("server.engine", Value::String("PostgreSQL".into()));
     let major = version
         .split(|c: char| !c.is_ascii_digit())
         .next()
         .unwrap_or("");
-    schema.top("server.version", Value::String(major.to_string()));
+    schema.top("server.version", Value::String(major.into()));
     let names: Vec<String> = SETTINGS.iter().map(|s| quote_literal(s)).collect();
     for row in rows(
         client,
@@ -208,7 +208,7 @@ async fn read_schema(
     {
         schema.top(
             &format!("settings.{}", cell(&row, 0)),
-            Value::String(cell(&row, 1).to_string()),
+            Value::String(cell(&row, 1).into()),
         );
     }
     for row in rows(
@@ -217,14 +217,8 @@ async fn read_schema(
     )
     .await?
     {
-        schema.top(
-            "settings.lc_collate",
-            Value::String(cell(&row, 0).to_string()),
-        );
-        schema.top(
-            "settings.lc_ctype",
-            Value::String(cell(&row, 1).to_string()),
-        );
+        schema.top("settings.lc_collate", Value::String(cell(&row, 0).into()));
+        schema.top("settings.lc_ctype", Value::String(cell(&row, 1).into()));
     }
     for row in rows(
         client,
@@ -234,7 +228,7 @@ async fn read_schema(
     {
         schema.top(
             &format!("extensions.{}", cell(&row, 0)),
-            Value::String(cell(&row, 1).to_string()),
+            Value::String(cell(&row, 1).into()),
         );
     }
     // Objects that belong to an extension are the extension's, not the schema's.
@@ -445,9 +439,9 @@ async fn read_schema(
     {
         let mut s = schema.object("sequence", cell(&row, 0));
         s.text("type", cell(&row, 1));
-        s.set("increment", Value::Number(cell(&row, 2).to_string()));
-        s.set("min", Value::Number(cell(&row, 3).to_string()));
-        s.set("max", Value::Number(cell(&row, 4).to_string()));
+        s.set("increment", Value::Number(cell(&row, 2).into()));
+        s.set("min", Value::Number(cell(&row, 3).into()));
+        s.set("max", Value::Number(cell(&row, 4).into()));
         s.flag("cycle", cell(&row, 5) == "t");
     }
     for row in rows(

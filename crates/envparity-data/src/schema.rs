@@ -89,7 +89,7 @@ impl ObjectBuilder<'_> {
     }
 
     pub fn text(&mut self, path: &str, value: &str) -> &mut Self {
-        self.set(path, Value::String(value.to_string()))
+        self.set(path, Value::String(value.into()))
     }
 
     pub fn flag(&mut self, path: &str, value: bool) -> &mut Self {

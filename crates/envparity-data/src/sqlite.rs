@@ -109,7 +109,7 @@ fn read_schema(
     objects: &[Object],
 ) -> rusqlite::Result<envparity_core::ConfigFile> {
     let mut schema = SchemaBuilder::new(&source.schema_path(), &source.shown);
-    schema.top("server.engine", Value::String("SQLite".to_string()));
+    schema.top("server.engine", Value::String("SQLite".into()));
     for pragma in [
         "encoding",
         "journal_mode",
@@ -120,8 +120,8 @@ fn read_schema(
         let value: rusqlite::types::Value =
             conn.query_row(&format!("PRAGMA {pragma}"), [], |r| r.get(0))?;
         let value = match value {
-            rusqlite::types::Value::Integer(n) => Value::Number(n.to_string()),
-            rusqlite::types::Value::Text(t) => Value::String(t),
+            rusqlite::types::Value::Integer(n) => Value::Number(n.to_string().into()),
+            rusqlite::types::Value::Text(t) => Value::String(t.into()),
             _ => Value::Null,
         };
         schema.top(&format!("settings.{pragma}"), value);

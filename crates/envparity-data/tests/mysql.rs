@@ -75,8 +75,8 @@ fn top_entry<'a>(schema: &'a ConfigFile, path: &str) -> Option<&'a Value> {
 
 fn text(v: Option<&Value>) -> String {
     match v {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.clone(),
+        Some(Value::String(s)) => s.to_string(),
+        Some(Value::Number(n)) => n.to_string(),
         Some(Value::Bool(b)) => b.to_string(),
         other => format!("{other:?}"),
     }

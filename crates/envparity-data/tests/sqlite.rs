@@ -28,8 +28,8 @@ fn entry<'a>(schema: &'a ConfigFile, object: &str, path: &str) -> Option<&'a Val
 
 fn text(v: Option<&Value>) -> String {
     match v {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.clone(),
+        Some(Value::String(s)) => s.to_string(),
+        Some(Value::Number(n)) => n.to_string(),
         Some(Value::Bool(b)) => b.to_string(),
         other => format!("{other:?}"),
     }

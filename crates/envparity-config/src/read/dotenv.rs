@@ -148,7 +148,7 @@ impl<'a> Parser<'a> {
                 rest[..end].trim().to_owned()
             }
         };
-        Ok((key, Node::new(line, NodeKind::String(value))))
+        Ok((key, Node::new(line, NodeKind::String(value.into()))))
     }
 
     /// A quoted value starting at the opening quote `q`.

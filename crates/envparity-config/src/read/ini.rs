@@ -75,7 +75,7 @@ pub fn parse(text: &str) -> Result<Node, ReadError> {
         let value = unquote(line[sep + 1..].trim());
         let entry = (
             Key::new(key),
-            Node::new(line_no, NodeKind::String(value.to_owned())),
+            Node::new(line_no, NodeKind::String(value.into())),
         );
         match current {
             Some(at) => match &mut root[at].1.kind {

@@ -76,8 +76,8 @@ impl Parser<'_> {
         let kind = match self.bytes.get(start) {
             Some(b'{') => return self.object(),
             Some(b'[') => return self.array(),
-            Some(b'"') => NodeKind::String(self.string()?),
-            Some(b'-' | b'0'..=b'9') => NodeKind::Number(self.number()?),
+            Some(b'"') => NodeKind::String(self.string()?.into()),
+            Some(b'-' | b'0'..=b'9') => NodeKind::Number(self.number()?.into()),
             Some(b't') => self.literal(b"true", NodeKind::Bool(true))?,
             Some(b'f') => self.literal(b"false", NodeKind::Bool(false))?,
             Some(b'n') => self.literal(b"null", NodeKind::Null)?,

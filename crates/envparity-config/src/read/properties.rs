@@ -69,7 +69,10 @@ pub fn parse(text: &str) -> Result<Node, ReadError> {
         };
         let key = unescape(key)?;
         let value = unescape(value)?;
-        entries.push((Key::from(key), Node::new(line, NodeKind::String(value))));
+        entries.push((
+            Key::from(key),
+            Node::new(line, NodeKind::String(value.into())),
+        ));
     }
     dedup_keys(&mut entries);
     Ok(Node::new(1, NodeKind::Map(entries)))

@@ -90,11 +90,11 @@ fn item(item: &Item, key_line: u32, lines: &Lines) -> Option<Node> {
 fn value(v: &Value, fallback: u32, lines: &Lines) -> Node {
     let line = lines.line(v.span(), fallback);
     let kind = match v {
-        Value::String(s) => NodeKind::String(s.value().clone()),
-        Value::Integer(i) => NodeKind::Number(i.value().to_string()),
-        Value::Float(f) => NodeKind::Number(canonical_float(*f.value())),
+        Value::String(s) => NodeKind::String(s.value().as_str().into()),
+        Value::Integer(i) => NodeKind::Number(compact_str::format_compact!("{}", i.value())),
+        Value::Float(f) => NodeKind::Number(canonical_float(*f.value()).into()),
         Value::Boolean(b) => NodeKind::Bool(*b.value()),
-        Value::Datetime(d) => NodeKind::String(d.value().to_string()),
+        Value::Datetime(d) => NodeKind::String(compact_str::format_compact!("{}", d.value())),
         Value::Array(a) => return array(a, line, lines),
         Value::InlineTable(t) => return inline_table(t, line, lines),
     };

@@ -35,7 +35,7 @@ use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, Tag};
 
 use super::ReadError;
 use super::json::{MAX_DEPTH, canonical_float, canonical_int, canonical_radix, dedup_keys, to_u32};
-use crate::tree::{Key as MapKey, Node, NodeKind};
+use crate::tree::{Key as MapKey, Node, NodeKind, Text};
 
 /// The most nodes aliases may copy in one file (protection against "billion laughs").
 const ALIAS_BUDGET: usize = 1_000_000;
@@ -233,7 +233,7 @@ impl Builder<'_> {
                 let k = if value == "<<" && style == ScalarStyle::Plain && tag.is_none() {
                     Key::Merge
                 } else {
-                    Key::Text(owned(value))
+                    Key::Text(owned(value).into())
                 };
                 *key = Some((k, line));
                 if let Some(kind) = anchored {
@@ -467,10 +467,11 @@ fn core_tag(tag: &Tag) -> Option<&str> {
 /// The scalar's text as an owned string. The scanner builds plain scalars in buffers with
 /// over a hundred bytes to spare; an exact-size copy keeps big trees several times smaller
 /// (and, as the scanner's buffer is then reused at once, costs about nothing).
-fn owned(value: Cow<'_, str>) -> String {
+fn owned(value: Cow<'_, str>) -> Text {
     match value {
-        Cow::Owned(s) if s.capacity() > s.len() + 32 => s.as_str().to_owned(),
-        value => value.into_owned(),
+        Cow::Borrowed(s) => Text::new(s),
+        Cow::Owned(s) if s.capacity() > s.len() + 32 => Text::new(&s),
+        Cow::Owned(s) => Text::from(s),
     }
 }
 
@@ -498,11 +499,14 @@ fn resolve(
             "false" | "False" | "FALSE" => NodeKind::Bool(false),
             _ => return Err("value does not match its `!!bool` tag"),
         },
-        Some("int") => NodeKind::Number(int(v).ok_or("value does not match its `!!int` tag")?),
+        Some("int") => {
+            NodeKind::Number(int(v).ok_or("value does not match its `!!int` tag")?.into())
+        }
         Some("float") => NodeKind::Number(
             float(v)
                 .or_else(|| int(v))
-                .ok_or("value does not match its `!!float` tag")?,
+                .ok_or("value does not match its `!!float` tag")?
+                .into(),
         ),
         _ => NodeKind::String(owned(value)),
     })
@@ -526,7 +530,9 @@ fn resolve_plain(value: Cow<'_, str>) -> NodeKind {
             "false" | "False" | "FALSE" => Some(NodeKind::Bool(false)),
             _ => None,
         },
-        b'0'..=b'9' | b'-' | b'+' | b'.' => int(v).or_else(|| float(v)).map(NodeKind::Number),
+        b'0'..=b'9' | b'-' | b'+' | b'.' => int(v)
+            .or_else(|| float(v))
+            .map(|n| NodeKind::Number(n.into())),
         _ => None,
     };
     special.unwrap_or_else(|| NodeKind::String(owned(value)))
@@ -1091,7 +1097,7 @@ data:
         match &node.kind {
             NodeKind::Null => "null".into(),
             NodeKind::Bool(b) => b.to_string(),
-            NodeKind::Number(n) => n.clone(),
+            NodeKind::Number(n) => n.to_string(),
             NodeKind::String(s) => format!("{s:?}"),
             NodeKind::List(items) => format!(
                 "[{}]",

@@ -32,7 +32,7 @@ use memchr::{memchr, memchr_iter, memchr2, memchr3, memmem};
 
 use super::super::json::dedup_keys;
 use super::resolve_plain;
-use crate::tree::{Key, Node, NodeKind};
+use crate::tree::{Key, Node, NodeKind, Text};
 
 /// How deeply collections may nest on the fast path.
 const MAX_NESTING: usize = 100;
@@ -288,7 +288,7 @@ impl Parser<'_> {
                     return self.map(col, Key::from(s), line);
                 }
                 self.end_line()?;
-                Some(Node::new(line, NodeKind::String(s)))
+                Some(Node::new(line, NodeKind::String(s.into())))
             }
             c => {
                 if !plain_start(c, b.get(start + 1)) {
@@ -594,7 +594,7 @@ impl Parser<'_> {
         let start = self.pos;
         match *self.b.get(start)? {
             b'[' | b'{' => self.flow(),
-            b'"' | b'\'' => Some(Node::new(line, NodeKind::String(self.quoted()?))),
+            b'"' | b'\'' => Some(Node::new(line, NodeKind::String(self.quoted()?.into()))),
             _ => {
                 let end = self.plain_flow()?;
                 self.pos = end;
@@ -698,7 +698,7 @@ impl Parser<'_> {
         let line = self.line;
         let empty = |p: &mut Self| {
             p.indent = -1;
-            Some(Node::new(line, NodeKind::String(String::new())))
+            Some(Node::new(line, NodeKind::String(Text::default())))
         };
         // The header: chomping and indentation indicators in either order.
         let chomping = |c: Option<&u8>| match c {
@@ -782,7 +782,7 @@ impl Parser<'_> {
                 Chomp::Keep => "\n".repeat(breaks),
             };
             self.indent = -1;
-            return Some(Node::new(line, NodeKind::String(s)));
+            return Some(Node::new(line, NodeKind::String(s.into())));
         }
         if col < indent && col > parent {
             return None;
@@ -838,7 +838,7 @@ impl Parser<'_> {
         } else if !self.content()? {
             self.head()?;
         }
-        Some(Node::new(line, NodeKind::String(s)))
+        Some(Node::new(line, NodeKind::String(s.into())))
     }
 }
 

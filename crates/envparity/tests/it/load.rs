@@ -738,11 +738,11 @@ fn to_json(node: &envparity_config::tree::Node) -> serde_json::Value {
         NodeKind::Null => serde_json::Value::Null,
         NodeKind::Bool(b) => (*b).into(),
         NodeKind::Number(n) => serde_json::from_str(n).unwrap(),
-        NodeKind::String(s) => s.clone().into(),
+        NodeKind::String(s) => s.as_str().into(),
         NodeKind::List(items) => items.iter().map(to_json).collect(),
         NodeKind::Map(entries) => entries
             .iter()
-            .map(|(k, v)| (k.clone(), to_json(v)))
+            .map(|(k, v)| (k.to_string(), to_json(v)))
             .collect::<serde_json::Map<_, _>>()
             .into(),
     }
