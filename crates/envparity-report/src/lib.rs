@@ -134,6 +134,13 @@ pub fn render(report: &Report, format: OutputFormat, options: &RenderOptions) ->
     }
 }
 
+/// The JSON format streamed into `out`: a report of an estate runs to tens of megabytes,
+/// which need not be built in memory first.
+pub fn write_json(report: &Report, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report).map_err(std::io::Error::other)?;
+    out.write_all(b"\n")
+}
+
 fn render_json(report: &Report) -> String {
     // The report holds only strings, numbers, lists and maps with string keys: serializing
     // it cannot fail.

@@ -5,7 +5,7 @@ use envparity_core::{Class, Report, Rules, Severity};
 use envparity_report::{OutputFormat, RenderOptions};
 
 use crate::cli::{DiffArgs, FailOn, FormatArg};
-use crate::printer::{Printer, write_atomic};
+use crate::printer::{Printer, write_atomic, write_atomic_with};
 use crate::project::DataOptions;
 use crate::{clock, exit, project};
 
@@ -81,11 +81,16 @@ pub fn render_and_exit(
         FormatArg::Html => OutputFormat::Html,
     };
     let color = output.is_none() && printer.stdout_color;
-    let rendered = envparity_report::render(report, format, &RenderOptions { color, verbose });
+    let render = || envparity_report::render(report, format, &RenderOptions { color, verbose });
     match output {
         Some(path) => {
-            write_atomic(path, rendered.as_bytes())
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            let written = match format {
+                OutputFormat::Json => {
+                    write_atomic_with(path, |out| envparity_report::write_json(report, out))
+                }
+                _ => write_atomic(path, render().as_bytes()),
+            };
+            written.with_context(|| format!("cannot write {}", path.display()))?;
             printer.info(&format!(
                 "score {:.1} · {} findings → {}",
                 report.score,
@@ -93,7 +98,7 @@ pub fn render_and_exit(
                 path.display()
             ));
         }
-        None => printer.data(&rendered)?,
+        None => printer.data(&render())?,
     }
     Ok(exit_code(report, fail_on))
 }
