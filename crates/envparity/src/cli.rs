@@ -268,13 +268,14 @@ pub enum TrafficCommand {
         reference_name: String,
         #[arg(long, default_value = "qa")]
         run_name: String,
-        /// A step is past the knee when its p99 is above this (default: 3× the run's p99
-        /// at low load, at least 100 ms).
+        /// A step is past the knee when its p99 is above this (default: envparity.toml's
+        /// `[rules.load] p99_limit_ms`, else 3× the run's p99 at low load, at least 100 ms).
         #[arg(long, value_name = "DURATION")]
         p99_limit: Option<String>,
-        /// … or when more than this share of its requests failed (5xx or no answer).
-        #[arg(long, default_value = "1%")]
-        error_limit: String,
+        /// … or when more than this share of its requests failed, 5xx or no answer
+        /// (default: `[rules.load] error_limit`, else 1%).
+        #[arg(long, value_name = "SHARE")]
+        error_limit: Option<String>,
         #[arg(long, short, value_enum, default_value_t = FormatArg::Text)]
         format: FormatArg,
         /// Exit 1 when findings reach this level.

@@ -21,6 +21,12 @@ pub struct Project {
     pub manifest: Manifest,
 }
 
+/// The nearest envparity.toml, loaded; `None` when there is none (commands that also
+/// work on files alone).
+pub fn nearest(config: Option<&Path>) -> anyhow::Result<Option<Project>> {
+    find(config)?.map(|path| load(&path)).transpose()
+}
+
 /// The nearest envparity.toml: `--config`, else this folder and its parents.
 pub fn find(config: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
     if let Some(path) = config {

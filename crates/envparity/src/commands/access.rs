@@ -49,10 +49,7 @@ fn one_side(
     config: Option<&Path>,
     side: &str,
 ) -> anyhow::Result<(envparity_core::snapshot::Snapshot, envparity_core::Rules)> {
-    let project = match project::find(config)? {
-        Some(path) => Some(project::load(&path)?),
-        None => None,
-    };
+    let project = project::nearest(config)?;
     let mut hasher = None;
     let no_data = DataOptions::schema_only();
     let mut snapshots =

@@ -175,10 +175,7 @@ fn column_line(c: &ColumnProfile) -> String {
 }
 
 fn diff(config: Option<&Path>, args: &DiffArgs, printer: &Printer) -> anyhow::Result<u8> {
-    let project = match project::find(config)? {
-        Some(path) => Some(project::load(&path)?),
-        None => None,
-    };
+    let project = project::nearest(config)?;
     let mut hasher = None;
     let mut snapshots = project::resolve_sides(
         &args.sides,

@@ -15,10 +15,7 @@ pub fn build_report(
     sides: &[String],
     data: &DataOptions,
 ) -> anyhow::Result<Report> {
-    let project = match project::find(config)? {
-        Some(path) => Some(project::load(&path)?),
-        None => None,
-    };
+    let project = project::nearest(config)?;
     let mut hasher = None;
     let started = std::time::Instant::now();
     let snapshots = project::resolve_sides(sides, project.as_ref(), &mut hasher, data)?;

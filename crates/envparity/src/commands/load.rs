@@ -31,7 +31,7 @@ pub fn run(config: Option<&Path>, command: &LoadCommand, printer: &Printer) -> a
 
 fn run_load(config: Option<&Path>, command: &LoadCommand, printer: &Printer) -> anyhow::Result<u8> {
     let args = &command.run;
-    let project = optional_project(config)?;
+    let project = project::nearest(config)?;
     let target_text = args.target.as_deref().expect("clap requires it");
     let url = resolve_target(
         project.as_ref(),
@@ -176,13 +176,6 @@ fn run_load(config: Option<&Path>, command: &LoadCommand, printer: &Printer) -> 
         }
     }
     Ok(crate::exit::OK)
-}
-
-fn optional_project(config: Option<&Path>) -> anyhow::Result<Option<Project>> {
-    Ok(match project::find(config)? {
-        Some(path) => Some(project::load(&path)?),
-        None => None,
-    })
 }
 
 /// An environment name (its `url`) or a URL; refuses Production unless told.
@@ -596,7 +589,7 @@ pub fn read_run<P: AsRef<Path>>(files: &[(P, String)]) -> anyhow::Result<RunResu
 }
 
 fn k8s_job(config: Option<&Path>, args: &K8sJobArgs, printer: &Printer) -> anyhow::Result<u8> {
-    let project = optional_project(config)?;
+    let project = project::nearest(config)?;
     let url = resolve_target(
         project.as_ref(),
         &args.target,

@@ -31,7 +31,7 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<u8> {
         Command::Diff(args) => diff::run(config, &args, printer),
         Command::Baseline(args) => baseline::run(config, &args, printer),
         Command::Data(command) => data::run(config, command, printer),
-        Command::Traffic(command) => traffic::run(command, printer),
+        Command::Traffic(command) => traffic::run(config, command, printer),
         Command::Access(command) => access::run(config, command, printer),
         Command::Load(command) => load::run(config, &command, printer),
     }

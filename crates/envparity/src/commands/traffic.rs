@@ -13,7 +13,11 @@ use crate::cli::TrafficCommand;
 use crate::exit;
 use crate::printer::{Printer, write_atomic_with};
 
-pub fn run(command: TrafficCommand, printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(
+    config: Option<&std::path::Path>,
+    command: TrafficCommand,
+    printer: &Printer,
+) -> anyhow::Result<u8> {
     if let TrafficCommand::Compare {
         model,
         runs,
@@ -34,21 +38,31 @@ pub fn run(command: TrafficCommand, printer: &Printer) -> anyhow::Result<u8> {
         )?;
         let files: Vec<_> = runs.iter().map(|p| (p, p.display().to_string())).collect();
         let run = super::load::read_run(&files)?;
+        // The project's rules (`[rules.load]`, expected differences) when there is an
+        // envparity.toml; the flags, when given, over its thresholds.
+        let rules = crate::project::nearest(config)?
+            .map(|p| p.manifest.rules)
+            .unwrap_or_default();
+        let from_rules = envparity_core::load::Limits::from(&rules.load);
+        let p99_seconds = p99_limit
+            .as_deref()
+            .map(|t| {
+                // `[rules.load] p99_limit_ms` is in milliseconds: a bare number here
+                // would be read in seconds, so the unit is asked for.
+                if !t.trim().ends_with(|c: char| c.is_ascii_alphabetic()) {
+                    bail!("`{t}`: give a unit (300ms, 1s)");
+                }
+                super::load::parse_duration(t).map(|d| d.as_secs_f64())
+            })
+            .transpose()
+            .context("--p99-limit")?;
         let limits = envparity_core::load::Limits {
-            p99_seconds: p99_limit
-                .as_deref()
-                .map(|t| {
-                    // `[rules.load] p99_limit_ms` is in milliseconds: a bare number here
-                    // would be read in seconds, so the unit is asked for.
-                    if !t.trim().ends_with(|c: char| c.is_ascii_alphabetic()) {
-                        bail!("`{t}`: give a unit (300ms, 1s)");
-                    }
-                    super::load::parse_duration(t).map(|d| d.as_secs_f64())
-                })
-                .transpose()
-                .context("--p99-limit")?,
-            error_rate: parse_share(&error_limit).context("--error-limit")?,
-            ..envparity_core::load::Limits::default()
+            p99_seconds: p99_seconds.or(from_rules.p99_seconds),
+            error_rate: match error_limit {
+                Some(limit) => parse_share(&limit).context("--error-limit")?,
+                None => from_rules.error_rate,
+            },
+            ..from_rules
         };
         let report = envparity_core::load::compare_report(
             &reference_name,
@@ -56,7 +70,7 @@ pub fn run(command: TrafficCommand, printer: &Printer) -> anyhow::Result<u8> {
             &run_name,
             &run,
             &limits,
-            &envparity_core::Rules::default(),
+            &rules,
             crate::clock::today()?,
         );
         return super::diff::render_and_exit(

@@ -642,6 +642,55 @@ fn compare_finds_the_knee_of_a_service_that_cannot_carry_the_peak() {
         html.stdout.contains("class=\"knee\"") && html.stdout.contains("class=\"p99\""),
         "charts"
     );
+    // envparity.toml's `[rules.load]` stands in for the flag, and its expected
+    // differences apply here as in `diff`.
+    p.file(
+        "envparity.toml",
+        "[rules.load]\np99_limit_ms = 200\n\n[[rules.expect]]\nkey = \"load:GET /products/:id.p99\"\nreason = \"QA runs one small node\"\n",
+    );
+    let ruled = p.run(&[
+        "traffic",
+        "compare",
+        "prod.traffic.json",
+        "qa-run.json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(ruled.code, 1, "{}", ruled.stderr);
+    let report: serde_json::Value = serde_json::from_str(&ruled.stdout).unwrap();
+    assert_eq!(report["load"][0]["comparison"]["knee"]["rps"], 100.0);
+    let class_of = |key: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["key"] == key)
+            .map(|f| f["class"].as_str().unwrap().to_string())
+    };
+    assert_eq!(
+        class_of("load:GET /products/:id.p99").as_deref(),
+        Some("expected")
+    );
+    assert_eq!(class_of("load:headroom").as_deref(), Some("drift"));
+    // A flag still wins over the file.
+    let flagged = p.run(&[
+        "traffic",
+        "compare",
+        "prod.traffic.json",
+        "qa-run.json",
+        "--p99-limit",
+        "10s",
+        "--error-limit",
+        "100%",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&flagged.stdout).unwrap();
+    assert_ne!(
+        report["load"][0]["comparison"]["knee"]["rps"], 100.0,
+        "{}",
+        flagged.stdout
+    );
 }
 
 #[test]
