@@ -652,8 +652,10 @@ pub struct LoadOverview {
 pub struct LoadPoint {
     pub target_rps: f64,
     pub sent_rps: f64,
-    pub p50: f64,
-    pub p99: f64,
+    /// Latency of the step's answers; `None` (JSON `null`) when it had none: a step in
+    /// which nothing was answered has no latency, not a latency of 0.
+    pub p50: Option<f64>,
+    pub p99: Option<f64>,
     pub error_rate: f64,
 }
 
@@ -669,8 +671,8 @@ pub fn overview(comparison: LoadComparison, run: &RunResult) -> LoadOverview {
             .map(|p| LoadPoint {
                 target_rps: p.target_rps,
                 sent_rps: p.sends as f64 / step,
-                p50: p.latency.p50,
-                p99: p.latency.p99,
+                p50: (p.completed > 0).then_some(p.latency.p50),
+                p99: (p.completed > 0).then_some(p.latency.p99),
                 error_rate: p.error_rate(),
             })
             .collect(),

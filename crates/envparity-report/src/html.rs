@@ -494,12 +494,12 @@ fn render_load(out: &mut String, load: &envparity_core::load::LoadOverview) {
         .map(|k| (k.at_seconds / load.step_seconds.max(1e-9)).round() as usize);
     let chart = |out: &mut String,
                  label: &str,
-                 series: &[(&str, Vec<f64>)],
+                 series: &[(&str, Vec<Option<f64>>)],
                  unit: &dyn Fn(f64) -> String,
                  reference: Option<(f64, &str)>| {
         let top = series
             .iter()
-            .flat_map(|(_, v)| v.iter().copied())
+            .flat_map(|(_, v)| v.iter().flatten().copied())
             .chain(reference.map(|r| r.0))
             .fold(0.0f64, f64::max)
             .max(f64::MIN_POSITIVE);
@@ -523,16 +523,23 @@ fn render_load(out: &mut String, load: &envparity_core::load::LoadOverview) {
             );
         }
         for (class, values) in series {
-            let pts: Vec<String> = values
-                .iter()
-                .enumerate()
-                .map(|(i, v)| format!("{:.1},{:.1}", x(i), y(*v)))
-                .collect();
-            let _ = writeln!(
-                out,
-                "<polyline points=\"{}\" class=\"{class}\"/>",
-                pts.join(" ")
-            );
+            // A step without a value (no answers, so no latency) breaks the line: one
+            // polyline per run of values, not a drop to 0.
+            let mut run: Vec<String> = Vec::new();
+            for (i, v) in values.iter().enumerate().chain([(values.len(), &None)]) {
+                match v {
+                    Some(v) => run.push(format!("{:.1},{:.1}", x(i), y(*v))),
+                    None if run.is_empty() => {}
+                    None => {
+                        let _ = writeln!(
+                            out,
+                            "<polyline points=\"{}\" class=\"{class}\"/>",
+                            run.join(" ")
+                        );
+                        run.clear();
+                    }
+                }
+            }
         }
         if let Some(k) = knee_x {
             let _ = writeln!(
@@ -554,8 +561,8 @@ fn render_load(out: &mut String, load: &envparity_core::load::LoadOverview) {
             w = CHART_WIDTH
         );
     };
-    let target: Vec<f64> = load.points.iter().map(|p| p.target_rps).collect();
-    let sent: Vec<f64> = load.points.iter().map(|p| p.sent_rps).collect();
+    let target: Vec<Option<f64>> = load.points.iter().map(|p| Some(p.target_rps)).collect();
+    let sent: Vec<Option<f64>> = load.points.iter().map(|p| Some(p.sent_rps)).collect();
     chart(
         out,
         "requests per second: target (dashed) and sent",
@@ -563,8 +570,8 @@ fn render_load(out: &mut String, load: &envparity_core::load::LoadOverview) {
         &|v| format!("{v:.0} req/s"),
         (c.reference_peak_rps > 0).then_some((c.reference_peak_rps as f64, "reference peak")),
     );
-    let p50: Vec<f64> = load.points.iter().map(|p| p.p50).collect();
-    let p99: Vec<f64> = load.points.iter().map(|p| p.p99).collect();
+    let p50: Vec<Option<f64>> = load.points.iter().map(|p| p.p50).collect();
+    let p99: Vec<Option<f64>> = load.points.iter().map(|p| p.p99).collect();
     chart(
         out,
         "latency from the intended send: p50 and p99",
@@ -681,4 +688,63 @@ fn render_group(out: &mut String, group: &Group, pair: Option<(&str, &str)>) {
         }
     }
     out.push_str("</tbody>\n</table>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use envparity_core::load::{Headroom, LoadComparison, LoadOverview, LoadPoint};
+
+    #[test]
+    fn a_step_without_answers_breaks_the_latency_line_instead_of_dropping_to_zero() {
+        let point = |p99: Option<f64>| LoadPoint {
+            target_rps: 100.0,
+            sent_rps: 100.0,
+            p50: p99.map(|v| v / 2.0),
+            p99,
+            error_rate: 0.0,
+        };
+        let load = LoadOverview {
+            comparison: LoadComparison {
+                reference: "prod".into(),
+                run: "qa".into(),
+                reference_peak_rps: 100,
+                run_target_rps: 100.0,
+                run_achieved_rps: 100.0,
+                run_late_share: 0.0,
+                p99_limit: 0.3,
+                error_limit: 0.01,
+                p99_factor: 2.0,
+                error_margin: 0.01,
+                knee: None,
+                held_factor: 1.0,
+                headroom: Headroom::Thin,
+                verdict: "held".into(),
+                routes: vec![],
+                untouched: vec![],
+            },
+            step_seconds: 1.0,
+            points: vec![
+                point(Some(0.02)),
+                point(Some(0.03)),
+                point(None),
+                point(None),
+                point(Some(0.04)),
+            ],
+        };
+        let mut out = String::new();
+        super::render_load(&mut out, &load);
+        let p99_lines: Vec<&str> = out
+            .lines()
+            .filter(|l| l.contains("class=\"p99\""))
+            .collect();
+        assert_eq!(p99_lines.len(), 2, "{p99_lines:?}");
+        // The chart's bottom (y = its height) is a latency of 0: no point sits there.
+        let bottom = format!(",{:.1}", super::CHART_HEIGHT);
+        assert!(
+            !p99_lines.iter().any(|l| l.contains(&bottom)),
+            "{p99_lines:?}"
+        );
+        // The rate line is whole.
+        assert_eq!(out.matches("class=\"rate\"").count(), 1);
+    }
 }
