@@ -84,10 +84,10 @@ pub struct Request {
 struct RequestsFile {
     /// Headers for every request; `${VAR}` reads the process environment.
     #[serde(default)]
-    headers: BTreeMap<String, String>,
+    headers: BTreeMap<String, toml::Spanned<String>>,
     /// Values for parameters by name: `"1..5000"`, a list, or `{ file = "ids.txt" }`.
     #[serde(default)]
-    params: BTreeMap<String, ParamDecl>,
+    params: BTreeMap<String, toml::Spanned<ParamDecl>>,
     #[serde(default)]
     request: Vec<RequestDecl>,
 }
@@ -134,7 +134,7 @@ impl Templates {
             .map(|f| {
                 f.params
                     .into_iter()
-                    .filter_map(|(name, decl)| match decl {
+                    .filter_map(|(name, decl)| match decl.into_inner() {
                         ParamDecl::File { file } => Some((name, file)),
                         _ => None,
                     })
@@ -159,9 +159,16 @@ impl Templates {
             format!("{shown}{at}: {}", e.message())
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
+        let at = |span: std::ops::Range<usize>| {
+            format!(
+                "{shown}:{}",
+                envparity_core::manifest::line_col(&text, span.start).0
+            )
+        };
         let mut params = BTreeMap::new();
         for (name, decl) in file.params {
-            let generator = match decl {
+            let shown = at(decl.span());
+            let generator = match decl.into_inner() {
                 ParamDecl::Range(r) => {
                     let (lo, hi) = r
                         .split_once("..")
@@ -208,6 +215,8 @@ impl Templates {
         }
         let mut headers = Vec::new();
         for (name, value) in file.headers {
+            let shown = at(value.span());
+            let value = value.into_inner();
             header_name(&name).map_err(|why| format!("{shown}: [headers] {why}"))?;
             let value =
                 header_value(&value).map_err(|why| format!("{shown}: [headers] {name}: {why}"))?;
@@ -1130,8 +1139,18 @@ route = "HEAD /health"
             e.contains("load.toml:5") && e.contains("give a method and a path"),
             "{e}"
         );
-        std::fs::write(&file, "[params]\nid = \"ten\"\n").unwrap();
-        assert!(Templates::read(&file).unwrap_err().contains("give a range"));
+        std::fs::write(&file, "[params]\nsku = [\"a\"]\nid = \"ten\"\n").unwrap();
+        let e = Templates::read(&file).unwrap_err();
+        assert!(
+            e.contains("load.toml:3") && e.contains("give a range"),
+            "{e}"
+        );
+        std::fs::write(&file, "[params]\n\nsku = []\n").unwrap();
+        let e = Templates::read(&file).unwrap_err();
+        assert!(e.contains("load.toml:3") && e.contains("empty"), "{e}");
+        std::fs::write(&file, "[headers]\nAccept = \"*/*\"\n\"Bad Name\" = \"x\"\n").unwrap();
+        let e = Templates::read(&file).unwrap_err();
+        assert!(e.contains("load.toml:3") && e.contains("[headers]"), "{e}");
         std::fs::write(&file, "colour = 1\n").unwrap();
         let e = Templates::read(&file).unwrap_err();
         assert!(
