@@ -123,6 +123,8 @@ pub struct Templates {
     headers: Vec<(String, String)>,
     params: BTreeMap<String, Generator>,
     requests: Vec<(String, String, RequestDecl, u32)>,
+    /// `${VAR}`s left as written (`k8s-job`: they are the pods' to expand).
+    unexpanded: bool,
 }
 
 impl Templates {
@@ -143,8 +145,19 @@ impl Templates {
             .unwrap_or_default()
     }
 
-    /// Reads a requests file; errors name the file and line.
+    /// Reads a requests file; errors name the file and line. `${VAR}`s in headers are
+    /// read from this process's environment.
     pub fn read(path: &Path) -> Result<Templates, String> {
+        Templates::read_as(path, false)
+    }
+
+    /// [`Templates::read`], every check made, but `${VAR}`s left as written: for a file
+    /// shipped to the machines that will send (their environment holds the values).
+    pub fn read_unexpanded(path: &Path) -> Result<Templates, String> {
+        Templates::read_as(path, true)
+    }
+
+    fn read_as(path: &Path, unexpanded: bool) -> Result<Templates, String> {
         let shown = path.display().to_string();
         let text =
             std::fs::read_to_string(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
@@ -218,8 +231,8 @@ impl Templates {
             let shown = at(value.span());
             let value = value.into_inner();
             header_name(&name).map_err(|why| format!("{shown}: [headers] {why}"))?;
-            let value =
-                header_value(&value).map_err(|why| format!("{shown}: [headers] {name}: {why}"))?;
+            let value = header_value(&value, unexpanded)
+                .map_err(|why| format!("{shown}: [headers] {name}: {why}"))?;
             headers.push((name, value));
         }
         let mut requests = Vec::new();
@@ -254,14 +267,20 @@ impl Templates {
             headers,
             params,
             requests,
+            unexpanded,
         })
     }
 }
 
-/// A header value with its `${VAR}`s expanded. The error names the variable, never its
-/// value: a value with a line break (a Secret's trailing newline) would end the header.
-fn header_value(text: &str) -> Result<String, String> {
-    let value = expand(text).map_err(|v| format!("${{{v}}} is not set in the environment"))?;
+/// A header value with its `${VAR}`s expanded (`unexpanded`: left as written). The error
+/// names the variable, never its value: a value with a line break (a Secret's trailing
+/// newline) would end the header.
+fn header_value(text: &str, unexpanded: bool) -> Result<String, String> {
+    let value = if unexpanded {
+        text.to_string()
+    } else {
+        expand(text).map_err(|v| format!("${{{v}}} is not set in the environment"))?
+    };
     if value.contains(['\r', '\n']) {
         return Err(
             "its value holds a line break (a Secret's trailing newline?), which would end the header"
@@ -617,7 +636,7 @@ fn plan_route(
             let parts = parse_braces(value, &generator)?
                 .into_iter()
                 .map(|part| match part {
-                    Part::Text(text) => header_value(&text).map(Part::Text),
+                    Part::Text(text) => header_value(&text, templates.unexpanded).map(Part::Text),
                     value => Ok(value),
                 })
                 .collect::<Result<_, _>>()

@@ -64,13 +64,21 @@ fn run_load(config: Option<&Path>, command: &LoadCommand, printer: &Printer) -> 
         .as_deref()
         .map(|m| read_model(project.as_ref(), m))
         .transpose()?;
+    let templates = match &args.plan.requests {
+        Some(path) => Templates::read(path).map_err(|e| anyhow!(e))?,
+        None => Templates::default(),
+    };
+    let sending = Sending {
+        shard,
+        start_at,
+        precise: args.precise,
+    };
     let mut plan = build_plan(
         model.as_ref(),
         &args.plan,
+        &templates,
         &url,
-        shard,
-        start_at,
-        args.precise,
+        sending,
         printer,
     )?;
     if let Some(t) = args.threads {
@@ -239,20 +247,28 @@ fn read_model(project: Option<&Project>, text: &str) -> anyhow::Result<(TrafficM
 }
 
 /// The plan from the flags; `model` is read by the caller (once: `k8s-job` also ships it).
-fn build_plan(
-    model: Option<&(TrafficModel, String)>,
-    args: &PlanArgs,
-    url: &str,
+/// Which share of the schedule this process sends, from when, and how precisely.
+#[derive(Clone, Copy)]
+struct Sending {
     shard: ShardPlan,
     start_at: Option<SystemTime>,
     precise: bool,
+}
+
+fn build_plan(
+    model: Option<&(TrafficModel, String)>,
+    args: &PlanArgs,
+    templates: &Templates,
+    url: &str,
+    sending: Sending,
     printer: &Printer,
 ) -> anyhow::Result<Plan> {
+    let Sending {
+        shard,
+        start_at,
+        precise,
+    } = sending;
     let target = Target::parse(url).map_err(|e| anyhow!(e))?;
-    let templates = match &args.requests {
-        Some(path) => Templates::read(path).map_err(|e| anyhow!(e))?,
-        None => Templates::default(),
-    };
     let duration = parse_duration(&args.duration)
         .context("--duration")?
         .as_secs_f64();
@@ -606,15 +622,18 @@ fn k8s_job(config: Option<&Path>, args: &K8sJobArgs, printer: &Printer) -> anyho
         .as_deref()
         .map(|m| read_model(project.as_ref(), m))
         .transpose()?;
-    let plan = build_plan(
-        model.as_ref(),
-        &args.plan,
-        &url,
-        ShardPlan::WHOLE,
-        None,
-        false,
-        printer,
-    )?;
+    // `${VAR}`s are the pods' to expand (a token in a Secret they mount), not this
+    // machine's: checked here, left as written.
+    let templates = match &args.plan.requests {
+        Some(path) => Templates::read_unexpanded(path).map_err(|e| anyhow!(e))?,
+        None => Templates::default(),
+    };
+    let whole = Sending {
+        shard: ShardPlan::WHOLE,
+        start_at: None,
+        precise: false,
+    };
+    let plan = build_plan(model.as_ref(), &args.plan, &templates, &url, whole, printer)?;
     let model_json = model
         .as_ref()
         .map(|(m, _)| serde_json::to_string(m))

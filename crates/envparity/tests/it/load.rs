@@ -1169,6 +1169,20 @@ fn a_secret_header_reaches_the_server_and_no_output() {
         "{}",
         run.stderr
     );
+    // A job is planned here but sends from its pods: the variable is theirs to set.
+    let job = p.run(&[
+        "load",
+        "k8s-job",
+        &url,
+        "--model",
+        "prod.traffic.json",
+        "--requests",
+        "load.toml",
+        "--image",
+        "x",
+    ]);
+    assert_eq!(job.code, 0, "{}", job.stderr);
+    assert!(job.stdout.contains("${QA_TOKEN}"), "{}", job.stdout);
     // A secret is sent as it is, never read as a template: braces stay braces, and an
     // unbalanced one is no error quoting it.
     p.set_env("QA_TOKEN", "CANARY{id}{{x}}{abc");
