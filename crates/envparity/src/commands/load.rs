@@ -306,8 +306,8 @@ fn build_plan(
         );
     }
     let mix = match model {
-        Some((m, _)) => Mix::from_model(m, &templates, args.seed),
-        None => Mix::single(&target.path, &templates, args.seed),
+        Some((m, _)) => Mix::from_model(m, templates, args.seed),
+        None => Mix::single(&target.path, templates, args.seed),
     }
     .map_err(|e| anyhow!("{e}"))?;
     let model_ref = model.map(|(m, file)| ModelRef {
