@@ -245,13 +245,21 @@ impl Connector {
             .initial_connection_window_size(8 << 20)
             .handshake::<_, Bytes>(stream)
             .await
-            .map_err(|_| Failure::Protocol)?;
+            .map_err(|e| {
+                self.note(
+                    Failure::Protocol,
+                    format!("HTTP/2 handshake with {}: {e}", self.target.address()),
+                )
+            })?;
         tokio::spawn(async move {
             let _ = connection.await;
         });
+        static OPENED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Ok(Http2 {
             send,
             base: self.target.base(),
+            id: OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            broken: Arc::default(),
         })
     }
 }
@@ -591,9 +599,29 @@ impl Http1 {
 pub struct Http2 {
     send: h2::client::SendRequest<Bytes>,
     base: String,
+    /// Tells this connection from the one that may replace it in a shared slot.
+    pub id: u64,
+    /// Set when the connection itself failed, not one of its streams.
+    broken: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Http2 {
+    /// Whether the connection itself failed: a stream reset by the server (RST_STREAM)
+    /// fails only its request, and the connection carries on.
+    pub fn is_broken(&self) -> bool {
+        self.broken.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn failure(&self, e: &h2::Error) -> Failure {
+        // Only a stream reset leaves the connection usable; any other error (I/O, GOAWAY,
+        // a connection-level protocol error) is the connection's.
+        if !e.is_reset() {
+            self.broken
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        h2_failure(e)
+    }
+
     pub async fn exchange(
         &self,
         request: &Request,
@@ -604,7 +632,7 @@ impl Http2 {
             .clone()
             .ready()
             .await
-            .map_err(|e| h2_failure(&e))?;
+            .map_err(|e| self.failure(&e))?;
         let mut builder = http::Request::builder()
             .method(request.method.as_str())
             .uri(format!("{}{}", self.base, request.path))
@@ -616,18 +644,18 @@ impl Http2 {
         let head = builder.body(()).map_err(|_| Failure::Protocol)?;
         let (response, mut stream) = send
             .send_request(head, request.body.is_empty())
-            .map_err(|e| h2_failure(&e))?;
+            .map_err(|e| self.failure(&e))?;
         if !request.body.is_empty() {
             stream
                 .send_data(Bytes::copy_from_slice(&request.body), true)
-                .map_err(|e| h2_failure(&e))?;
+                .map_err(|e| self.failure(&e))?;
         }
-        let response = response.await.map_err(|e| h2_failure(&e))?;
+        let response = response.await.map_err(|e| self.failure(&e))?;
         let status = response.status().as_u16();
         let mut body = response.into_body();
         let mut bytes = 0u64;
         while let Some(chunk) = body.data().await {
-            let chunk = chunk.map_err(|e| h2_failure(&e))?;
+            let chunk = chunk.map_err(|e| self.failure(&e))?;
             bytes += chunk.len() as u64;
             let _ = body.flow_control().release_capacity(chunk.len());
         }
@@ -640,7 +668,7 @@ impl Http2 {
 }
 
 fn h2_failure(e: &h2::Error) -> Failure {
-    if e.is_io() {
+    if e.is_io() || e.is_reset() || e.is_go_away() {
         Failure::Reset
     } else {
         Failure::Protocol

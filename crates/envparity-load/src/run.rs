@@ -580,8 +580,13 @@ impl Worker {
                         };
                         let answer =
                             Box::pin(connection.exchange(request, self.mix.common_headers())).await;
-                        if matches!(answer, Err(Failure::Reset | Failure::Protocol)) {
-                            *self.slot.lock().await = None;
+                        // A broken connection is replaced, unless another worker has
+                        // replaced it already; a reset stream leaves it be.
+                        if answer.is_err() && connection.is_broken() {
+                            let mut slot = self.slot.lock().await;
+                            if slot.as_ref().is_some_and(|c| c.id == connection.id) {
+                                *slot = None;
+                            }
                         }
                         answer
                     }

@@ -245,3 +245,55 @@ fn http2_with_prior_knowledge_over_plain_tcp() {
     assert_eq!(r.protocol, "h2c");
     assert_eq!(seen.h2.load(Ordering::Relaxed), 200);
 }
+
+#[test]
+fn an_h2_stream_reset_fails_its_request_and_keeps_the_connection() {
+    // Plain-TCP h2 that refuses every 5th stream (RST_STREAM) and answers the rest.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let connections = Arc::new(AtomicU64::new(0));
+    let opened = connections.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let streams = Arc::new(AtomicU64::new(0));
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
+                opened.fetch_add(1, Ordering::Relaxed);
+                let streams = streams.clone();
+                tokio::spawn(async move {
+                    let Ok(mut connection) = h2::server::handshake(tcp).await else {
+                        return;
+                    };
+                    while let Some(Ok((_, mut respond))) = connection.accept().await {
+                        if (streams.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(5) {
+                            respond.send_reset(h2::Reason::REFUSED_STREAM);
+                            continue;
+                        }
+                        let response = http::Response::builder().status(200).body(()).unwrap();
+                        if let Ok(mut body) = respond.send_response(response, false) {
+                            let _ = body.send_data(bytes::Bytes::from_static(b"hello"), true);
+                        }
+                    }
+                });
+            }
+        });
+    });
+    let r = go(
+        &format!("http://127.0.0.1:{port}/"),
+        Protocol::Http2,
+        TlsOptions::default(),
+    );
+    assert_eq!(r.sent, 200, "{r:?}");
+    assert_eq!(r.errors.get("reset"), Some(&40), "{:?}", r.errors);
+    assert_eq!(r.completed, 160, "{:?}", r.errors);
+    // The 16 stream slots stayed on their 2 connections.
+    assert_eq!(connections.load(Ordering::Relaxed), 2);
+}
