@@ -20,6 +20,7 @@ pub mod sketch;
 pub mod snapshot;
 pub mod tokens;
 pub mod traffic;
+pub mod vars;
 
 pub use compare::compare;
 pub use date::Date;

@@ -137,6 +137,13 @@ impl<'de> Deserialize<'de> for Hll {
 #[derive(Clone, Debug)]
 pub struct SplitMix(u64);
 
+/// SplitMix64's finalizer: a good 64-bit mix of a counter.
+pub fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 impl SplitMix {
     pub fn new(seed: u64) -> Self {
         SplitMix(seed)
@@ -144,10 +151,7 @@ impl SplitMix {
 
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        mix64(self.0)
     }
 
     /// Uniform in `0..n`.

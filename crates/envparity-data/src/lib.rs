@@ -150,23 +150,13 @@ fn holds_parquet(dir: &Path) -> bool {
 
 /// `${VAR}` from the environment. A missing variable is an error naming it.
 pub fn expand_env(written: &str) -> Result<String, String> {
-    let mut out = String::new();
-    let mut rest = written;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after
-            .find('}')
-            .ok_or_else(|| "unclosed `${` in database URL".to_string())?;
-        let var = &after[..end];
-        let value = std::env::var(var).map_err(|_| {
+    use envparity_core::vars::{Unexpanded, expand};
+    expand(written, |name| std::env::var(name).ok()).map_err(|e| match e {
+        Unexpanded::Unset(var) => {
             format!("environment variable `{var}` (named in the database URL) is not set")
-        })?;
-        out.push_str(&value);
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
+        }
+        Unexpanded::Unclosed => "unclosed `${` in database URL".to_string(),
+    })
 }
 
 /// `postgres://app:hunter2@db:5432/shop?sslmode=require` → `postgres://app@db:5432/shop`.

@@ -8,7 +8,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
+use envparity_core::sketch::{SplitMix, mix64};
 use envparity_core::traffic::TrafficModel;
+use envparity_core::vars::Unexpanded;
 use serde::Deserialize;
 
 /// Routes of a model beyond these are left out of the mix (the long tail): the mix
@@ -279,7 +281,12 @@ fn header_value(text: &str, unexpanded: bool) -> Result<String, String> {
     let value = if unexpanded {
         text.to_string()
     } else {
-        expand(text).map_err(|v| format!("${{{v}}} is not set in the environment"))?
+        envparity_core::vars::expand(text, |name| std::env::var(name).ok()).map_err(
+            |e| match e {
+                Unexpanded::Unset(v) => format!("${{{v}}} is not set in the environment"),
+                Unexpanded::Unclosed => "a `${` has no `}`".to_string(),
+            },
+        )?
     };
     if value.contains(['\r', '\n']) {
         return Err(
@@ -302,23 +309,6 @@ fn header_name(name: &str) -> Result<(), String> {
         return Err(format!("header {name}: envparity writes it itself"));
     }
     Ok(())
-}
-
-/// `${VAR}` from the process environment; the name of the first unset one as the error.
-fn expand(text: &str) -> Result<String, String> {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let Some(end) = rest[start..].find('}') else {
-            break;
-        };
-        let name = &rest[start + 2..start + end];
-        out.push_str(&std::env::var(name).map_err(|_| name.to_string())?);
-        rest = &rest[start + end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
 }
 
 impl Mix {
@@ -811,21 +801,18 @@ fn render(parts: &[Part], draw: &mut Draw, out: &mut String) {
 }
 
 /// The values of one request, drawn from its own stream.
-struct Draw {
-    state: u64,
-}
+struct Draw(SplitMix);
 
 impl Draw {
     /// The stream of request `i`'s values.
     fn for_request(seed: u64, i: u64) -> Draw {
-        Draw {
-            state: mix64(seed.wrapping_add(i).wrapping_mul(0xD6E8_FEB8_6659_FD93)),
-        }
+        Draw(SplitMix::new(mix64(
+            seed.wrapping_add(i).wrapping_mul(0xD6E8_FEB8_6659_FD93),
+        )))
     }
 
     fn next(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        mix64(self.state)
+        self.0.next_u64()
     }
 
     fn value(&mut self, g: &Generator, out: &mut String) {
@@ -888,13 +875,6 @@ impl Draw {
             }
         }
     }
-}
-
-/// SplitMix64's finalizer: a good 64-bit mix of a counter.
-fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// A uniform number in [0, 1).
