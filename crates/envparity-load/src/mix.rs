@@ -846,15 +846,9 @@ impl Draw {
                 }
             }
             Generator::Date => {
-                let d = self.next() % 365;
-                // Month lengths of 2026.
-                let months = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-                let (mut m, mut day) = (0, d as u32);
-                while day >= months[m] {
-                    day -= months[m];
-                    m += 1;
-                }
-                let _ = write!(out, "2026-{:02}-{:02}", m + 1, day + 1);
+                let new_year = envparity_core::Date::new(2026, 1, 1).expect("a date");
+                let day = new_year.add_days((self.next() % 365) as i64);
+                let _ = write!(out, "{day}");
             }
             Generator::Email => {
                 let _ = write!(out, "user{}@example.test", self.next() % 100_000);
@@ -953,6 +947,16 @@ mod tests {
             "{}",
             r.path
         );
+        // Dates are days of 2026, every one of them drawn in time.
+        let m = model(vec![route("GET", "/day/:date", 1.0)]);
+        let mix = Mix::from_model(&m, &Templates::default(), 1).unwrap();
+        let days: std::collections::BTreeSet<String> = (0..20_000)
+            .map(|i| mix.request(i).path["/day/".len()..].to_string())
+            .collect();
+        assert_eq!(days.len(), 365);
+        assert_eq!(days.first().map(String::as_str), Some("2026-01-01"));
+        assert_eq!(days.last().map(String::as_str), Some("2026-12-31"));
+        assert!(days.contains("2026-02-28") && !days.contains("2026-02-29"));
     }
 
     #[test]
