@@ -633,12 +633,23 @@ impl Http2 {
             .ready()
             .await
             .map_err(|e| self.failure(&e))?;
+        // A user's `Host` is HTTP/2's `:authority` (RFC 9113 §8.3.1: the two must agree),
+        // as it replaces the target's `Host` over HTTP/1.1.
+        let is_host = |name: &str| name.eq_ignore_ascii_case("host");
+        let headers = common.iter().chain(&request.headers);
+        let uri = match headers.clone().find(|(name, _)| is_host(name)) {
+            Some((_, host)) => {
+                let scheme = self.base.split_once("://").map_or("http", |(s, _)| s);
+                format!("{scheme}://{host}{}", request.path)
+            }
+            None => format!("{}{}", self.base, request.path),
+        };
         let mut builder = http::Request::builder()
             .method(request.method.as_str())
-            .uri(format!("{}{}", self.base, request.path))
+            .uri(uri)
             .header("user-agent", "envparity-load")
             .header("accept", "*/*");
-        for (name, value) in common.iter().chain(&request.headers) {
+        for (name, value) in headers.filter(|(name, _)| !is_host(name)) {
             builder = builder.header(name.as_str(), value.as_str());
         }
         let head = builder.body(()).map_err(|_| Failure::Protocol)?;

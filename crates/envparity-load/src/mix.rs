@@ -278,15 +278,16 @@ impl Templates {
 /// names the variable, never its value: a value with a line break (a Secret's trailing
 /// newline) would end the header.
 fn header_value(text: &str, unexpanded: bool) -> Result<String, String> {
+    let why = |e| match e {
+        Unexpanded::Unset(v) => format!("${{{v}}} is not set in the environment"),
+        Unexpanded::Unclosed => "a `${` has no `}`".to_string(),
+    };
     let value = if unexpanded {
+        // Checked as the pods will read it, every variable taken as set.
+        envparity_core::vars::expand(text, |_| Some(String::new())).map_err(why)?;
         text.to_string()
     } else {
-        envparity_core::vars::expand(text, |name| std::env::var(name).ok()).map_err(
-            |e| match e {
-                Unexpanded::Unset(v) => format!("${{{v}}} is not set in the environment"),
-                Unexpanded::Unclosed => "a `${` has no `}`".to_string(),
-            },
-        )?
+        envparity_core::vars::expand(text, |name| std::env::var(name).ok()).map_err(why)?
     };
     if value.contains(['\r', '\n']) {
         return Err(
@@ -1151,6 +1152,16 @@ route = "HEAD /health"
         std::fs::write(&file, "[params]\n\nsku = []\n").unwrap();
         let e = Templates::read(&file).unwrap_err();
         assert!(e.contains("load.toml:3") && e.contains("empty"), "{e}");
+        // Left for the pods to expand, a variable is still checked for its syntax.
+        std::fs::write(&file, "[headers]\nAuthorization = \"Bearer ${TOKEN\"\n").unwrap();
+        let e = Templates::read_unexpanded(&file).unwrap_err();
+        assert!(e.contains("load.toml:2") && e.contains("has no `}`"), "{e}");
+        std::fs::write(
+            &file,
+            "[headers]\nAuthorization = \"Bearer ${UNSET_HERE_1}\"\n",
+        )
+        .unwrap();
+        assert!(Templates::read_unexpanded(&file).is_ok());
         std::fs::write(&file, "[headers]\nAccept = \"*/*\"\n\"Bad Name\" = \"x\"\n").unwrap();
         let e = Templates::read(&file).unwrap_err();
         assert!(e.contains("load.toml:3") && e.contains("[headers]"), "{e}");

@@ -696,7 +696,13 @@ async fn within<T>(
         if let Poll::Ready(v) = exchange.as_mut().poll(cx) {
             return Poll::Ready(Some(v));
         }
-        while timer.as_mut().poll(cx).is_ready() {
+        // Outside tokio's cooperative budget, as `tokio::time::timeout` polls its timer: an
+        // exchange that spent the task's budget (a long body arriving fast) would
+        // otherwise keep the timer from ever being seen to fire.
+        while Pin::new(&mut tokio::task::coop::unconstrained(timer.as_mut()))
+            .poll(cx)
+            .is_ready()
+        {
             if timer.deadline() >= deadline {
                 return Poll::Ready(None);
             }
@@ -875,7 +881,41 @@ fn assemble(
 
 #[cfg(test)]
 mod tests {
-    use super::first_not_due;
+    use super::{first_not_due, within};
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn the_timeout_fires_even_when_the_exchange_spends_the_tasks_budget() {
+        // A long body arriving fast spends tokio's per-task budget on every poll; the
+        // timer must still be seen to fire.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut timer = Box::pin(tokio::time::sleep(Duration::from_millis(10)));
+            let busy = async {
+                let mut reads = 0u64;
+                loop {
+                    tokio::task::coop::consume_budget().await;
+                    reads += 1;
+                    if reads == u64::MAX {
+                        break reads;
+                    }
+                }
+            };
+            let began = Instant::now();
+            let deadline = began + Duration::from_millis(200);
+            let guard = Duration::from_secs(5);
+            let out = tokio::time::timeout(guard, within(&mut timer, deadline, busy)).await;
+            assert_eq!(out, Ok(None), "timed out, not answered, not hung");
+            let took = began.elapsed();
+            assert!(
+                took >= Duration::from_millis(200) && took < Duration::from_secs(2),
+                "{took:?}"
+            );
+        });
+    }
 
     #[test]
     fn the_gallop_finds_what_a_scan_finds() {

@@ -297,3 +297,69 @@ fn an_h2_stream_reset_fails_its_request_and_keeps_the_connection() {
     // The 16 stream slots stayed on their 2 connections.
     assert_eq!(connections.load(Ordering::Relaxed), 2);
 }
+
+#[test]
+fn a_users_host_is_the_h2_authority_and_not_a_second_header() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let seen: Arc<std::sync::Mutex<Vec<(String, usize)>>> = Arc::default();
+    let record = seen.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
+                let record = record.clone();
+                tokio::spawn(async move {
+                    let Ok(mut connection) = h2::server::handshake(tcp).await else {
+                        return;
+                    };
+                    while let Some(Ok((request, mut respond))) = connection.accept().await {
+                        let authority = request.uri().authority().map(|a| a.to_string());
+                        let hosts = request.headers().get_all("host").iter().count();
+                        record
+                            .lock()
+                            .unwrap()
+                            .push((authority.unwrap_or_default(), hosts));
+                        let response = http::Response::builder().status(200).body(()).unwrap();
+                        let _ = respond.send_response(response, true);
+                    }
+                });
+            }
+        });
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("load.toml");
+    std::fs::write(&file, "[headers]\nHost = \"shop.internal\"\n").unwrap();
+    let target = Target::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+    let plan = Plan {
+        connector: Connector::new(target, Protocol::Http2, &TlsOptions::default()).unwrap(),
+        schedule: Schedule::new(&Shape::Constant, 50.0, 1.0),
+        mix: Mix::single("/", &Templates::read(&file).unwrap(), 1).unwrap(),
+        shard: ShardPlan::WHOLE,
+        connections: 1,
+        streams: 4,
+        timeout: Duration::from_secs(5),
+        precise: false,
+        start_at: None,
+        threads: 1,
+        model: None,
+    };
+    let r = run(&plan, Arc::new(AtomicBool::new(false)), |_| {}).unwrap();
+    assert_eq!(r.completed, 50, "{:?}", r.errors);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 50);
+    assert!(
+        seen.iter()
+            .all(|(authority, hosts)| authority == "shop.internal" && *hosts == 0),
+        "{:?}",
+        &seen[..3]
+    );
+}

@@ -530,6 +530,15 @@ fn render_load(out: &mut String, load: &envparity_core::load::LoadOverview) {
                 match v {
                     Some(v) => run.push(format!("{:.1},{:.1}", x(i), y(*v))),
                     None if run.is_empty() => {}
+                    // A lone value between gaps is a dot: a one-point line draws nothing.
+                    None if run.len() == 1 => {
+                        let (cx, cy) = run[0].split_once(',').expect("x,y");
+                        let _ = writeln!(
+                            out,
+                            "<circle cx=\"{cx}\" cy=\"{cy}\" r=\"1.5\" class=\"{class}\"/>"
+                        );
+                        run.clear();
+                    }
                     None => {
                         let _ = writeln!(
                             out,
@@ -729,6 +738,7 @@ mod tests {
                 point(None),
                 point(None),
                 point(Some(0.04)),
+                point(None),
             ],
         };
         let mut out = String::new();
@@ -737,7 +747,9 @@ mod tests {
             .lines()
             .filter(|l| l.contains("class=\"p99\""))
             .collect();
+        // Two points, a gap, then a lone point: a line and a dot.
         assert_eq!(p99_lines.len(), 2, "{p99_lines:?}");
+        assert!(p99_lines[0].starts_with("<polyline") && p99_lines[1].starts_with("<circle"));
         // The chart's bottom (y = its height) is a latency of 0: no point sits there.
         let bottom = format!(",{:.1}", super::CHART_HEIGHT);
         assert!(
