@@ -86,7 +86,7 @@ fn scan_error(e: ScanError) -> ReadError {
 }
 
 enum Key {
-    Text(String),
+    Text(MapKey),
     Merge,
 }
 
@@ -233,7 +233,7 @@ impl Builder<'_> {
                 let k = if value == "<<" && style == ScalarStyle::Plain && tag.is_none() {
                     Key::Merge
                 } else {
-                    Key::Text(owned(value).into())
+                    Key::Text(owned(value))
                 };
                 *key = Some((k, line));
                 if let Some(kind) = anchored {
@@ -272,7 +272,7 @@ impl Builder<'_> {
             Some(Frame::Map {
                 key: key @ None, ..
             }) => {
-                *key = Some((Key::Text(key_text(&node)), node.line));
+                *key = Some((Key::Text(key_text(&node).into()), node.line));
             }
             Some(Frame::Map {
                 key: key @ Some(_),
@@ -291,7 +291,7 @@ impl Builder<'_> {
                         if node.kind == NodeKind::Null && node.line > key_line && span.is_empty() {
                             node.line = key_line;
                         }
-                        entries.push((MapKey::from(key), node));
+                        entries.push((key, node));
                     }
                     Key::Merge => {
                         let ok = match &node.kind {
