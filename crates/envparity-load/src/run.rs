@@ -152,12 +152,6 @@ struct Tally {
     steps: Vec<StepTally>,
     /// Latencies of responses since the progress line last read them.
     recent: Histogram<u64>,
-    sent: u64,
-    completed: u64,
-    failed: u64,
-    late: u64,
-    behind: u64,
-    waited: u64,
     /// Workers with a request in flight.
     busy: u64,
     /// Nanoseconds after the start of the first and the last send.
@@ -169,6 +163,14 @@ type Shared = Mutex<Tally>;
 
 fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Tally> {
     shared.lock().expect("no panics while holding it")
+}
+
+impl Tally {
+    /// A run-wide count, summed over the steps: every request counts in the step it was
+    /// due in (the last one for those due after it), so the steps add up to the run.
+    fn total(&self, count: impl Fn(&StepTally) -> u64) -> u64 {
+        self.steps.iter().map(count).sum()
+    }
 }
 
 /// Runs the plan on its own runtime and dispatcher thread. `stop` ends it early (Ctrl-C
@@ -210,12 +212,6 @@ pub fn run(
             })
             .collect(),
         recent: new_step_histogram(),
-        sent: 0,
-        completed: 0,
-        failed: 0,
-        late: 0,
-        behind: 0,
-        waited: 0,
         busy: 0,
         first_sent: u64::MAX,
         last_sent: 0,
@@ -610,22 +606,18 @@ impl Worker {
         let sends_step = (at as f64 / 1e9 / self.step_seconds) as usize;
         let mut t = lock(&self.shared);
         let t = &mut *t;
-        t.sent += 1;
         t.busy += 1;
         t.routes[route].sent += 1;
         let s = &mut t.steps[step];
         s.sent += 1;
         if lag > LATE {
-            t.late += 1;
             s.late += 1;
             if lag > BEHIND {
                 // Every other worker busy: this request waited for a connection (the
                 // target's queue). Some idle: it waited for the generator.
                 if t.busy >= self.workers as u64 {
-                    t.waited += 1;
                     s.waited += 1;
                 } else {
-                    t.behind += 1;
                     s.behind += 1;
                 }
             }
@@ -655,6 +647,9 @@ impl Worker {
         t.busy = t.busy.saturating_sub(1);
         let r = &mut t.routes[route];
         let s = &mut t.steps[step];
+        // Failed: a 5xx, or no answer.
+        let failed = outcome.as_ref().map_or(true, |a| a.status >= 500);
+        s.failed += u64::from(failed);
         match outcome {
             Ok(answer) => {
                 r.completed += 1;
@@ -666,17 +661,8 @@ impl Worker {
                 s.completed += 1;
                 let _ = s.histogram.record(latency);
                 let _ = t.recent.record(latency);
-                t.completed += 1;
-                if answer.status >= 500 {
-                    s.failed += 1;
-                    t.failed += 1;
-                }
             }
-            Err(f) => {
-                r.classes.errors[failure_index(f)] += 1;
-                s.failed += 1;
-                t.failed += 1;
-            }
+            Err(f) => r.classes.errors[failure_index(f)] += 1,
         }
     }
 }
@@ -726,9 +712,9 @@ fn live(shared: &Shared, schedule: &Schedule, elapsed: f64) -> Live {
     t.recent.reset();
     Live {
         elapsed,
-        sent: t.sent,
-        completed: t.completed,
-        failed: t.failed,
+        sent: t.total(|s| s.sent),
+        completed: t.total(|s| s.completed),
+        failed: t.total(|s| s.failed),
         target_rps: schedule.rate_at(elapsed),
         sent_rps: 0.0,
         p50,
@@ -752,7 +738,8 @@ fn assemble(
     // exactly the first `sent`: only the rest (unsent at the end) are counted here.
     let mut route_scheduled: Vec<u64> = t.routes.iter().map(|r| r.sent).collect();
     let mut step_scheduled: Vec<u64> = t.steps.iter().map(|s| s.sent).collect();
-    let unsent = t.sent.min(mine)..mine;
+    let sent = t.total(|s| s.sent);
+    let unsent = sent.min(mine)..mine;
     if route_scheduled.len() == 1 {
         route_scheduled[0] += unsent.end - unsent.start;
     } else {
@@ -826,7 +813,6 @@ fn assemble(
             histogram: encode(&s.histogram),
         })
         .collect();
-    let sent = t.sent;
     // Sends per second over the sending window: n sends span n − 1 intervals.
     let window = t.last_sent.saturating_sub(t.first_sent) as f64 / 1e9;
     let achieved_rate = if sent > 1 && window > 0.0 {
@@ -853,10 +839,10 @@ fn assemble(
         shards: shard.shard().into_iter().collect(),
         scheduled: mine,
         sent,
-        completed: t.completed,
-        late: t.late,
-        behind: t.behind,
-        waited: t.waited,
+        completed: t.total(|s| s.completed),
+        late: t.total(|s| s.late),
+        behind: t.total(|s| s.behind),
+        waited: t.total(|s| s.waited),
         achieved_rate,
         status,
         errors,

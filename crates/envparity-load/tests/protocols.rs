@@ -246,14 +246,20 @@ fn http2_with_prior_knowledge_over_plain_tcp() {
     assert_eq!(seen.h2.load(Ordering::Relaxed), 200);
 }
 
-#[test]
-fn an_h2_stream_reset_fails_its_request_and_keeps_the_connection() {
-    // Plain-TCP h2 that refuses every 5th stream (RST_STREAM) and answers the rest.
+/// A plain-TCP HTTP/2 server on 127.0.0.1 where `answer` handles each stream (and may
+/// reset it); the port, and how many connections were opened.
+fn serve_h2(
+    answer: impl Fn(&http::Request<h2::RecvStream>, h2::server::SendResponse<bytes::Bytes>)
+    + Send
+    + Sync
+    + 'static,
+) -> (u16, Arc<AtomicU64>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     listener.set_nonblocking(true).unwrap();
     let connections = Arc::new(AtomicU64::new(0));
     let opened = connections.clone();
+    let answer = Arc::new(answer);
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -261,30 +267,39 @@ fn an_h2_stream_reset_fails_its_request_and_keeps_the_connection() {
             .unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            let streams = Arc::new(AtomicU64::new(0));
             loop {
                 let Ok((tcp, _)) = listener.accept().await else {
                     continue;
                 };
                 opened.fetch_add(1, Ordering::Relaxed);
-                let streams = streams.clone();
+                let answer = answer.clone();
                 tokio::spawn(async move {
                     let Ok(mut connection) = h2::server::handshake(tcp).await else {
                         return;
                     };
-                    while let Some(Ok((_, mut respond))) = connection.accept().await {
-                        if (streams.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(5) {
-                            respond.send_reset(h2::Reason::REFUSED_STREAM);
-                            continue;
-                        }
-                        let response = http::Response::builder().status(200).body(()).unwrap();
-                        if let Ok(mut body) = respond.send_response(response, false) {
-                            let _ = body.send_data(bytes::Bytes::from_static(b"hello"), true);
-                        }
+                    while let Some(Ok((request, respond))) = connection.accept().await {
+                        answer(&request, respond);
                     }
                 });
             }
         });
+    });
+    (port, connections)
+}
+
+#[test]
+fn an_h2_stream_reset_fails_its_request_and_keeps_the_connection() {
+    // Every 5th stream is refused (RST_STREAM); the rest are answered.
+    let streams = AtomicU64::new(0);
+    let (port, connections) = serve_h2(move |_, mut respond| {
+        if (streams.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(5) {
+            respond.send_reset(h2::Reason::REFUSED_STREAM);
+            return;
+        }
+        let response = http::Response::builder().status(200).body(()).unwrap();
+        if let Ok(mut body) = respond.send_response(response, false) {
+            let _ = body.send_data(bytes::Bytes::from_static(b"hello"), true);
+        }
     });
     let r = go(
         &format!("http://127.0.0.1:{port}/"),
@@ -300,40 +315,17 @@ fn an_h2_stream_reset_fails_its_request_and_keeps_the_connection() {
 
 #[test]
 fn a_users_host_is_the_h2_authority_and_not_a_second_header() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    listener.set_nonblocking(true).unwrap();
     let seen: Arc<std::sync::Mutex<Vec<(String, usize)>>> = Arc::default();
     let record = seen.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            loop {
-                let Ok((tcp, _)) = listener.accept().await else {
-                    continue;
-                };
-                let record = record.clone();
-                tokio::spawn(async move {
-                    let Ok(mut connection) = h2::server::handshake(tcp).await else {
-                        return;
-                    };
-                    while let Some(Ok((request, mut respond))) = connection.accept().await {
-                        let authority = request.uri().authority().map(|a| a.to_string());
-                        let hosts = request.headers().get_all("host").iter().count();
-                        record
-                            .lock()
-                            .unwrap()
-                            .push((authority.unwrap_or_default(), hosts));
-                        let response = http::Response::builder().status(200).body(()).unwrap();
-                        let _ = respond.send_response(response, true);
-                    }
-                });
-            }
-        });
+    let (port, _) = serve_h2(move |request, mut respond| {
+        let authority = request.uri().authority().map(|a| a.to_string());
+        let hosts = request.headers().get_all("host").iter().count();
+        record
+            .lock()
+            .unwrap()
+            .push((authority.unwrap_or_default(), hosts));
+        let response = http::Response::builder().status(200).body(()).unwrap();
+        let _ = respond.send_response(response, true);
     });
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("load.toml");

@@ -1135,17 +1135,20 @@ fn a_secret_header_reaches_the_server_and_no_output() {
             "{format}"
         );
     }
-    let job = p.run(&[
-        "load",
-        "k8s-job",
-        &url,
-        "--model",
-        "prod.traffic.json",
-        "--requests",
-        "load.toml",
-        "--image",
-        "x",
-    ]);
+    let k8s_job = |p: &Project| {
+        p.run(&[
+            "load",
+            "k8s-job",
+            &url,
+            "--model",
+            "prod.traffic.json",
+            "--requests",
+            "load.toml",
+            "--image",
+            "x",
+        ])
+    };
+    let job = k8s_job(&p);
     assert_eq!(job.code, 0, "{}", job.stderr);
     assert!(
         !job.stdout.contains("CANARY") && job.stdout.contains("${QA_TOKEN}"),
@@ -1170,17 +1173,7 @@ fn a_secret_header_reaches_the_server_and_no_output() {
         run.stderr
     );
     // A job is planned here but sends from its pods: the variable is theirs to set.
-    let job = p.run(&[
-        "load",
-        "k8s-job",
-        &url,
-        "--model",
-        "prod.traffic.json",
-        "--requests",
-        "load.toml",
-        "--image",
-        "x",
-    ]);
+    let job = k8s_job(&p);
     assert_eq!(job.code, 0, "{}", job.stderr);
     assert!(job.stdout.contains("${QA_TOKEN}"), "{}", job.stdout);
     // A secret is sent as it is, never read as a template: braces stay braces, and an
