@@ -194,7 +194,7 @@ impl Connector {
         })
     }
 
-    fn note(&self, failure: Failure, message: String) -> Failure {
+    pub(crate) fn note(&self, failure: Failure, message: String) -> Failure {
         if let Ok(mut first) = self.first_errors.lock() {
             first.entry(failure.name().to_string()).or_insert(message);
         }
@@ -443,79 +443,20 @@ impl Http1 {
     }
 
     async fn read_response(&mut self, head_request: bool) -> Result<Answer, Failure> {
-        // Interim responses (`100 Continue`, `103 Early Hints`) come before the real one:
-        // their bytes count, the request's answer is what follows.
-        let mut received = 0u64;
-        let (header_end, status) = loop {
-            let header_end = loop {
-                if let Some(i) = HEAD_END.find(&self.buffer[self.start..self.end]) {
-                    break self.start + i + 4;
-                }
-                self.fill().await?;
-            };
-            let status =
-                parse_status(&self.buffer[self.start..header_end]).ok_or(Failure::Protocol)?;
-            if (100..200).contains(&status) && status != 101 {
-                received += (header_end - self.start) as u64;
-                self.start = header_end;
-                continue;
+        let mut parser = ResponseParser::new(head_request);
+        loop {
+            let (used, progress) = parser.feed(&self.buffer[self.start..self.end])?;
+            self.start += used;
+            if let Progress::Done(answer) = progress {
+                return Ok(answer);
             }
-            break (header_end, status);
-        };
-        let head = &self.buffer[self.start..header_end];
-        let mut length: Option<u64> = None;
-        let mut chunked = false;
-        let mut keep = head.starts_with(b"HTTP/1.1");
-        let mut lines = memchr::memchr_iter(b'\n', head);
-        let mut line_start = lines.next().map_or(head.len(), |end| end + 1);
-        for line_end in lines {
-            let line = &head[line_start..line_end];
-            line_start = line_end + 1;
-            // Only three headers matter; most lines are told apart by their first letter.
-            if !matches!(line.first().map(|b| b | 0x20), Some(b'c' | b't')) {
-                continue;
-            }
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            let Some(colon) = memchr::memchr(b':', line) else {
-                continue;
-            };
-            let (name, value) = (&line[..colon], trim(&line[colon + 1..]));
-            if name.eq_ignore_ascii_case(b"content-length") {
-                length = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok());
-            } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-                chunked = value.eq_ignore_ascii_case(b"chunked");
-            } else if name.eq_ignore_ascii_case(b"connection") {
-                keep = !value.eq_ignore_ascii_case(b"close");
+            match self.fill().await {
+                Ok(()) => {}
+                // The end of the connection: the end of a body read to it, else a reset.
+                Err(Failure::Reset) => return parser.end(),
+                Err(e) => return Err(e),
             }
         }
-        received += (header_end - self.start) as u64;
-        self.start = header_end;
-        // No body for 101, 204, 304 and HEAD.
-        let bodyless = head_request || status < 200 || status == 204 || status == 304;
-        if bodyless {
-        } else if chunked {
-            received += self.skip_chunked().await?;
-        } else if let Some(n) = length {
-            received += n;
-            self.skip(n).await?;
-        } else {
-            // Read to the end of the connection.
-            loop {
-                received += (self.end - self.start) as u64;
-                self.start = self.end;
-                match self.fill().await {
-                    Ok(()) => {}
-                    Err(Failure::Reset) => break,
-                    Err(e) => return Err(e),
-                }
-            }
-            keep = false;
-        }
-        Ok(Answer {
-            status,
-            bytes: received,
-            keep,
-        })
     }
 
     async fn fill(&mut self) -> Result<(), Failure> {
@@ -542,56 +483,188 @@ impl Http1 {
         self.end += n;
         Ok(())
     }
+}
 
-    async fn skip(&mut self, mut n: u64) -> Result<(), Failure> {
-        loop {
-            let have = (self.end - self.start) as u64;
-            if have >= n {
-                self.start += n as usize;
-                return Ok(());
-            }
-            n -= have;
-            self.start = self.end;
-            self.fill().await?;
+/// Where a response being read has got to.
+#[derive(Clone, Copy, Debug)]
+enum Part {
+    Head,
+    /// Body bytes still to come.
+    Length(u64),
+    ChunkSize,
+    /// A chunk's data and its CRLF still to come.
+    ChunkData(u64),
+    Trailers,
+    /// No length given: the body runs to the end of the connection.
+    UntilClose,
+}
+
+/// Whether a response is whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Progress {
+    More,
+    Done(Answer),
+}
+
+/// Reads one HTTP/1.1 response from bytes as they arrive, without I/O of its own (bodies
+/// are counted, not kept): the tokio connection (TLS) and the direct loop (plain TCP)
+/// feed it the same way.
+#[derive(Clone, Debug)]
+pub(crate) struct ResponseParser {
+    head_request: bool,
+    part: Part,
+    status: u16,
+    keep: bool,
+    received: u64,
+}
+
+impl ResponseParser {
+    /// `head_request`: a HEAD request, whose response has no body whatever it says.
+    pub(crate) fn new(head_request: bool) -> ResponseParser {
+        ResponseParser {
+            head_request,
+            part: Part::Head,
+            status: 0,
+            keep: false,
+            received: 0,
         }
     }
 
-    async fn skip_chunked(&mut self) -> Result<u64, Failure> {
-        let mut total = 0;
+    fn answer(&self) -> Answer {
+        Answer {
+            status: self.status,
+            bytes: self.received,
+            keep: self.keep,
+        }
+    }
+
+    /// Takes what it can of `bytes` (the unread part of a buffer): how many it used, and
+    /// whether the response is whole. A head or chunk-size line not yet whole is left
+    /// unused, for the next call with more bytes after it.
+    pub(crate) fn feed(&mut self, bytes: &[u8]) -> Result<(usize, Progress), Failure> {
+        let mut at = 0;
         loop {
-            let line_end = loop {
-                if let Some(i) = memchr::memmem::find(&self.buffer[self.start..self.end], b"\r\n") {
-                    break self.start + i;
-                }
-                self.fill().await?;
-            };
-            let size_text = &self.buffer[self.start..line_end];
-            let size_text = size_text.split(|b| *b == b';').next().unwrap_or_default();
-            let size = std::str::from_utf8(size_text)
-                .ok()
-                .and_then(|s| u64::from_str_radix(s.trim(), 16).ok())
-                .ok_or(Failure::Protocol)?;
-            self.start = line_end + 2;
-            if size == 0 {
-                // Trailers up to the empty line.
-                loop {
-                    if let Some(i) =
-                        memchr::memmem::find(&self.buffer[self.start..self.end], b"\r\n")
-                    {
-                        let empty = i == 0;
-                        self.start += i + 2;
-                        if empty {
-                            return Ok(total);
-                        }
+            let rest = &bytes[at..];
+            match self.part {
+                Part::Head => {
+                    let Some(i) = HEAD_END.find(rest) else {
+                        return Ok((at, Progress::More));
+                    };
+                    let head = &rest[..i + 4];
+                    let status = parse_status(head).ok_or(Failure::Protocol)?;
+                    self.received += head.len() as u64;
+                    at += head.len();
+                    // Interim responses (`100 Continue`, `103 Early Hints`) come before the
+                    // real one: their bytes count, the request's answer is what follows.
+                    if (100..200).contains(&status) && status != 101 {
+                        continue;
+                    }
+                    self.status = status;
+                    let (length, chunked, keep) = framing(head);
+                    self.keep = keep;
+                    // No body for 101, 204, 304 and HEAD.
+                    let bodyless =
+                        self.head_request || status < 200 || status == 204 || status == 304;
+                    self.part = if bodyless {
+                        return Ok((at, Progress::Done(self.answer())));
+                    } else if chunked {
+                        Part::ChunkSize
+                    } else if let Some(n) = length {
+                        self.received += n;
+                        Part::Length(n)
                     } else {
-                        self.fill().await?;
+                        self.keep = false;
+                        Part::UntilClose
+                    };
+                }
+                Part::Length(left) | Part::ChunkData(left) => {
+                    let take = left.min(rest.len() as u64);
+                    at += take as usize;
+                    let left = left - take;
+                    let chunk = matches!(self.part, Part::ChunkData(_));
+                    self.part = match (left, chunk) {
+                        (0, false) => return Ok((at, Progress::Done(self.answer()))),
+                        (0, true) => Part::ChunkSize,
+                        (left, false) => Part::Length(left),
+                        (left, true) => Part::ChunkData(left),
+                    };
+                    if left > 0 {
+                        return Ok((at, Progress::More));
                     }
                 }
+                Part::ChunkSize => {
+                    let Some(i) = memchr::memmem::find(rest, b"\r\n") else {
+                        return Ok((at, Progress::More));
+                    };
+                    let size_text = rest[..i].split(|b| *b == b';').next().unwrap_or_default();
+                    let size = std::str::from_utf8(size_text)
+                        .ok()
+                        .and_then(|s| u64::from_str_radix(s.trim(), 16).ok())
+                        .ok_or(Failure::Protocol)?;
+                    at += i + 2;
+                    self.part = if size == 0 {
+                        Part::Trailers
+                    } else {
+                        self.received += size;
+                        Part::ChunkData(size + 2)
+                    };
+                }
+                Part::Trailers => {
+                    // Trailers up to the empty line.
+                    let Some(i) = memchr::memmem::find(rest, b"\r\n") else {
+                        return Ok((at, Progress::More));
+                    };
+                    at += i + 2;
+                    if i == 0 {
+                        return Ok((at, Progress::Done(self.answer())));
+                    }
+                }
+                Part::UntilClose => {
+                    self.received += rest.len() as u64;
+                    return Ok((bytes.len(), Progress::More));
+                }
             }
-            total += size;
-            self.skip(size + 2).await?;
         }
     }
+
+    /// The connection ended: the answer, for a body that runs to its end; else a reset.
+    pub(crate) fn end(&self) -> Result<Answer, Failure> {
+        match self.part {
+            Part::UntilClose => Ok(self.answer()),
+            _ => Err(Failure::Reset),
+        }
+    }
+}
+
+/// What a response head says of its body and its connection: `Content-Length`, whether it
+/// is chunked, and whether the connection is kept.
+fn framing(head: &[u8]) -> (Option<u64>, bool, bool) {
+    let mut length: Option<u64> = None;
+    let mut chunked = false;
+    let mut keep = head.starts_with(b"HTTP/1.1");
+    let mut lines = memchr::memchr_iter(b'\n', head);
+    let mut line_start = lines.next().map_or(head.len(), |end| end + 1);
+    for line_end in lines {
+        let line = &head[line_start..line_end];
+        line_start = line_end + 1;
+        // Only three headers matter; most lines are told apart by their first letter.
+        if !matches!(line.first().map(|b| b | 0x20), Some(b'c' | b't')) {
+            continue;
+        }
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let Some(colon) = memchr::memchr(b':', line) else {
+            continue;
+        };
+        let (name, value) = (&line[..colon], trim(&line[colon + 1..]));
+        if name.eq_ignore_ascii_case(b"content-length") {
+            length = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok());
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            chunked = value.eq_ignore_ascii_case(b"chunked");
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            keep = !value.eq_ignore_ascii_case(b"close");
+        }
+    }
+    (length, chunked, keep)
 }
 
 /// One HTTP/2 connection; clones share it, each request a stream of its own.
@@ -752,6 +825,112 @@ mod tests {
             Target::parse("http://u:p@x/")
                 .unwrap_err()
                 .contains("credentials")
+        );
+    }
+
+    /// Feeds `bytes` in pieces of `piece` bytes, as a socket might hand them over, keeping
+    /// what the parser leaves unused as a connection's buffer does.
+    fn parse_in_pieces(bytes: &[u8], piece: usize, head: bool) -> (Result<Answer, Failure>, usize) {
+        let mut parser = ResponseParser::new(head);
+        let (mut buffer, mut fed) = (Vec::new(), 0);
+        loop {
+            match parser.feed(&buffer) {
+                Err(f) => return (Err(f), fed),
+                Ok((used, Progress::Done(answer))) => {
+                    return (Ok(answer), fed - (buffer.len() - used));
+                }
+                Ok((used, Progress::More)) => {
+                    buffer.drain(..used);
+                }
+            }
+            if fed == bytes.len() {
+                return (parser.end(), fed);
+            }
+            let next = (fed + piece).min(bytes.len());
+            buffer.extend_from_slice(&bytes[fed..next]);
+            fed = next;
+        }
+    }
+
+    #[test]
+    fn a_response_reads_the_same_however_it_arrives() {
+        let chunked: &[u8] = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3;x=1\r\nabc\r\n0\r\nX-T: 1\r\n\r\n";
+        let cases: [(&[u8], bool, Result<Answer, Failure>); 7] = [
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+                false,
+                Ok(Answer { status: 200, bytes: 43, keep: true }),
+            ),
+            (
+                chunked,
+                false,
+                Ok(Answer { status: 200, bytes: 47 + 8, keep: true }),
+            ),
+            (
+                b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n",
+                false,
+                Ok(Answer { status: 204, bytes: 25 + 46, keep: false }),
+            ),
+            // HEAD: the length describes a body that is not sent.
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n",
+                true,
+                Ok(Answer { status: 200, bytes: 39, keep: true }),
+            ),
+            // No length: the body runs to the end of the connection.
+            (
+                b"HTTP/1.0 200 OK\r\n\r\nto the end",
+                false,
+                Ok(Answer { status: 200, bytes: 29, keep: false }),
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\ncut",
+                false,
+                Err(Failure::Reset),
+            ),
+            (b"SSH-2.0-OpenSSH\r\n\r\n", false, Err(Failure::Protocol)),
+        ];
+        for (bytes, head, expected) in cases {
+            for piece in [1, 2, 3, 7, 16, bytes.len()] {
+                let (answer, used) = parse_in_pieces(bytes, piece, head);
+                assert_eq!(
+                    answer,
+                    expected,
+                    "{} in pieces of {piece}",
+                    String::from_utf8_lossy(bytes)
+                );
+                if answer.is_ok_and(|a| a.keep) {
+                    assert_eq!(used, bytes.len(), "all of it is the response");
+                }
+            }
+        }
+        // What follows a whole response is left for the next one.
+        let two = [
+            chunked,
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+        ]
+        .concat();
+        let mut parser = ResponseParser::new(false);
+        let (used, progress) = parser.feed(&two).unwrap();
+        assert_eq!(
+            (used, progress),
+            (
+                chunked.len(),
+                Progress::Done(Answer {
+                    status: 200,
+                    bytes: 55,
+                    keep: true
+                })
+            )
+        );
+        let (_, second) = ResponseParser::new(false).feed(&two[used..]).unwrap();
+        assert_eq!(
+            second,
+            Progress::Done(Answer {
+                status: 404,
+                bytes: 45,
+                keep: true
+            })
         );
     }
 }

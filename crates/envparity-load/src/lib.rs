@@ -9,11 +9,15 @@
 //!   and when each request is due; shards take every N-th request.
 //! - [`mix`]: which route each request is (by the model's shares), its parameters, headers
 //!   and body.
-//! - [`http`]: HTTP/1.1 and HTTP/2 connections, plain or TLS.
+//! - [`http`]: HTTP/1.1 and HTTP/2 connections, plain or TLS; the HTTP/1.1 response
+//!   reader both engines feed.
+//! - `direct`: plain HTTP/1.1 on epoll loops of its own (mio), without tokio's per-request
+//!   machinery.
 //! - [`run`]: the dispatcher and the workers; per route and per step histograms.
 //! - [`result`]: histogram encoding and the exact merge of shard results.
 //! - [`k8s`]: a Kubernetes Indexed Job that runs N shards from one start time.
 
+mod direct;
 pub mod http;
 pub mod k8s;
 pub mod mix;

@@ -44,6 +44,9 @@ pub struct Plan {
     pub start_at: Option<SystemTime>,
     /// Runtime threads sending and receiving (the dispatcher has one of its own).
     pub threads: usize,
+    /// Plain HTTP/1.1 by the direct loops (`threads` of them); false: by tokio tasks, as
+    /// TLS and HTTP/2 always are.
+    pub direct: bool,
     pub model: Option<envparity_core::load::ModelRef>,
 }
 
@@ -173,6 +176,140 @@ impl Tally {
     }
 }
 
+/// What both engines (tokio tasks, and the direct loop of [`crate::direct`]) share: when
+/// each request is due, and where it is counted.
+pub(crate) struct Ledger {
+    tally: Shared,
+    schedule: Arc<Schedule>,
+    shard: ShardPlan,
+    /// This shard's share of the schedule.
+    pub(crate) mine: u64,
+    start: Instant,
+    step_seconds: f64,
+    /// Steps of the timeline.
+    steps: usize,
+    /// How many workers there are (connections, or connections × streams).
+    workers: usize,
+    /// `--duration` is a cap: what could not be sent by its end (and a grace of two
+    /// seconds) is left unsent, counted as scheduled but not sent.
+    pub(crate) deadline: Instant,
+}
+
+/// A request's place in the schedule.
+pub(crate) struct Due {
+    /// Its index in the whole schedule (all shards).
+    pub(crate) i: u64,
+    pub(crate) due: Instant,
+    /// The timeline step it counts in.
+    pub(crate) step: usize,
+}
+
+impl Ledger {
+    /// The `k`-th request of this shard.
+    pub(crate) fn due(&self, k: u64) -> Due {
+        let i = self.shard.global(k);
+        let due_seconds = self.schedule.due(i);
+        Due {
+            i,
+            due: self.start + Duration::from_secs_f64(due_seconds),
+            step: ((due_seconds / self.step_seconds) as usize).min(self.steps - 1),
+        }
+    }
+
+    /// Counts a request as sent, before its first await: a run stopped at any point has
+    /// counted every request it sent.
+    pub(crate) fn count_send(&self, route: usize, step: usize, due: Instant, sent_at: Instant) {
+        let at = sent_at.saturating_duration_since(self.start).as_nanos() as u64;
+        let lag = sent_at.saturating_duration_since(due);
+        let sends_step = (at as f64 / 1e9 / self.step_seconds) as usize;
+        let mut t = lock(&self.tally);
+        let t = &mut *t;
+        t.busy += 1;
+        t.routes[route].sent += 1;
+        let s = &mut t.steps[step];
+        s.sent += 1;
+        if lag > LATE {
+            s.late += 1;
+            if lag > BEHIND {
+                // Every other worker busy: this request waited for a connection (the
+                // target's queue). Some idle: it waited for the generator.
+                if t.busy >= self.workers as u64 {
+                    s.waited += 1;
+                } else {
+                    s.behind += 1;
+                }
+            }
+        }
+        // Sends in the grace after the schedule's end belong to no step.
+        if let Some(sends) = t.steps.get_mut(sends_step) {
+            sends.sends += 1;
+        }
+        t.first_sent = t.first_sent.min(at);
+        t.last_sent = t.last_sent.max(at);
+    }
+
+    pub(crate) fn record(
+        &self,
+        route: usize,
+        step: usize,
+        due: Instant,
+        sent_at: Instant,
+        outcome: Result<Answer, Failure>,
+    ) {
+        let done = Instant::now();
+        let micros = |d: Duration| (d.as_micros() as u64).max(1);
+        let latency = micros(done.saturating_duration_since(due));
+        let service = micros(done.saturating_duration_since(sent_at));
+        let mut t = lock(&self.tally);
+        let t = &mut *t;
+        t.busy = t.busy.saturating_sub(1);
+        let r = &mut t.routes[route];
+        let s = &mut t.steps[step];
+        // Failed: a 5xx, or no answer.
+        let failed = outcome.as_ref().map_or(true, |a| a.status >= 500);
+        s.failed += u64::from(failed);
+        match outcome {
+            Ok(answer) => {
+                r.completed += 1;
+                r.bytes += answer.bytes;
+                let _ = r.latency.record(latency);
+                let _ = r.service.record(service);
+                let class = usize::from(answer.status / 100);
+                r.classes.status[if (1..=5).contains(&class) { class } else { 0 }] += 1;
+                s.completed += 1;
+                let _ = s.histogram.record(latency);
+                let _ = t.recent.record(latency);
+            }
+            Err(f) => r.classes.errors[failure_index(f)] += 1,
+        }
+    }
+}
+
+/// Where the dispatcher releases requests: the semaphore tokio workers wait on, or the
+/// direct loops' gate.
+pub(crate) trait Release: Send + Sync {
+    /// Released and not yet taken.
+    fn waiting(&self) -> usize;
+    fn release(&self, n: usize);
+    /// Nothing more will be released: wake every taker still waiting (there are `takers`).
+    fn close(&self, takers: usize);
+}
+
+impl Release for Semaphore {
+    fn waiting(&self) -> usize {
+        self.available_permits()
+    }
+
+    fn release(&self, n: usize) {
+        self.add_permits(n);
+    }
+
+    // Each woken worker then finds the schedule done (or the stop).
+    fn close(&self, takers: usize) {
+        self.add_permits(takers);
+    }
+}
+
 /// Runs the plan on its own runtime and dispatcher thread. `stop` ends it early (Ctrl-C
 /// sets it too): the result then covers what was sent. `progress` is called about once a
 /// second from a thread of its own.
@@ -188,7 +325,7 @@ pub fn run(
     let mine = shard.share_of(total);
     let step_seconds = step_for(schedule.duration());
     let step_count = ((schedule.duration() / step_seconds).ceil() as usize).max(1);
-    let shared = Arc::new(Mutex::new(Tally {
+    let tally = Mutex::new(Tally {
         routes: (0..mix.routes.len())
             .map(|_| RouteTally {
                 latency: new_histogram(),
@@ -215,7 +352,7 @@ pub fn run(
         busy: 0,
         first_sent: u64::MAX,
         last_sent: 0,
-    }));
+    });
     let http1_requests = Arc::new(mix.http1(&plan.connector.target.authority()));
     // The origin: a common wall-clock time for shards, else a moment from now.
     let (start, start_unix) = match plan.start_at {
@@ -245,8 +382,26 @@ pub fn run(
             (Instant::now() + lead, unix)
         }
     };
+    let workers = match plan.connector.protocol {
+        Protocol::Http1 => plan.connections.max(1),
+        Protocol::Http2 => plan.connections.max(1) * plan.streams.max(1),
+    };
+    let ledger = Arc::new(Ledger {
+        tally,
+        schedule: schedule.clone(),
+        shard,
+        mine,
+        start,
+        step_seconds,
+        steps: step_count,
+        workers,
+        deadline: start + Duration::from_secs_f64(schedule.duration()) + GRACE,
+    });
+    // Plain HTTP/1.1 goes by the direct loops; TLS and HTTP/2 by tokio tasks.
+    let direct = crate::direct::Direct::prepare(plan)?;
     // One thread: tokio's current-thread runtime, without the work-stealing machinery.
-    let runtime = if plan.threads <= 1 {
+    // The direct loops run on threads of their own, the runtime then only hears Ctrl-C.
+    let runtime = if plan.threads <= 1 || direct.is_some() {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -257,11 +412,10 @@ pub fn run(
             .build()
     }
     .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let released = Arc::new(Semaphore::new(0));
-    let next = Arc::new(AtomicU64::new(0));
-    let workers = match plan.connector.protocol {
-        Protocol::Http1 => plan.connections.max(1),
-        Protocol::Http2 => plan.connections.max(1) * plan.streams.max(1),
+    let semaphore = Arc::new(Semaphore::new(0));
+    let released: Arc<dyn Release> = match &direct {
+        Some(direct) => direct.gate(),
+        None => semaphore.clone(),
     };
     let finished = Arc::new(AtomicBool::new(false));
     let dispatcher = {
@@ -281,13 +435,12 @@ pub fn run(
                 precise,
                 workers,
             };
-            dispatcher.run(&released, &[&stop, &finished]);
-            // Wake every waiting worker: each then finds the schedule done (or the stop).
-            released.add_permits(workers);
+            dispatcher.run(&*released, &[&stop, &finished]);
+            released.close(workers);
         })
     };
     let reporter = {
-        let (shared, finished, schedule) = (shared.clone(), finished.clone(), schedule.clone());
+        let (ledger, finished, schedule) = (ledger.clone(), finished.clone(), schedule.clone());
         std::thread::spawn(move || {
             let (mut last, mut last_sent, mut last_at) = (0u64, 0u64, start);
             while !finished.load(Ordering::Relaxed) {
@@ -296,7 +449,7 @@ pub fn run(
                 let elapsed = now.saturating_duration_since(start).as_secs_f64();
                 if (elapsed as u64) > last && !finished.load(Ordering::Relaxed) {
                     last = elapsed as u64;
-                    let mut l = live(&shared, &schedule, elapsed);
+                    let mut l = live(&ledger.tally, &schedule, elapsed);
                     let window = now
                         .saturating_duration_since(last_at)
                         .as_secs_f64()
@@ -317,27 +470,34 @@ pub fn run(
                 }
             });
         }
+        if let Some(direct) = direct {
+            // Each loop ends with the schedule, or a second after a stop.
+            let loops = direct.spawn(
+                &ledger,
+                &http1_requests,
+                &plan.connector,
+                plan.timeout,
+                &stop,
+            );
+            for handle in loops {
+                let _ = handle.await;
+            }
+            return;
+        }
+        let next = Arc::new(AtomicU64::new(0));
         let slots: Vec<Arc<tokio::sync::Mutex<Option<Http2>>>> = (0..plan.connections.max(1))
             .map(|_| Arc::new(tokio::sync::Mutex::new(None)))
             .collect();
         let mut handles = Vec::with_capacity(workers);
         for w in 0..workers {
             let worker = Worker {
-                shared: shared.clone(),
-                schedule: schedule.clone(),
+                ledger: ledger.clone(),
                 mix: mix.clone(),
                 http1_requests: http1_requests.clone(),
                 connector: plan.connector.clone(),
-                shard,
-                mine,
-                start,
-                step_seconds,
                 timeout: plan.timeout,
-                steps: step_count,
-                deadline: start + Duration::from_secs_f64(schedule.duration()) + GRACE,
-                workers,
                 next: next.clone(),
-                released: released.clone(),
+                released: semaphore.clone(),
                 stop: stop.clone(),
                 slot: slots[w % slots.len()].clone(),
             };
@@ -371,7 +531,7 @@ pub fn run(
         plan,
         &schedule,
         &mix,
-        &shared,
+        &ledger.tally,
         step_seconds,
         start_unix,
     ))
@@ -398,7 +558,7 @@ struct Dispatcher<'a> {
 }
 
 impl Dispatcher<'_> {
-    fn run(&self, released: &Semaphore, stops: &[&AtomicBool]) {
+    fn run(&self, released: &dyn Release, stops: &[&AtomicBool]) {
         let Dispatcher {
             schedule,
             shard,
@@ -417,7 +577,7 @@ impl Dispatcher<'_> {
             // Far more released than there are workers to take them: the workers are the limit
             // (a saturated target, or a rate no machine holds). Releasing more now would only
             // burn the CPU the workers need; they are all late and counted so already.
-            if released.available_permits() > 4 * workers {
+            if released.waiting() > 4 * workers {
                 std::thread::sleep(Duration::from_millis(1));
                 continue;
             }
@@ -451,7 +611,7 @@ impl Dispatcher<'_> {
             let now = Instant::now();
             last_wake = now;
             let end = first_not_due(k, mine, |i| due(i) <= now);
-            released.add_permits((end - k) as usize);
+            released.release((end - k) as usize);
             k = end;
         }
     }
@@ -490,21 +650,11 @@ fn first_not_due(from: u64, end: u64, is_due: impl Fn(u64) -> bool) -> u64 {
 }
 
 struct Worker {
-    shared: Arc<Shared>,
-    schedule: Arc<Schedule>,
+    ledger: Arc<Ledger>,
     mix: Arc<Mix>,
     http1_requests: Arc<Http1Requests>,
     connector: Connector,
-    shard: ShardPlan,
-    mine: u64,
-    start: Instant,
-    step_seconds: f64,
     timeout: Duration,
-    deadline: Instant,
-    /// Steps of the timeline.
-    steps: usize,
-    /// How many workers there are (connections, or connections × streams).
-    workers: usize,
     next: Arc<AtomicU64>,
     released: Arc<Semaphore>,
     stop: Arc<AtomicBool>,
@@ -514,6 +664,7 @@ struct Worker {
 
 impl Worker {
     async fn work(self) {
+        let ledger = &*self.ledger;
         let mut http1: Option<Http1> = None;
         let mut bytes = String::with_capacity(512);
         // One timer for all of this worker's requests (see `within`).
@@ -526,20 +677,15 @@ impl Worker {
             if self.stop.load(Ordering::Relaxed) {
                 return;
             }
-            // `--duration` is a cap: what could not be sent by its end (and a grace of
-            // two seconds) is left unsent, counted as scheduled but not sent.
             let sent_at = Instant::now();
-            if sent_at > self.deadline {
+            if sent_at > ledger.deadline {
                 return;
             }
             let k = self.next.fetch_add(1, Ordering::Relaxed);
-            if k >= self.mine {
+            if k >= ledger.mine {
                 return;
             }
-            let i = self.shard.global(k);
-            let due_seconds = self.schedule.due(i);
-            let due = self.start + Duration::from_secs_f64(due_seconds);
-            let step = ((due_seconds / self.step_seconds) as usize).min(self.steps - 1);
+            let Due { i, due, step } = ledger.due(k);
             // HTTP/1.1 writes the request's bytes; HTTP/2 builds it for the h2 crate.
             let (route, head_method, http2_request) = match self.connector.protocol {
                 Protocol::Http1 => {
@@ -551,7 +697,7 @@ impl Worker {
                     (request.route, false, Some(request))
                 }
             };
-            self.count_send(route, step, due, sent_at);
+            ledger.count_send(route, step, due, sent_at);
             // Rare or heavy futures (connecting, h2) are boxed: the exchange stays small,
             // and it is moved once per request.
             let exchange = async {
@@ -594,75 +740,7 @@ impl Worker {
             if !matches!(outcome, Ok(Answer { keep: true, .. })) {
                 http1 = None;
             }
-            self.record(route, step, due, sent_at, outcome);
-        }
-    }
-
-    /// Counts a request as sent, before its first await: a run stopped at any point has
-    /// counted every request it sent.
-    fn count_send(&self, route: usize, step: usize, due: Instant, sent_at: Instant) {
-        let at = sent_at.saturating_duration_since(self.start).as_nanos() as u64;
-        let lag = sent_at.saturating_duration_since(due);
-        let sends_step = (at as f64 / 1e9 / self.step_seconds) as usize;
-        let mut t = lock(&self.shared);
-        let t = &mut *t;
-        t.busy += 1;
-        t.routes[route].sent += 1;
-        let s = &mut t.steps[step];
-        s.sent += 1;
-        if lag > LATE {
-            s.late += 1;
-            if lag > BEHIND {
-                // Every other worker busy: this request waited for a connection (the
-                // target's queue). Some idle: it waited for the generator.
-                if t.busy >= self.workers as u64 {
-                    s.waited += 1;
-                } else {
-                    s.behind += 1;
-                }
-            }
-        }
-        // Sends in the grace after the schedule's end belong to no step.
-        if let Some(sends) = t.steps.get_mut(sends_step) {
-            sends.sends += 1;
-        }
-        t.first_sent = t.first_sent.min(at);
-        t.last_sent = t.last_sent.max(at);
-    }
-
-    fn record(
-        &self,
-        route: usize,
-        step: usize,
-        due: Instant,
-        sent_at: Instant,
-        outcome: Result<Answer, Failure>,
-    ) {
-        let done = Instant::now();
-        let micros = |d: Duration| (d.as_micros() as u64).max(1);
-        let latency = micros(done.saturating_duration_since(due));
-        let service = micros(done.saturating_duration_since(sent_at));
-        let mut t = lock(&self.shared);
-        let t = &mut *t;
-        t.busy = t.busy.saturating_sub(1);
-        let r = &mut t.routes[route];
-        let s = &mut t.steps[step];
-        // Failed: a 5xx, or no answer.
-        let failed = outcome.as_ref().map_or(true, |a| a.status >= 500);
-        s.failed += u64::from(failed);
-        match outcome {
-            Ok(answer) => {
-                r.completed += 1;
-                r.bytes += answer.bytes;
-                let _ = r.latency.record(latency);
-                let _ = r.service.record(service);
-                let class = usize::from(answer.status / 100);
-                r.classes.status[if (1..=5).contains(&class) { class } else { 0 }] += 1;
-                s.completed += 1;
-                let _ = s.histogram.record(latency);
-                let _ = t.recent.record(latency);
-            }
-            Err(f) => r.classes.errors[failure_index(f)] += 1,
+            ledger.record(route, step, due, sent_at, outcome);
         }
     }
 }

@@ -87,6 +87,7 @@ fn plan(port: u16, rate: f64, seconds: u64, connections: usize) -> Plan {
         precise: false,
         start_at: None,
         threads: 2,
+        direct: true,
         model: None,
     }
 }
@@ -223,4 +224,123 @@ fn interim_responses_are_skipped_to_the_real_one() {
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     assert_eq!(r.status.get("2xx"), Some(&100), "{:?}", r.status);
     assert_eq!(r.status.get("1xx"), None);
+}
+
+/// What the server of [`serve_cycle`] does after a response.
+#[derive(Clone, Copy, PartialEq)]
+enum Then {
+    Keep,
+    Close,
+}
+
+/// A server on 127.0.0.1 whose n-th request (counted across connections) is answered with
+/// `responses[n % len]`, closing the connection after it when the entry says so.
+fn serve_cycle(responses: &'static [(&'static [u8], Then)]) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let count = Arc::new(AtomicU64::new(0));
+    std::thread::spawn(move || {
+        for socket in listener.incoming() {
+            let Ok(mut socket) = socket else { continue };
+            let count = count.clone();
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let (mut buf, mut have) = (vec![0u8; 4096], 0);
+                while let Ok(n) = socket.read(&mut buf[have..]) {
+                    if n == 0 {
+                        return;
+                    }
+                    have += n;
+                    while let Some(end) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") {
+                        buf.copy_within(end + 4..have, 0);
+                        have -= end + 4;
+                        let n = count.fetch_add(1, Ordering::SeqCst) as usize;
+                        let (response, then) = responses[n % responses.len()];
+                        if socket.write_all(response).is_err() || then == Then::Close {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn both_engines_read_every_framing_alike() {
+    // Length, chunks with an extension and trailers, a 5xx, a `Connection: close`, a body
+    // that runs to the end of the connection, and one cut short by the server.
+    static CYCLE: [(&[u8], Then); 6] = [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", Then::Keep),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3;x=1\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\n",
+            Then::Keep,
+        ),
+        (b"HTTP/1.1 503 Busy\r\nContent-Length: 4\r\n\r\nbusy", Then::Keep),
+        (b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", Then::Close),
+        (b"HTTP/1.0 200 OK\r\n\r\nto the end", Then::Close),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\ncut", Then::Close),
+    ];
+    // Bytes counted: heads, and bodies without their chunk framing (8 for the chunks).
+    let chunked_head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".len() as u64;
+    let per_cycle = CYCLE[0].0.len() as u64
+        + chunked_head
+        + 8
+        + CYCLE[2].0.len() as u64
+        + CYCLE[3].0.len() as u64
+        + CYCLE[4].0.len() as u64;
+    for direct in [true, false] {
+        let port = serve_cycle(&CYCLE);
+        let mut p = plan(port, 300.0, 1, 4);
+        p.direct = direct;
+        let r = go(&p);
+        let engine = if direct { "direct" } else { "tokio" };
+        assert_eq!((r.sent, r.completed), (300, 250), "{engine}: {r:#?}");
+        assert_eq!(r.status.get("2xx"), Some(&200), "{engine}: {:?}", r.status);
+        assert_eq!(r.status.get("5xx"), Some(&50), "{engine}: {:?}", r.status);
+        assert_eq!(r.errors.get("reset"), Some(&50), "{engine}: {:?}", r.errors);
+        assert_eq!(r.errors.len(), 1, "{engine}: {:?}", r.errors);
+        assert_eq!(r.bytes_received, 50 * per_cycle, "{engine}");
+    }
+}
+
+#[test]
+fn a_connection_the_server_closed_while_idle_is_reopened_not_failed() {
+    // The server closes after each answer without saying so (a keep-alive timeout shorter
+    // than the gap between requests): the next request goes on a new connection.
+    static CYCLE: [(&[u8], Then); 1] = [(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        Then::Close,
+    )];
+    let port = serve_cycle(&CYCLE);
+    let r = go(&plan(port, 20.0, 1, 1));
+    assert_eq!((r.sent, r.completed), (20, 20), "{:?}", r.errors);
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+}
+
+#[test]
+fn a_port_nobody_listens_on_is_a_connect_error_with_its_reason() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    for direct in [true, false] {
+        let mut p = plan(port, 50.0, 1, 4);
+        p.direct = direct;
+        let began = Instant::now();
+        let r = go(&p);
+        assert_eq!((r.sent, r.completed), (50, 0), "direct {direct}: {r:#?}");
+        assert_eq!(r.errors.get("connect"), Some(&50), "{:?}", r.errors);
+        let why = &r.error_samples["connect"];
+        assert!(
+            why.contains(&format!("127.0.0.1:{port}")) && why.contains("refused"),
+            "{why}"
+        );
+        assert!(
+            began.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            began.elapsed()
+        );
+    }
 }

@@ -167,6 +167,7 @@ fn go(url: &str, protocol: Protocol, tls: TlsOptions) -> envparity_load::result:
         precise: false,
         start_at: None,
         threads: 2,
+        direct: true,
         model: None,
     };
     run(&plan, Arc::new(AtomicBool::new(false)), |_| {}).unwrap()
@@ -342,6 +343,7 @@ fn a_users_host_is_the_h2_authority_and_not_a_second_header() {
         precise: false,
         start_at: None,
         threads: 1,
+        direct: true,
         model: None,
     };
     let r = run(&plan, Arc::new(AtomicBool::new(false)), |_| {}).unwrap();

@@ -349,6 +349,7 @@ fn build_plan(
         precise,
         start_at,
         threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        direct: true,
         model: model_ref,
     })
 }
