@@ -473,7 +473,9 @@ impl Loop {
             {
                 Ok((used, Progress::Done(mut answer))) => {
                     connection.start += used;
-                    answer.keep &= !closed;
+                    // An answer before the whole request was written (a 413 to a large
+                    // body) leaves the request's rest unsent: the connection is done.
+                    answer.keep &= !closed && connection.written == connection.request.len();
                     return self.finish(c, Ok(answer));
                 }
                 Ok((used, Progress::More)) => connection.start += used,

@@ -3,7 +3,8 @@
 //! from the user's templates. Every choice is a function of the request's run-wide index,
 //! so a shard sends exactly the requests a single run would have sent at those indices.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
@@ -28,6 +29,10 @@ pub struct Mix {
     headers: Vec<(String, String)>,
     /// The model's share of requests the mix covers.
     pub share_in_mix: f64,
+    /// `[params]` no route of the mix asks for, each said with its file and line: a
+    /// placeholder spelled otherwise (`{userId}` for `user_id`) is filled by a generator
+    /// of its own, silently.
+    pub unused_params: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -124,6 +129,8 @@ struct RequestDecl {
 pub struct Templates {
     headers: Vec<(String, String)>,
     params: BTreeMap<String, Generator>,
+    /// Where each of `params` is declared (`load.toml:4`).
+    param_lines: BTreeMap<String, String>,
     requests: Vec<(String, String, RequestDecl, u32)>,
     /// `${VAR}`s left as written (`k8s-job`: they are the pods' to expand).
     unexpanded: bool,
@@ -181,8 +188,10 @@ impl Templates {
             )
         };
         let mut params = BTreeMap::new();
+        let mut param_lines = BTreeMap::new();
         for (name, decl) in file.params {
             let shown = at(decl.span());
+            param_lines.insert(name.clone(), shown.clone());
             let generator = match decl.into_inner() {
                 ParamDecl::Range(r) => {
                     let (lo, hi) = r
@@ -268,6 +277,7 @@ impl Templates {
         Ok(Templates {
             headers,
             params,
+            param_lines,
             requests,
             unexpanded,
         })
@@ -334,6 +344,7 @@ impl Mix {
         if chosen.is_empty() {
             return Err("the model has no routes to send".to_string());
         }
+        let asked = RefCell::default();
         let mut planned = Vec::new();
         for r in &chosen {
             let decl = templates
@@ -347,6 +358,7 @@ impl Mix {
                 decl.map(|d| &d.2),
                 r.mean_request_bytes,
                 templates,
+                &asked,
             )?);
         }
         for (method, route, _, line) in &templates.requests {
@@ -365,17 +377,18 @@ impl Mix {
                 ));
             }
         }
-        Ok(Mix::new(planned, covered.min(1.0), templates, seed))
+        Ok(Mix::new(planned, covered.min(1.0), templates, &asked, seed))
     }
 
     /// Without a model: the requests file's routes by their shares, or the URL's path.
     pub fn single(path: &str, templates: &Templates, seed: u64) -> Result<Mix, String> {
+        let asked = RefCell::default();
         let planned = if templates.requests.is_empty() {
             // The URL is sent as written, query values and all (they are the user's, not
             // a model's placeholders); results name it without its query, which may hold
             // a key.
             let route = path.split('?').next().unwrap_or(path);
-            let mut single = plan_route("GET", route, 1.0, None, None, templates)?;
+            let mut single = plan_route("GET", route, 1.0, None, None, templates, &asked)?;
             single.path = vec![Part::Text(path.to_string())];
             vec![single]
         } else {
@@ -383,14 +396,48 @@ impl Mix {
                 .requests
                 .iter()
                 .map(|(m, r, d, _)| {
-                    plan_route(m, r, d.share.unwrap_or(1.0), Some(d), None, templates)
+                    plan_route(
+                        m,
+                        r,
+                        d.share.unwrap_or(1.0),
+                        Some(d),
+                        None,
+                        templates,
+                        &asked,
+                    )
                 })
                 .collect::<Result<_, _>>()?
         };
-        Ok(Mix::new(planned, 1.0, templates, seed))
+        Ok(Mix::new(planned, 1.0, templates, &asked, seed))
     }
 
-    fn new(routes: Vec<PlannedRoute>, share_in_mix: f64, templates: &Templates, seed: u64) -> Mix {
+    /// `asked`: the placeholder names the routes asked values for.
+    fn new(
+        routes: Vec<PlannedRoute>,
+        share_in_mix: f64,
+        templates: &Templates,
+        asked: &RefCell<BTreeSet<String>>,
+        seed: u64,
+    ) -> Mix {
+        let asked = asked.borrow();
+        let unfilled: Vec<String> = asked
+            .iter()
+            .filter(|name| *name != "*" && !templates.params.contains_key(*name))
+            .map(|name| format!("{{{name}}}"))
+            .collect();
+        let unused_params = templates
+            .param_lines
+            .iter()
+            .filter(|(name, _)| !asked.contains(*name))
+            .map(|(name, at)| {
+                let hint = if unfilled.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (placeholders without [params]: {})", unfilled.join(", "))
+                };
+                format!("{at}: [params] {name} is asked for by no route of the mix{hint}")
+            })
+            .collect();
         let total: f64 = routes.iter().map(|r| r.share).sum();
         let mut running = 0.0;
         let cumulative = routes
@@ -406,6 +453,7 @@ impl Mix {
             seed,
             headers: templates.headers.clone(),
             share_in_mix,
+            unused_params,
         }
     }
 
@@ -607,8 +655,10 @@ fn plan_route(
     decl: Option<&RequestDecl>,
     mean_request_bytes: Option<f64>,
     templates: &Templates,
+    asked: &RefCell<BTreeSet<String>>,
 ) -> Result<PlannedRoute, String> {
     let generator = |name: &str, query: bool| -> Generator {
+        asked.borrow_mut().insert(name.to_string());
         templates
             .params
             .get(name)
@@ -1042,6 +1092,42 @@ route = "GET /products/:id"
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_param_no_route_asks_for_is_named_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("load.toml");
+        std::fs::write(
+            &file,
+            "[params]\nuser_id = \"1..9\"\nid = \"1..9\"\n[[request]]\nroute = \"GET /users/{userId}\"\n[[request]]\nroute = \"GET /items/:id\"\n",
+        )
+        .unwrap();
+        let t = Templates::read(&file).unwrap();
+        let mix = Mix::single("/", &t, 1).unwrap();
+        let shown = file.display();
+        assert_eq!(
+            mix.unused_params,
+            [format!(
+                "{shown}:2: [params] user_id is asked for by no route of the mix (placeholders without [params]: {{userId}})"
+            )]
+        );
+        // Every param asked for: nothing to say.
+        let m = model(vec![
+            route("GET", "/users/:user_id", 0.5),
+            route("GET", "/items/:id", 0.5),
+        ]);
+        let t = Templates::read(&file).unwrap();
+        let fine = Templates {
+            requests: Vec::new(),
+            ..t
+        };
+        assert!(
+            Mix::from_model(&m, &fine, 1)
+                .unwrap()
+                .unused_params
+                .is_empty()
+        );
     }
 
     /// The request [`Mix::request`] draws, written as HTTP/1.1 line by line.

@@ -310,6 +310,9 @@ fn build_plan(
         None => Mix::single(&target.path, templates, args.seed),
     }
     .map_err(|e| anyhow!("{e}"))?;
+    for unused in &mix.unused_params {
+        printer.warn(unused);
+    }
     let model_ref = model.map(|(m, file)| ModelRef {
         file: file.clone(),
         peak_rps: m.rate.as_ref().map_or(0, |r| r.peak_rps),
