@@ -318,10 +318,10 @@ impl Loop {
             match polled {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => return,
+                Err(e) => return self.abandon(&e),
             }
             if !events.is_empty() {
-                last_event = now;
+                last_event = Instant::now();
             }
             for event in events.iter() {
                 if event.token() != WAKE {
@@ -403,10 +403,14 @@ impl Loop {
                 Err(e) => return self.connect_failed(c, &e),
             }
         }
+        // Read before writing the rest: a server that answers early (a 413 to a large
+        // body) and resets the connection leaves its answer to be read, which a failed
+        // write would otherwise throw away with the connection.
+        self.read(c, closed);
+        let connection = &self.connections[c];
         if connection.current.is_some() && connection.written < connection.request.len() {
             self.write(c);
         }
-        self.read(c, closed);
     }
 
     /// Writes what is left of connection `c`'s request, as far as the socket takes it.
@@ -511,6 +515,16 @@ impl Loop {
         }
         connection.connecting = false;
         (connection.start, connection.end) = (0, 0);
+    }
+
+    /// The event loop itself failed: every request in flight is counted as failed (each
+    /// was counted as sent), and why is noted.
+    fn abandon(&mut self, e: &io::Error) {
+        self.connector
+            .note(Failure::Reset, format!("the event loop failed: {e}"));
+        for c in 0..self.connections.len() {
+            self.finish(c, Err(Failure::Reset));
+        }
     }
 
     /// Fails the requests in flight past their timeout, and notes when the next one is due.

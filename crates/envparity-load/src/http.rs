@@ -570,7 +570,7 @@ impl ResponseParser {
                     } else if chunked {
                         Part::ChunkSize
                     } else if let Some(n) = length {
-                        self.received += n;
+                        self.received = self.received.saturating_add(n);
                         Part::Length(n)
                     } else {
                         self.keep = false;
@@ -605,8 +605,10 @@ impl ResponseParser {
                     self.part = if size == 0 {
                         Part::Trailers
                     } else {
-                        self.received += size;
-                        Part::ChunkData(size + 2)
+                        // A size no body has (`ffffffffffffffff`) would overflow the count.
+                        let with_crlf = size.checked_add(2).ok_or(Failure::Protocol)?;
+                        self.received = self.received.checked_add(size).ok_or(Failure::Protocol)?;
+                        Part::ChunkData(with_crlf)
                     };
                 }
                 Part::Trailers => {
@@ -855,7 +857,7 @@ mod tests {
     #[test]
     fn a_response_reads_the_same_however_it_arrives() {
         let chunked: &[u8] = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3;x=1\r\nabc\r\n0\r\nX-T: 1\r\n\r\n";
-        let cases: [(&[u8], bool, Result<Answer, Failure>); 7] = [
+        let cases: [(&[u8], bool, Result<Answer, Failure>); 8] = [
             (
                 b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
                 false,
@@ -889,6 +891,11 @@ mod tests {
                 Err(Failure::Reset),
             ),
             (b"SSH-2.0-OpenSSH\r\n\r\n", false, Err(Failure::Protocol)),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nx",
+                false,
+                Err(Failure::Protocol),
+            ),
         ];
         for (bytes, head, expected) in cases {
             for piece in [1, 2, 3, 7, 16, bytes.len()] {

@@ -354,6 +354,9 @@ pub fn run(
         last_sent: 0,
     });
     let http1_requests = Arc::new(mix.http1(&plan.connector.target.authority()));
+    // Plain HTTP/1.1 goes by the direct loops; TLS and HTTP/2 by tokio tasks. Prepared
+    // before the origin is fixed: a name with several addresses is probed (blocking).
+    let direct = crate::direct::Direct::prepare(plan)?;
     // The origin: a common wall-clock time for shards, else a moment from now.
     let (start, start_unix) = match plan.start_at {
         Some(at) => {
@@ -397,8 +400,6 @@ pub fn run(
         workers,
         deadline: start + Duration::from_secs_f64(schedule.duration()) + GRACE,
     });
-    // Plain HTTP/1.1 goes by the direct loops; TLS and HTTP/2 by tokio tasks.
-    let direct = crate::direct::Direct::prepare(plan)?;
     // One thread: tokio's current-thread runtime, without the work-stealing machinery.
     // The direct loops run on threads of their own, the runtime then only hears Ctrl-C.
     let runtime = if plan.threads <= 1 || direct.is_some() {
@@ -480,7 +481,11 @@ pub fn run(
                 &stop,
             );
             for handle in loops {
-                let _ = handle.await;
+                // A loop that panicked has lost its counts: a bug, said rather than hidden.
+                if let Err(e) = handle.await {
+                    plan.connector
+                        .note(Failure::Protocol, format!("a sending loop failed: {e}"));
+                }
             }
             return;
         }
