@@ -240,6 +240,9 @@ struct Connection {
     /// Bytes of `request` written.
     written: usize,
     current: Option<InFlight>,
+    /// Answers the open stream has carried: a reused one may have been closed by the
+    /// server meanwhile.
+    answered: u64,
 }
 
 struct InFlight {
@@ -248,6 +251,11 @@ struct InFlight {
     due: Instant,
     sent_at: Instant,
     parser: ResponseParser,
+    idempotent: bool,
+    /// Some byte of the answer has come.
+    replied: bool,
+    /// Sent once more already, on a new connection.
+    resent: bool,
 }
 
 struct Loop {
@@ -345,33 +353,62 @@ impl Loop {
             due,
             sent_at,
             parser: ResponseParser::new(written.head_method),
+            idempotent: written.idempotent,
+            replied: false,
+            resent: false,
         });
         connection.written = 0;
         self.in_flight += 1;
         self.next_timeout = self.next_timeout.min(sent_at + self.timeout);
         if connection.stream.is_none() {
-            let opened = TcpStream::connect(self.address).and_then(|mut stream| {
-                self.poll.registry().register(
-                    &mut stream,
-                    Token(c),
-                    Interest::READABLE | Interest::WRITABLE,
-                )?;
-                Ok(stream)
-            });
-            match opened {
-                // The request goes once the connection is made (the socket turns writable).
-                Ok(stream) => {
-                    connection.stream = Some(stream);
-                    connection.connecting = true;
-                    if connection.buffer.is_empty() {
-                        connection.buffer = vec![0; BUFFER];
-                    }
-                }
-                Err(e) => self.connect_failed(c, &e),
-            }
-            return;
+            return self.open(c);
         }
         self.write(c);
+    }
+
+    /// Connects connection `c`; its request goes once the connection is made (the socket
+    /// turns writable).
+    fn open(&mut self, c: usize) {
+        let connection = &mut self.connections[c];
+        let opened = TcpStream::connect(self.address).and_then(|mut stream| {
+            self.poll.registry().register(
+                &mut stream,
+                Token(c),
+                Interest::READABLE | Interest::WRITABLE,
+            )?;
+            Ok(stream)
+        });
+        match opened {
+            Ok(stream) => {
+                connection.stream = Some(stream);
+                connection.connecting = true;
+                connection.answered = 0;
+                if connection.buffer.is_empty() {
+                    connection.buffer = vec![0; BUFFER];
+                }
+            }
+            Err(e) => self.connect_failed(c, &e),
+        }
+    }
+
+    /// A reused connection ended before any byte of its request's answer: the server
+    /// closed it while the request was on its way (its keep-alive ran out). An idempotent
+    /// request then goes once more on a new connection, as HTTP clients do; it was
+    /// counted as sent once, and its latency runs from the first send.
+    fn resend(&mut self, c: usize) -> bool {
+        let connection = &mut self.connections[c];
+        let Some(current) = connection.current.as_mut() else {
+            return false;
+        };
+        if !current.idempotent || current.resent || current.replied || connection.answered == 0 {
+            return false;
+        }
+        current.resent = true;
+        current.parser = ResponseParser::new(current.parser.head_request());
+        connection.written = 0;
+        self.close(c);
+        self.open(c);
+        true
     }
 
     fn connect_failed(&mut self, c: usize, e: &io::Error) {
@@ -428,7 +465,12 @@ impl Loop {
                 Ok(n) if n > 0 => connection.written += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                _ => return self.finish(c, Err(Failure::Reset)),
+                _ => {
+                    if !self.resend(c) {
+                        self.finish(c, Err(Failure::Reset));
+                    }
+                    return;
+                }
             }
         }
     }
@@ -468,8 +510,12 @@ impl Loop {
             if n == 0 {
                 // Closed (or reset): the end of a body that runs to it, else a reset.
                 let outcome = current.parser.end();
+                if outcome.is_err() && self.resend(c) {
+                    return;
+                }
                 return self.finish(c, outcome);
             }
+            current.replied = true;
             connection.end += n;
             match current
                 .parser
@@ -499,6 +545,7 @@ impl Loop {
             return;
         };
         self.in_flight -= 1;
+        self.connections[c].answered += 1;
         let keep = matches!(outcome, Ok(Answer { keep: true, .. }));
         self.ledger
             .record(done.route, done.step, done.due, done.sent_at, outcome);

@@ -530,6 +530,11 @@ impl ResponseParser {
         }
     }
 
+    /// Whether it reads the answer to a HEAD request.
+    pub(crate) fn head_request(&self) -> bool {
+        self.head_request
+    }
+
     fn answer(&self) -> Answer {
         Answer {
             status: self.status,

@@ -518,6 +518,8 @@ struct Http1Route {
     drawn_body: Option<Vec<Part>>,
     /// A `HEAD` request: its response has no body, whatever its headers say.
     head_method: bool,
+    /// Safe to send twice (RFC 9110 §9.2.2): GET, HEAD, PUT, DELETE, OPTIONS, TRACE.
+    idempotent: bool,
 }
 
 /// What [`Http1Requests::write`] wrote.
@@ -525,6 +527,8 @@ struct Http1Route {
 pub struct Written {
     pub route: usize,
     pub head_method: bool,
+    /// Safe to send again on a new connection (RFC 9110 §9.2.2).
+    pub idempotent: bool,
 }
 
 impl Mix {
@@ -580,6 +584,10 @@ impl Mix {
                     head: join_text(head),
                     drawn_body,
                     head_method: r.method == "HEAD",
+                    idempotent: matches!(
+                        r.method.as_str(),
+                        "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE"
+                    ),
                 }
             })
             .collect();
@@ -622,6 +630,7 @@ impl Http1Requests {
         Written {
             route,
             head_method: r.head_method,
+            idempotent: r.idempotent,
         }
     }
 }
