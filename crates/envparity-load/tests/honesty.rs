@@ -147,16 +147,31 @@ fn a_stall_shows_in_the_percentiles_the_service_time_hides_it() {
     assert_eq!(h.len(), 600);
 }
 
-/// A server on 127.0.0.1 that answers every request with `response`; request number
-/// `slow_every`, `2 × slow_every`, … waits `slow` first (its connection only).
-fn serve_each(response: &'static [u8], slow_every: u64, slow: Duration) -> u16 {
+/// What the server of [`serve_with`] does after a response.
+#[derive(Clone, Copy, PartialEq)]
+enum Then {
+    Keep,
+    Close,
+}
+
+/// How the server of [`serve_with`] answers one request: after `wait`, with `bytes`.
+struct Reply {
+    wait: Duration,
+    bytes: &'static [u8],
+    then: Then,
+}
+
+/// A server on 127.0.0.1, a thread per connection, that answers the n-th request
+/// (counted from 0 across connections) as `answer(n)` says.
+fn serve_with(answer: impl Fn(u64) -> Reply + Send + Sync + 'static) -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let count = Arc::new(AtomicU64::new(0));
+    let answer = Arc::new(answer);
     std::thread::spawn(move || {
         for socket in listener.incoming() {
             let Ok(mut socket) = socket else { continue };
-            let count = count.clone();
+            let (count, answer) = (count.clone(), answer.clone());
             std::thread::spawn(move || {
                 use std::io::{Read, Write};
                 let (mut buf, mut have) = (vec![0u8; 4096], 0);
@@ -168,11 +183,9 @@ fn serve_each(response: &'static [u8], slow_every: u64, slow: Duration) -> u16 {
                     while let Some(end) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") {
                         buf.copy_within(end + 4..have, 0);
                         have -= end + 4;
-                        let n = count.fetch_add(1, Ordering::SeqCst) + 1;
-                        if slow_every > 0 && n.is_multiple_of(slow_every) {
-                            std::thread::sleep(slow);
-                        }
-                        if socket.write_all(response).is_err() {
+                        let reply = answer(count.fetch_add(1, Ordering::SeqCst));
+                        std::thread::sleep(reply.wait);
+                        if socket.write_all(reply.bytes).is_err() || reply.then == Then::Close {
                             return;
                         }
                     }
@@ -181,6 +194,33 @@ fn serve_each(response: &'static [u8], slow_every: u64, slow: Duration) -> u16 {
         }
     });
     port
+}
+
+/// A server on 127.0.0.1 that answers every request with `response`; request number
+/// `slow_every`, `2 × slow_every`, … waits `slow` first (its connection only).
+fn serve_each(response: &'static [u8], slow_every: u64, slow: Duration) -> u16 {
+    serve_with(move |n| Reply {
+        wait: if slow_every > 0 && (n + 1).is_multiple_of(slow_every) {
+            slow
+        } else {
+            Duration::ZERO
+        },
+        bytes: response,
+        then: Then::Keep,
+    })
+}
+
+/// A server on 127.0.0.1 whose n-th request is answered with `responses[n % len]`,
+/// closing the connection after it when the entry says so.
+fn serve_cycle(responses: &'static [(&'static [u8], Then)]) -> u16 {
+    serve_with(|n| {
+        let (bytes, then) = responses[n as usize % responses.len()];
+        Reply {
+            wait: Duration::ZERO,
+            bytes,
+            then,
+        }
+    })
 }
 
 #[test]
@@ -224,47 +264,6 @@ fn interim_responses_are_skipped_to_the_real_one() {
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     assert_eq!(r.status.get("2xx"), Some(&100), "{:?}", r.status);
     assert_eq!(r.status.get("1xx"), None);
-}
-
-/// What the server of [`serve_cycle`] does after a response.
-#[derive(Clone, Copy, PartialEq)]
-enum Then {
-    Keep,
-    Close,
-}
-
-/// A server on 127.0.0.1 whose n-th request (counted across connections) is answered with
-/// `responses[n % len]`, closing the connection after it when the entry says so.
-fn serve_cycle(responses: &'static [(&'static [u8], Then)]) -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let count = Arc::new(AtomicU64::new(0));
-    std::thread::spawn(move || {
-        for socket in listener.incoming() {
-            let Ok(mut socket) = socket else { continue };
-            let count = count.clone();
-            std::thread::spawn(move || {
-                use std::io::{Read, Write};
-                let (mut buf, mut have) = (vec![0u8; 4096], 0);
-                while let Ok(n) = socket.read(&mut buf[have..]) {
-                    if n == 0 {
-                        return;
-                    }
-                    have += n;
-                    while let Some(end) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") {
-                        buf.copy_within(end + 4..have, 0);
-                        have -= end + 4;
-                        let n = count.fetch_add(1, Ordering::SeqCst) as usize;
-                        let (response, then) = responses[n % responses.len()];
-                        if socket.write_all(response).is_err() || then == Then::Close {
-                            return;
-                        }
-                    }
-                }
-            });
-        }
-    });
-    port
 }
 
 #[test]
