@@ -112,7 +112,6 @@ impl Direct {
                     poll,
                     connections: (0..count).map(|_| Connection::default()).collect(),
                     idle: (0..count).collect(),
-                    in_flight: 0,
                     next_timeout: Instant::now() + timeout,
                     gate: gate.clone(),
                     ledger: ledger.clone(),
@@ -264,7 +263,6 @@ struct Loop {
     connections: Vec<Connection>,
     /// Connections with no request, in the order they became free (each kept warm).
     idle: VecDeque<usize>,
-    in_flight: usize,
     /// No request in flight times out before this.
     next_timeout: Instant,
     gate: Arc<Gate>,
@@ -277,6 +275,11 @@ struct Loop {
 }
 
 impl Loop {
+    /// Connections with a request in flight: every one that is not idle.
+    fn in_flight(&self) -> usize {
+        self.connections.len() - self.idle.len()
+    }
+
     fn run(mut self) {
         let mut events = Events::with_capacity(1024);
         let mut stopped_at: Option<Instant> = None;
@@ -289,7 +292,7 @@ impl Loop {
             // After a stop, what is in flight gets a second; the result covers what was
             // answered.
             if let Some(at) = stopped_at
-                && (self.in_flight == 0 || now >= at + Duration::from_secs(1))
+                && (self.in_flight() == 0 || now >= at + Duration::from_secs(1))
             {
                 return;
             }
@@ -304,7 +307,7 @@ impl Loop {
                 }
             }
             let more = sending && !self.gate.exhausted();
-            if !more && self.in_flight == 0 {
+            if !more && self.in_flight() == 0 {
                 return;
             }
             if now >= self.next_timeout {
@@ -358,7 +361,6 @@ impl Loop {
             resent: false,
         });
         connection.written = 0;
-        self.in_flight += 1;
         self.next_timeout = self.next_timeout.min(sent_at + self.timeout);
         if connection.stream.is_none() {
             return self.open(c);
@@ -544,7 +546,6 @@ impl Loop {
         let Some(done) = self.connections[c].current.take() else {
             return;
         };
-        self.in_flight -= 1;
         self.connections[c].answered += 1;
         let keep = matches!(outcome, Ok(Answer { keep: true, .. }));
         self.ledger

@@ -487,7 +487,7 @@ impl Http1 {
 
 /// Where a response being read has got to.
 #[derive(Clone, Copy, Debug)]
-enum Part {
+enum Stage {
     Head,
     /// Body bytes still to come.
     Length(u64),
@@ -512,7 +512,7 @@ pub(crate) enum Progress {
 #[derive(Clone, Debug)]
 pub(crate) struct ResponseParser {
     head_request: bool,
-    part: Part,
+    stage: Stage,
     status: u16,
     keep: bool,
     received: u64,
@@ -523,7 +523,7 @@ impl ResponseParser {
     pub(crate) fn new(head_request: bool) -> ResponseParser {
         ResponseParser {
             head_request,
-            part: Part::Head,
+            stage: Stage::Head,
             status: 0,
             keep: false,
             received: 0,
@@ -550,8 +550,8 @@ impl ResponseParser {
         let mut at = 0;
         loop {
             let rest = &bytes[at..];
-            match self.part {
-                Part::Head => {
+            match self.stage {
+                Stage::Head => {
                     let Some(i) = HEAD_END.find(rest) else {
                         return Ok((at, Progress::More));
                     };
@@ -570,34 +570,34 @@ impl ResponseParser {
                     // No body for 101, 204, 304 and HEAD.
                     let bodyless =
                         self.head_request || status < 200 || status == 204 || status == 304;
-                    self.part = if bodyless {
+                    self.stage = if bodyless {
                         return Ok((at, Progress::Done(self.answer())));
                     } else if chunked {
-                        Part::ChunkSize
+                        Stage::ChunkSize
                     } else if let Some(n) = length {
                         self.received = self.received.saturating_add(n);
-                        Part::Length(n)
+                        Stage::Length(n)
                     } else {
                         self.keep = false;
-                        Part::UntilClose
+                        Stage::UntilClose
                     };
                 }
-                Part::Length(left) | Part::ChunkData(left) => {
+                Stage::Length(left) | Stage::ChunkData(left) => {
                     let take = left.min(rest.len() as u64);
                     at += take as usize;
                     let left = left - take;
-                    let chunk = matches!(self.part, Part::ChunkData(_));
-                    self.part = match (left, chunk) {
+                    let chunk = matches!(self.stage, Stage::ChunkData(_));
+                    self.stage = match (left, chunk) {
                         (0, false) => return Ok((at, Progress::Done(self.answer()))),
-                        (0, true) => Part::ChunkSize,
-                        (left, false) => Part::Length(left),
-                        (left, true) => Part::ChunkData(left),
+                        (0, true) => Stage::ChunkSize,
+                        (left, false) => Stage::Length(left),
+                        (left, true) => Stage::ChunkData(left),
                     };
                     if left > 0 {
                         return Ok((at, Progress::More));
                     }
                 }
-                Part::ChunkSize => {
+                Stage::ChunkSize => {
                     let Some(i) = memchr::memmem::find(rest, b"\r\n") else {
                         return Ok((at, Progress::More));
                     };
@@ -607,16 +607,16 @@ impl ResponseParser {
                         .and_then(|s| u64::from_str_radix(s.trim(), 16).ok())
                         .ok_or(Failure::Protocol)?;
                     at += i + 2;
-                    self.part = if size == 0 {
-                        Part::Trailers
+                    self.stage = if size == 0 {
+                        Stage::Trailers
                     } else {
                         // A size no body has (`ffffffffffffffff`) would overflow the count.
                         let with_crlf = size.checked_add(2).ok_or(Failure::Protocol)?;
                         self.received = self.received.checked_add(size).ok_or(Failure::Protocol)?;
-                        Part::ChunkData(with_crlf)
+                        Stage::ChunkData(with_crlf)
                     };
                 }
-                Part::Trailers => {
+                Stage::Trailers => {
                     // Trailers up to the empty line.
                     let Some(i) = memchr::memmem::find(rest, b"\r\n") else {
                         return Ok((at, Progress::More));
@@ -626,7 +626,7 @@ impl ResponseParser {
                         return Ok((at, Progress::Done(self.answer())));
                     }
                 }
-                Part::UntilClose => {
+                Stage::UntilClose => {
                     self.received += rest.len() as u64;
                     return Ok((bytes.len(), Progress::More));
                 }
@@ -636,8 +636,8 @@ impl ResponseParser {
 
     /// The connection ended: the answer, for a body that runs to its end; else a reset.
     pub(crate) fn end(&self) -> Result<Answer, Failure> {
-        match self.part {
-            Part::UntilClose => Ok(self.answer()),
+        match self.stage {
+            Stage::UntilClose => Ok(self.answer()),
             _ => Err(Failure::Reset),
         }
     }

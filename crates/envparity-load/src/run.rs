@@ -1,10 +1,12 @@
 //! Running a plan. A dispatcher thread of its own releases each request at its due time
 //! (a std sleep, which wakes within tens of microseconds, where tokio's timer ticks in
-//! milliseconds); workers on a 2-thread tokio runtime take the released requests in order
-//! and send them. For HTTP/1.1 a worker is a keep-alive connection; for HTTP/2 a worker is
-//! a stream slot on one of the connections. A worker still busy makes the next released
-//! request wait, and that wait is part of its latency: latency runs from the intended send
-//! time, the open model a real user population imposes (no coordinated omission).
+//! milliseconds) through a `Release`. Plain HTTP/1.1 is sent by the direct loops
+//! (`direct.rs`), each owning its share of the keep-alive connections; TLS and
+//! HTTP/2 by workers on a tokio runtime (HTTP/1.1: a worker per connection; HTTP/2: a
+//! stream slot on one of the connections). Both count through one `Ledger`. A
+//! connection still busy makes the next released request wait, and that wait is part of
+//! its latency: latency runs from the intended send time, the open model a real user
+//! population imposes (no coordinated omission).
 
 use std::collections::BTreeMap;
 use std::future::Future;
