@@ -245,11 +245,7 @@ struct TriggerScan<'a> {
 impl<'a> TriggerScan<'a> {
     fn has_trigger(&mut self, name: &'a str) -> bool {
         let from = if self.previous_clean {
-            let common = name
-                .bytes()
-                .zip(self.previous.bytes())
-                .take_while(|(a, b)| a == b)
-                .count();
+            let common = common_prefix_len(name.as_bytes(), self.previous.as_bytes());
             // A trigger ending inside the shared prefix would have been found before.
             common.saturating_sub(LONGEST_TRIGGER - 1)
         } else {
@@ -260,6 +256,26 @@ impl<'a> TriggerScan<'a> {
         self.previous_clean = !hit;
         hit
     }
+}
+
+/// How many leading bytes `a` and `b` share, compared eight at a time (this runs on every
+/// key of both environments, and consecutive keys share most of their length).
+fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + 8 <= n {
+        let word = |s: &[u8]| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+        let differ = word(a) ^ word(b);
+        if differ != 0 {
+            // Little-endian: the lowest set bit is in the first differing byte.
+            return i + (differ.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
 }
 
 /// Whether [`check`] can return a rule for this name and value. A cheap superset: when
@@ -284,7 +300,34 @@ fn may_break_a_rule_with(value: &Value, name_has_trigger: impl FnOnce() -> bool)
         Value::String(s) => contains_ssl(s),
         other => texts(other).into_iter().any(contains_ssl),
     };
-    matches!(value, Value::Secret(s) if s.around.is_none()) || value_has_ssl || name_has_trigger()
+    matches!(value, Value::Secret(s) if s.around.is_none())
+        || value_has_ssl
+        || (value_may_switch(value) && name_has_trigger())
+}
+
+/// Whether a value is one that a rule of [`check`] tells by name can fire on: on or off
+/// (`true`, `0`, `disabled`), a wildcard (`*`), or one of the weak `sslmode`/`SameSite`
+/// words. Most values (ports, images, user ids, paths) are none of these, and then the
+/// name need not be looked at: `securityContext.runAsUser: 1000` holds a trigger word but
+/// can break no rule.
+fn value_may_switch(value: &Value) -> bool {
+    let text_may_switch = |t: &str| {
+        let t = t.trim();
+        t.contains('*')
+            || (t.len() <= 8
+                && [
+                    "true", "yes", "on", "1", "y", "enabled", "false", "no", "off", "0", "n",
+                    "disabled", "disable", "allow", "prefer", "none",
+                ]
+                .iter()
+                .any(|w| t.eq_ignore_ascii_case(w)))
+    };
+    match value {
+        Value::Bool(_) => true,
+        Value::Number(n) => n == "0" || n == "1",
+        Value::String(s) => text_may_switch(s),
+        other => texts(other).into_iter().any(text_may_switch),
+    }
 }
 
 /// Every relaxing switch in one file of an environment's configuration (the collector
@@ -357,6 +400,19 @@ fn display(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn common_prefixes_are_counted_to_the_first_differing_byte() {
+        let text = b"spec.template.spec.containers[name=api].env[name=X].value";
+        for cut in 0..text.len() {
+            let mut other = text.to_vec();
+            other[cut] ^= 0x20;
+            assert_eq!(common_prefix_len(text, &other), cut);
+            assert_eq!(common_prefix_len(text, &text[..cut]), cut);
+        }
+        assert_eq!(common_prefix_len(text, text), text.len());
+        assert_eq!(common_prefix_len(b"", text), 0);
+    }
 
     fn rule(name: &str, value: Value) -> Option<&'static str> {
         let found = check(name, &value, &[]);
@@ -468,6 +524,26 @@ mod tests {
         assert_eq!(rule("APP_USESSL", s("false")), Some("tls-off"));
         assert_eq!(rule("jdbc", s("jdbc:x://db?SSL=false")), Some("tls-off"));
         assert_eq!(rule("server.timeout", s("false")), None);
+        assert_eq!(
+            rule(
+                "cors.allowed_origins",
+                Value::List(vec![s("https://shop.example"), s(" * ")])
+            ),
+            Some("cors-any")
+        );
+        assert_eq!(
+            rule("app.cookie.samesite", s("NONE")),
+            Some("cookie-insecure")
+        );
+        // A trigger word in the name, and a value no rule can fire on: not looked at.
+        for value in [
+            Value::Number("1000".into()),
+            s("/var/run/tls"),
+            s("ENABLED-ish"),
+        ] {
+            assert!(!value_may_switch(&value), "{value:?}");
+            assert!(!may_break_a_rule("spec.securityContext.runAsUser", &value));
+        }
         assert_eq!(
             value_name("spec.containers[name=api].env[name=DEBUG].value"),
             "DEBUG"

@@ -2,7 +2,7 @@
 //! secrets hashed on the way. Lists of objects are keyed by identity (`[name=api]`),
 //! so reordering them is not a difference.
 
-use envparity_core::rules::Rules;
+use envparity_core::rules::{Rules, SecretNames};
 use envparity_core::snapshot::{Entry, Format, Resource, Value};
 
 use crate::secrets::SecretHasher;
@@ -23,6 +23,7 @@ enum Secrecy {
 
 pub struct Flattener<'a> {
     rules: &'a Rules,
+    secret_names: SecretNames<'a>,
     hasher: &'a SecretHasher,
     /// Identifies this flattener's name cache (see `NAME_CACHE`): unique per flattener, so
     /// a cache never outlives the rules it was filled under.
@@ -36,6 +37,7 @@ impl<'a> Flattener<'a> {
         let cache_id = NEXT_CACHE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Flattener {
             rules,
+            secret_names: rules.secret_names(),
             hasher,
             cache_id,
         }
@@ -76,7 +78,7 @@ impl Flattener<'_> {
                 return class;
             }
             let class = (
-                self.rules.is_secret_name(name),
+                self.secret_names.is_secret_name(name),
                 self.rules.is_reference_name(name),
             );
             cache.insert(name.into(), class);

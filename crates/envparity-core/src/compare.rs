@@ -2,7 +2,6 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use crate::date::Date;
@@ -230,11 +229,16 @@ impl TreeComparison<'_> {
         // The ignore list runs on every key of every environment: compiled once.
         let ignore = PatternSet::new(&self.rules.ignore);
         // Each environment is indexed on its own thread: the indexes are independent.
+        let contexts: Vec<Vec<Context>> = snapshots
+            .iter()
+            .map(|s| contexts_of(s, tree(s), self.facet, self.tokens))
+            .collect();
         let indexes: Vec<EnvIndex> = std::thread::scope(|scope| {
             let handles: Vec<_> = snapshots
                 .iter()
-                .map(|s| {
-                    scope.spawn(|| EnvIndex::build(s, tree(s), self.facet, self.tokens, &ignore))
+                .zip(&contexts)
+                .map(|(s, contexts)| {
+                    scope.spawn(|| EnvIndex::build(s, tree(s), contexts, self.tokens, &ignore))
                 })
                 .collect();
             handles
@@ -373,6 +377,17 @@ struct Context<'s> {
 }
 
 impl Context<'_> {
+    /// What every raw key of this context starts with: `file:` or `file:object:`.
+    fn write_raw_prefix(&self, out: &mut String) {
+        out.clear();
+        out.push_str(self.raw_file);
+        out.push(':');
+        if let Some((_, raw)) = &self.resource {
+            out.push_str(raw);
+            out.push(self.object_separator());
+        }
+    }
+
     /// What follows the object in a key.
     fn object_separator(&self) -> char {
         if self.facet == Facet::Schema {
@@ -385,7 +400,7 @@ impl Context<'_> {
 
 /// One leaf, located.
 struct Leaf<'s> {
-    ctx: Arc<Context<'s>>,
+    ctx: &'s Context<'s>,
     entry: &'s Entry,
 }
 
@@ -397,13 +412,7 @@ impl Leaf<'_> {
     }
 
     fn write_raw_key(&self, out: &mut String) {
-        out.clear();
-        out.push_str(self.ctx.raw_file);
-        out.push(':');
-        if let Some((_, raw)) = &self.ctx.resource {
-            out.push_str(raw);
-            out.push(self.ctx.object_separator());
-        }
+        self.ctx.write_raw_prefix(out);
         out.push_str(&self.entry.path);
     }
 
@@ -417,7 +426,7 @@ impl Leaf<'_> {
 
 /// A unit: a file's plain entries, or one Kubernetes object.
 struct Unit<'s> {
-    ctx: Arc<Context<'s>>,
+    ctx: &'s Context<'s>,
     /// Where it starts in its file (the object's first line, or 1).
     line: u32,
     keys: u32,
@@ -484,11 +493,56 @@ fn normalized_path<'p>(tokens: &EnvTokens, env: &str, path: &'p str) -> Cow<'p, 
     }
 }
 
+/// Every unit's context of one environment, in the order [`EnvIndex::build`] reads them:
+/// per file, its plain entries' context, then one per object. Built before the index so
+/// that each leaf can borrow its context (a million leaves, no reference counts).
+fn contexts_of<'s>(
+    snapshot: &'s Snapshot,
+    tree: &'s ConfigSnapshot,
+    facet: Facet,
+    tokens: &EnvTokens,
+) -> Vec<Context<'s>> {
+    let env = snapshot.environment.as_str();
+    let mut contexts = Vec::with_capacity(tree.files.iter().map(|f| 1 + f.resources.len()).sum());
+    for file in &tree.files {
+        let norm_file = tokens.normalize(env, &file.path).into_owned();
+        contexts.push(Context {
+            file: norm_file.clone(),
+            raw_file: &file.path,
+            source: &file.source,
+            resource: None,
+            unit: format!("F|{norm_file}"),
+            kind: "file",
+            facet,
+        });
+        for resource in &file.resources {
+            // Schema objects are named `schema.table`; their kind goes in messages.
+            let raw_id = if facet == Facet::Schema {
+                resource.name.clone()
+            } else {
+                resource.id()
+            };
+            let norm_id = tokens.normalize(env, &raw_id).into_owned();
+            contexts.push(Context {
+                file: norm_file.clone(),
+                raw_file: &file.path,
+                source: &file.source,
+                unit: format!("R|{norm_id}"),
+                resource: Some((norm_id, raw_id)),
+                kind: &resource.kind,
+                facet,
+            });
+        }
+    }
+    contexts
+}
+
 impl<'s> EnvIndex<'s> {
+    /// `contexts`: [`contexts_of`] the same snapshot and tree.
     fn build(
         snapshot: &'s Snapshot,
         tree: &'s ConfigSnapshot,
-        facet: Facet,
+        contexts: &'s [Context<'s>],
         tokens: &EnvTokens,
         ignore: &PatternSet,
     ) -> EnvIndex<'s> {
@@ -504,23 +558,16 @@ impl<'s> EnvIndex<'s> {
             order: Vec::new(),
         };
         let mut scratch = String::new();
+        let mut contexts = contexts.iter();
+        let mut next_context = || contexts.next().expect("one context per unit");
         for file in &tree.files {
-            let norm_file = tokens.normalize(env, &file.path).into_owned();
-            let plain = Arc::new(Context {
-                file: norm_file.clone(),
-                raw_file: &file.path,
-                source: &file.source,
-                resource: None,
-                unit: format!("F|{norm_file}"),
-                kind: "file",
-                facet,
-            });
+            let plain = next_context();
             let start = index.leaves.len();
             let plain_keys =
-                index.add_leaves(&plain, &file.entries, tokens, env, ignore, &mut scratch);
+                index.add_leaves(plain, &file.entries, tokens, env, ignore, &mut scratch);
             if plain_keys > 0 || file.resources.is_empty() {
                 let unit = Unit {
-                    ctx: Arc::clone(&plain),
+                    ctx: plain,
                     line: 1,
                     keys: plain_keys,
                     ranges: std::iter::once(start..index.leaves.len()).collect(),
@@ -528,27 +575,12 @@ impl<'s> EnvIndex<'s> {
                 index.add_unit(plain.unit.clone(), unit);
             }
             for resource in &file.resources {
-                // Schema objects are named `schema.table`; their kind goes in messages.
-                let raw_id = if facet == Facet::Schema {
-                    resource.name.clone()
-                } else {
-                    resource.id()
-                };
-                let norm_id = tokens.normalize(env, &raw_id).into_owned();
-                let ctx = Arc::new(Context {
-                    file: norm_file.clone(),
-                    raw_file: &file.path,
-                    source: &file.source,
-                    resource: Some((norm_id.clone(), raw_id.clone())),
-                    unit: format!("R|{norm_id}"),
-                    kind: &resource.kind,
-                    facet,
-                });
+                let ctx = next_context();
                 let start = index.leaves.len();
                 let keys =
-                    index.add_leaves(&ctx, &resource.entries, tokens, env, ignore, &mut scratch);
+                    index.add_leaves(ctx, &resource.entries, tokens, env, ignore, &mut scratch);
                 let unit = Unit {
-                    ctx: Arc::clone(&ctx),
+                    ctx,
                     line: resource.line,
                     keys,
                     ranges: std::iter::once(start..index.leaves.len()).collect(),
@@ -562,7 +594,7 @@ impl<'s> EnvIndex<'s> {
     /// Adds the entries of one context that no ignore rule drops; returns how many.
     fn add_leaves(
         &mut self,
-        ctx: &Arc<Context<'s>>,
+        ctx: &'s Context<'s>,
         entries: &'s [Entry],
         tokens: &EnvTokens,
         env: &str,
@@ -570,15 +602,17 @@ impl<'s> EnvIndex<'s> {
         scratch: &mut String,
     ) -> u32 {
         let mut kept = 0;
+        // Every key of the context starts with the same `file:object:`: written once.
+        ctx.write_raw_prefix(scratch);
+        let prefix_len = scratch.len();
+        let ignore = ignore.with_prefix(scratch);
         for entry in entries {
-            let leaf = Leaf {
-                ctx: Arc::clone(ctx),
-                entry,
-            };
-            leaf.write_raw_key(scratch);
+            scratch.truncate(prefix_len);
+            scratch.push_str(&entry.path);
             if ignore.matches(scratch) {
                 continue;
             }
+            let leaf = Leaf { ctx, entry };
             kept += 1;
             let path = normalized_path(tokens, env, &entry.path);
             self.leaves.push((path, leaf));

@@ -180,6 +180,8 @@ fn matches_from(tokens: &[Token], text: &[char], fold_case: bool, star_crosses: 
 #[derive(Debug)]
 pub struct PatternSet {
     patterns: Vec<KeyPattern>,
+    /// Length in bytes of the longest literal searched for (0 without literals).
+    longest_literal: usize,
     /// Patterns without any literal: candidates for every key.
     always: Vec<usize>,
     /// Literal number → pattern number.
@@ -205,10 +207,12 @@ impl PatternSet {
                 literals.push(longest.to_string());
             }
         }
+        let longest_literal = literals.iter().map(String::len).max().unwrap_or(0);
         let literals = (!literals.is_empty())
             .then(|| aho_corasick::AhoCorasick::new(&literals).expect("literal patterns compile"));
         PatternSet {
             patterns: patterns.to_vec(),
+            longest_literal,
             always,
             owners,
             literals,
@@ -224,6 +228,48 @@ impl PatternSet {
         };
         ac.find_overlapping_iter(key)
             .any(|hit| self.patterns[self.owners[hit.pattern().as_usize()]].matches(key))
+    }
+
+    /// A matcher for many keys that start with the same `prefix` (a file's or an object's
+    /// leaves): the prefix is searched for literals once, not once per key.
+    pub fn with_prefix<'p>(&'p self, prefix: &str) -> PrefixMatcher<'p> {
+        // Clean: no literal lies wholly inside the prefix, so a key's literal hit ends past
+        // it, and only the key's last `longest - 1` prefix bytes and its rest need a look.
+        let clean =
+            self.always.is_empty() && self.literals.as_ref().is_none_or(|ac| !ac.is_match(prefix));
+        let skip = if clean {
+            prefix
+                .len()
+                .saturating_sub(self.longest_literal.saturating_sub(1))
+        } else {
+            0
+        };
+        PrefixMatcher { set: self, skip }
+    }
+}
+
+/// [`PatternSet::matches`] for keys sharing a prefix; see [`PatternSet::with_prefix`].
+#[derive(Debug)]
+pub struct PrefixMatcher<'p> {
+    set: &'p PatternSet,
+    /// Bytes of each key that cannot start a literal hit not already ruled out.
+    skip: usize,
+}
+
+impl PrefixMatcher<'_> {
+    /// Whether `key` (which starts with the prefix given) matches a pattern of the set.
+    pub fn matches(&self, key: &str) -> bool {
+        let set = self.set;
+        if self.skip > 0 {
+            // Most keys hold no literal past the prefix: one unanchored scan says so.
+            let Some(ac) = &set.literals else {
+                return false;
+            };
+            if !ac.is_match(&key.as_bytes()[self.skip.min(key.len())..]) {
+                return false;
+            }
+        }
+        set.matches(key)
     }
 }
 
@@ -305,6 +351,43 @@ mod tests {
                     "{key} against {:?}",
                     &texts[..subset]
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn a_prefix_matcher_matches_like_its_set_at_every_split() {
+        // Literals that straddle the prefix's end, sit inside it, or follow it.
+        let texts = [
+            "**:metadata.uid",
+            "**:status",
+            "**:spec.clusterIP",
+            "status.yaml:**",
+            "**/x:spec.a",
+        ];
+        let patterns: Vec<KeyPattern> = texts.iter().map(|t| KeyPattern::new(t).unwrap()).collect();
+        let keys = [
+            "d.yaml:Pod/x:metadata.uid",
+            "d.yaml:Pod/x:status",
+            "d.yaml:Pod/x:status.phase",
+            "d.yaml:Pod/x:spec.clusterIPs",
+            "d.yaml:Pod/x:spec.a",
+            "status.yaml:Pod/y:spec.b",
+            "d.yaml:Service/status:spec.b",
+            "d.yaml:Pod/x:spec.b",
+        ];
+        for subset in 1..=texts.len() {
+            let set = PatternSet::new(&patterns[..subset]);
+            for key in keys {
+                for split in 0..=key.len() {
+                    let matcher = set.with_prefix(&key[..split]);
+                    assert_eq!(
+                        matcher.matches(key),
+                        set.matches(key),
+                        "{key} split at {split} against {:?}",
+                        &texts[..subset]
+                    );
+                }
             }
         }
     }

@@ -27,7 +27,21 @@ pub mod exit {
     pub const FAILURE: u8 = 2;
 }
 
+/// Tells mimalloc never to hand freed memory back to the kernel. By default it does so a
+/// second after a free, and a large diff frees parse trees all along: the pages go back,
+/// are asked for again, and the kernel zeroes each 2 MB huge page anew (a third of a
+/// diff's system time, BENCHMARKS.md). envparity's commands are short, or hold a steady
+/// working set (load): the cost is that a process keeps its peak memory until it ends.
+#[allow(unsafe_code)]
+fn keep_freed_memory() {
+    /// `mi_option_purge_delay` in mimalloc's `mi_option_e` (v3; the bindings do not name it).
+    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    // SAFETY: mi_option_set only stores an option value; -1 means "never purge".
+    unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, -1) };
+}
+
 fn main() -> ExitCode {
+    keep_freed_memory();
     let cli = cli::Cli::parse();
     let printer = printer::Printer::new(&cli.global);
     match commands::run(cli, &printer) {
