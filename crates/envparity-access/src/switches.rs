@@ -245,7 +245,10 @@ struct TriggerScan<'a> {
 impl<'a> TriggerScan<'a> {
     fn has_trigger(&mut self, name: &'a str) -> bool {
         let from = if self.previous_clean {
-            let common = common_prefix_len(name.as_bytes(), self.previous.as_bytes());
+            let common = envparity_core::pattern::common_prefix_len(
+                name.as_bytes(),
+                self.previous.as_bytes(),
+            );
             // A trigger ending inside the shared prefix would have been found before.
             common.saturating_sub(LONGEST_TRIGGER - 1)
         } else {
@@ -256,26 +259,6 @@ impl<'a> TriggerScan<'a> {
         self.previous_clean = !hit;
         hit
     }
-}
-
-/// How many leading bytes `a` and `b` share, compared eight at a time (this runs on every
-/// key of both environments, and consecutive keys share most of their length).
-fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
-    let n = a.len().min(b.len());
-    let mut i = 0;
-    while i + 8 <= n {
-        let word = |s: &[u8]| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
-        let differ = word(a) ^ word(b);
-        if differ != 0 {
-            // Little-endian: the lowest set bit is in the first differing byte.
-            return i + (differ.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    while i < n && a[i] == b[i] {
-        i += 1;
-    }
-    i
 }
 
 /// Whether [`check`] can return a rule for this name and value. A cheap superset: when
@@ -400,19 +383,6 @@ fn display(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn common_prefixes_are_counted_to_the_first_differing_byte() {
-        let text = b"spec.template.spec.containers[name=api].env[name=X].value";
-        for cut in 0..text.len() {
-            let mut other = text.to_vec();
-            other[cut] ^= 0x20;
-            assert_eq!(common_prefix_len(text, &other), cut);
-            assert_eq!(common_prefix_len(text, &text[..cut]), cut);
-        }
-        assert_eq!(common_prefix_len(text, text), text.len());
-        assert_eq!(common_prefix_len(b"", text), 0);
-    }
 
     fn rule(name: &str, value: Value) -> Option<&'static str> {
         let found = check(name, &value, &[]);

@@ -537,6 +537,43 @@ fn contexts_of<'s>(
     contexts
 }
 
+/// [`normalized_path`] for a unit's paths in document order, which mostly repeat the one
+/// before up to its last `]` (`…containers[name=api].env[name=A].value`, `….image`): the
+/// identity values are normalized once per distinct head, not once per leaf.
+#[derive(Default)]
+struct PathNormalizer<'p> {
+    /// The last head seen (a path up to and including its last `]`), and what it
+    /// normalizes to when that differs from it.
+    head: Option<(&'p str, Option<String>)>,
+}
+
+impl<'p> PathNormalizer<'p> {
+    fn normalize(&mut self, tokens: &EnvTokens, env: &str, path: &'p str) -> Cow<'p, str> {
+        let Some(last_close) = path.rfind(']') else {
+            // No identity value, unless an unclosed `[` (which normalizes to the end).
+            return normalized_path(tokens, env, path);
+        };
+        let (head, tail) = path.split_at(last_close + 1);
+        if tail.contains('[') {
+            return normalized_path(tokens, env, path);
+        }
+        let normalized = match &self.head {
+            Some((seen, normalized)) if *seen == head => normalized,
+            _ => {
+                let normalized = match normalized_path(tokens, env, head) {
+                    Cow::Borrowed(_) => None,
+                    Cow::Owned(changed) => Some(changed),
+                };
+                &self.head.insert((head, normalized)).1
+            }
+        };
+        match normalized {
+            None => Cow::Borrowed(path),
+            Some(head) => Cow::Owned(format!("{head}{tail}")),
+        }
+    }
+}
+
 impl<'s> EnvIndex<'s> {
     /// `contexts`: [`contexts_of`] the same snapshot and tree.
     fn build(
@@ -606,6 +643,7 @@ impl<'s> EnvIndex<'s> {
         ctx.write_raw_prefix(scratch);
         let prefix_len = scratch.len();
         let ignore = ignore.with_prefix(scratch);
+        let mut normalizer = PathNormalizer::default();
         for entry in entries {
             scratch.truncate(prefix_len);
             scratch.push_str(&entry.path);
@@ -614,7 +652,7 @@ impl<'s> EnvIndex<'s> {
             }
             let leaf = Leaf { ctx, entry };
             kept += 1;
-            let path = normalized_path(tokens, env, &entry.path);
+            let path = normalizer.normalize(tokens, env, &entry.path);
             self.leaves.push((path, leaf));
         }
         kept
@@ -1448,6 +1486,29 @@ mod tests {
             assert!(
                 matches!(norm(unchanged), Cow::Borrowed(p) if p == unchanged),
                 "{unchanged}"
+            );
+        }
+        // The remembering normalizer answers the same, whatever came before.
+        let paths = [
+            "spec.containers[name=api-qa].env[name=QA_URL].value",
+            "spec.containers[name=api-qa].env[name=QA_URL].valueFrom",
+            "spec.containers[name=api-qa].image",
+            "spec.containers[name=api].image",
+            "spec.containers[name=api].ports[name=http].containerPort",
+            "a[name=qa",
+            "a[name=x].b[name=y-qa]",
+            "a[name=x].b[name=y-qa].c[name=qa",
+            "a[name=api].qa",
+            "spec.replicas",
+        ];
+        let mut normalizer = PathNormalizer::default();
+        for path in paths.iter().chain(paths.iter().rev()).chain(&paths) {
+            let remembered = normalizer.normalize(&tokens, "qa", path);
+            assert_eq!(remembered, norm(path), "{path}");
+            assert_eq!(
+                matches!(remembered, Cow::Borrowed(_)),
+                matches!(norm(path), Cow::Borrowed(_)),
+                "{path}"
             );
         }
     }

@@ -180,8 +180,8 @@ fn matches_from(tokens: &[Token], text: &[char], fold_case: bool, star_crosses: 
 #[derive(Debug)]
 pub struct PatternSet {
     patterns: Vec<KeyPattern>,
-    /// Length in bytes of the longest literal searched for (0 without literals).
-    longest_literal: usize,
+    /// The same literals as a DFA stepped byte by byte (see [`PrefixMatcher`]).
+    literal_dfa: Option<aho_corasick::dfa::DFA>,
     /// Patterns without any literal: candidates for every key.
     always: Vec<usize>,
     /// Literal number → pattern number.
@@ -207,12 +207,13 @@ impl PatternSet {
                 literals.push(longest.to_string());
             }
         }
-        let longest_literal = literals.iter().map(String::len).max().unwrap_or(0);
+        let literal_dfa = (!literals.is_empty())
+            .then(|| aho_corasick::dfa::DFA::new(&literals).expect("literal patterns compile"));
         let literals = (!literals.is_empty())
             .then(|| aho_corasick::AhoCorasick::new(&literals).expect("literal patterns compile"));
         PatternSet {
             patterns: patterns.to_vec(),
-            longest_literal,
+            literal_dfa,
             always,
             owners,
             literals,
@@ -233,18 +234,36 @@ impl PatternSet {
     /// A matcher for many keys that start with the same `prefix` (a file's or an object's
     /// leaves): the prefix is searched for literals once, not once per key.
     pub fn with_prefix<'p>(&'p self, prefix: &str) -> PrefixMatcher<'p> {
-        // Clean: no literal lies wholly inside the prefix, so a key's literal hit ends past
-        // it, and only the key's last `longest - 1` prefix bytes and its rest need a look.
-        let clean =
-            self.always.is_empty() && self.literals.as_ref().is_none_or(|ac| !ac.is_match(prefix));
-        let skip = if clean {
-            prefix
-                .len()
-                .saturating_sub(self.longest_literal.saturating_sub(1))
-        } else {
-            0
+        let mut matcher = PrefixMatcher {
+            set: self,
+            walk: None,
         };
-        PrefixMatcher { set: self, skip }
+        let (Some(dfa), Some(search)) = (&self.literal_dfa, &self.literals) else {
+            return matcher;
+        };
+        if !self.always.is_empty() {
+            return matcher;
+        }
+        use aho_corasick::automaton::Automaton;
+        let Ok(fresh) = dfa.start_state(aho_corasick::Anchored::No) else {
+            return matcher;
+        };
+        let mut state = fresh;
+        for &byte in prefix.as_bytes() {
+            state = dfa.next_state(aho_corasick::Anchored::No, state, byte);
+            if dfa.is_match(state) {
+                // A literal in the prefix: every key holds it, and each is matched in full.
+                return matcher;
+            }
+        }
+        matcher.walk = Some(LiteralWalk {
+            dfa,
+            search,
+            prefix_len: prefix.len(),
+            after_prefix: state,
+            fresh,
+        });
+        matcher
     }
 }
 
@@ -252,25 +271,75 @@ impl PatternSet {
 #[derive(Debug)]
 pub struct PrefixMatcher<'p> {
     set: &'p PatternSet,
-    /// Bytes of each key that cannot start a literal hit not already ruled out.
-    skip: usize,
+    /// `None`: every key is matched in full (a literal-free pattern, or a literal in the
+    /// prefix).
+    walk: Option<LiteralWalk<'p>>,
+}
+
+/// The literal automaton run over the prefix; each key's rest resumes from there.
+#[derive(Debug)]
+struct LiteralWalk<'p> {
+    dfa: &'p aho_corasick::dfa::DFA,
+    /// The same literals with a prefilter, for a rest that starts afresh.
+    search: &'p aho_corasick::AhoCorasick,
+    prefix_len: usize,
+    after_prefix: aho_corasick::automaton::StateID,
+    /// The automaton's state when no literal is partly seen.
+    fresh: aho_corasick::automaton::StateID,
+}
+
+impl LiteralWalk<'_> {
+    /// Whether some literal ends in `rest` (the key past the prefix).
+    fn holds_literal(&self, rest: &[u8]) -> bool {
+        use aho_corasick::automaton::Automaton;
+        let mut state = self.after_prefix;
+        // Byte by byte only while a literal begun in the prefix may go on: once the
+        // automaton is back at its start, the prefiltered search (a memchr for the
+        // literals' first bytes) takes the rest.
+        for (at, &byte) in rest.iter().enumerate() {
+            if state == self.fresh {
+                return self.search.is_match(&rest[at..]);
+            }
+            state = self.dfa.next_state(aho_corasick::Anchored::No, state, byte);
+            if self.dfa.is_match(state) {
+                return true;
+            }
+        }
+        false
+    }
 }
 
 impl PrefixMatcher<'_> {
     /// Whether `key` (which starts with the prefix given) matches a pattern of the set.
     pub fn matches(&self, key: &str) -> bool {
-        let set = self.set;
-        if self.skip > 0 {
-            // Most keys hold no literal past the prefix: one unanchored scan says so.
-            let Some(ac) = &set.literals else {
-                return false;
-            };
-            if !ac.is_match(&key.as_bytes()[self.skip.min(key.len())..]) {
+        if let Some(walk) = &self.walk {
+            let rest = &key.as_bytes()[walk.prefix_len.min(key.len())..];
+            // Most keys hold no literal: the walk says so, and no pattern needs trying.
+            if !walk.holds_literal(rest) {
                 return false;
             }
         }
-        set.matches(key)
+        self.set.matches(key)
     }
+}
+
+/// How many leading bytes `a` and `b` share, compared eight at a time.
+pub fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + 8 <= n {
+        let word = |s: &[u8]| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+        let differ = word(a) ^ word(b);
+        if differ != 0 {
+            // Little-endian: the lowest set bit is in the first differing byte.
+            return i + (differ.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
 }
 
 impl fmt::Debug for KeyPattern {
@@ -356,6 +425,19 @@ mod tests {
     }
 
     #[test]
+    fn common_prefixes_are_counted_to_the_first_differing_byte() {
+        let text = b"spec.template.spec.containers[name=api].env[name=X].value";
+        for cut in 0..text.len() {
+            let mut other = text.to_vec();
+            other[cut] ^= 0x20;
+            assert_eq!(common_prefix_len(text, &other), cut);
+            assert_eq!(common_prefix_len(text, &text[..cut]), cut);
+        }
+        assert_eq!(common_prefix_len(text, text), text.len());
+        assert_eq!(common_prefix_len(b"", text), 0);
+    }
+
+    #[test]
     fn a_prefix_matcher_matches_like_its_set_at_every_split() {
         // Literals that straddle the prefix's end, sit inside it, or follow it.
         let texts = [
@@ -368,6 +450,9 @@ mod tests {
         let patterns: Vec<KeyPattern> = texts.iter().map(|t| KeyPattern::new(t).unwrap()).collect();
         let keys = [
             "d.yaml:Pod/x:metadata.uid",
+            "d.yaml:Pod/x:metadata.ui",
+            "d.yaml:Pod/x:metadata.uidx",
+            "d.yaml:Pod/x:metadata.annotations.a",
             "d.yaml:Pod/x:status",
             "d.yaml:Pod/x:status.phase",
             "d.yaml:Pod/x:spec.clusterIPs",
@@ -380,13 +465,24 @@ mod tests {
             let set = PatternSet::new(&patterns[..subset]);
             for key in keys {
                 for split in 0..=key.len() {
-                    let matcher = set.with_prefix(&key[..split]);
-                    assert_eq!(
-                        matcher.matches(key),
-                        set.matches(key),
-                        "{key} split at {split} against {:?}",
-                        &texts[..subset]
-                    );
+                    let prefix = &key[..split];
+                    // One matcher for every key with this prefix, in both orders.
+                    let sharing: Vec<&str> = keys
+                        .iter()
+                        .copied()
+                        .filter(|k| k.starts_with(prefix))
+                        .collect();
+                    for order in [sharing.clone(), sharing.iter().rev().copied().collect()] {
+                        let matcher = set.with_prefix(prefix);
+                        for k in order.iter().chain(&order) {
+                            assert_eq!(
+                                matcher.matches(k),
+                                set.matches(k),
+                                "{k} after prefix {prefix:?} against {:?}",
+                                &texts[..subset]
+                            );
+                        }
+                    }
                 }
             }
         }
