@@ -279,9 +279,11 @@ fn may_break_a_rule_with(value: &Value, name_has_trigger: impl FnOnce() -> bool)
                 .is_some_and(|w| w.eq_ignore_ascii_case(b"ssl"))
         })
     };
+    // Every such value rule (`sslmode=disable`, `usessl=false`, `ssl=false`) has an `=`.
+    let has_ssl_setting = |t: &str| memchr::memchr(b'=', t.as_bytes()).is_some() && contains_ssl(t);
     let value_has_ssl = match value {
-        Value::String(s) => contains_ssl(s),
-        other => texts(other).into_iter().any(contains_ssl),
+        Value::String(s) => has_ssl_setting(s),
+        other => texts(other).into_iter().any(has_ssl_setting),
     };
     matches!(value, Value::Secret(s) if s.around.is_none())
         || value_has_ssl
@@ -295,15 +297,33 @@ fn may_break_a_rule_with(value: &Value, name_has_trigger: impl FnOnce() -> bool)
 /// can break no rule.
 fn value_may_switch(value: &Value) -> bool {
     let text_may_switch = |t: &str| {
-        let t = t.trim();
-        t.contains('*')
-            || (t.len() <= 8
-                && [
-                    "true", "yes", "on", "1", "y", "enabled", "false", "no", "off", "0", "n",
-                    "disabled", "disable", "allow", "prefer", "none",
-                ]
-                .iter()
-                .any(|w| t.eq_ignore_ascii_case(w)))
+        let t = t.trim().as_bytes();
+        if t.len() > 8 {
+            return memchr::memchr(b'*', t).is_some();
+        }
+        let mut lower = [0u8; 8];
+        for (l, b) in lower.iter_mut().zip(t) {
+            *l = b.to_ascii_lowercase();
+        }
+        matches!(
+            &lower[..t.len()],
+            b"true"
+                | b"yes"
+                | b"on"
+                | b"1"
+                | b"y"
+                | b"enabled"
+                | b"false"
+                | b"no"
+                | b"off"
+                | b"0"
+                | b"n"
+                | b"disabled"
+                | b"disable"
+                | b"allow"
+                | b"prefer"
+                | b"none"
+        ) || t.contains(&b'*')
     };
     match value {
         Value::Bool(_) => true,

@@ -25,21 +25,28 @@ pub struct Flattener<'a> {
     rules: &'a Rules,
     secret_names: SecretNames<'a>,
     hasher: &'a SecretHasher,
-    /// Identifies this flattener's name cache (see `NAME_CACHE`): unique per flattener, so
-    /// a cache never outlives the rules it was filled under.
+    /// Identifies the rules this flattener's name cache answers for (see `NAME_CACHE`): a
+    /// digest of the name patterns, so the flatteners of two environments under the same
+    /// rules share a thread's cache (their files mostly hold the same names), and a cache
+    /// never answers for other rules.
     cache_id: u64,
 }
 
-static NEXT_CACHE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
 impl<'a> Flattener<'a> {
     pub fn new(rules: &'a Rules, hasher: &'a SecretHasher) -> Flattener<'a> {
-        let cache_id = NEXT_CACHE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        use std::hash::{Hash, Hasher};
+        let mut digest = std::hash::DefaultHasher::new();
+        for (list, patterns) in [(0u8, &rules.secrets), (1, &rules.not_secrets)] {
+            list.hash(&mut digest);
+            for pattern in patterns {
+                pattern.as_str().hash(&mut digest);
+            }
+        }
         Flattener {
             rules,
             secret_names: rules.secret_names(),
             hasher,
-            cache_id,
+            cache_id: digest.finish(),
         }
     }
 }
