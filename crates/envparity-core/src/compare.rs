@@ -549,6 +549,16 @@ struct PathNormalizer<'p> {
 
 impl<'p> PathNormalizer<'p> {
     fn normalize(&mut self, tokens: &EnvTokens, env: &str, path: &'p str) -> Cow<'p, str> {
+        // The common case, without searching the path: the head seen last, then no bracket.
+        if let Some((head, normalized)) = &self.head
+            && let Some(tail) = path.strip_prefix(head)
+            && !tail.bytes().any(|b| b == b'[' || b == b']')
+        {
+            return match normalized {
+                None => Cow::Borrowed(path),
+                Some(head) => Cow::Owned(format!("{head}{tail}")),
+            };
+        }
         let Some(last_close) = path.rfind(']') else {
             // No identity value, unless an unclosed `[` (which normalizes to the end).
             return normalized_path(tokens, env, path);

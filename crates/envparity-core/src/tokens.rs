@@ -77,8 +77,8 @@ impl EnvTokens {
         let mut copied_to = 0;
         let mut i = 0;
         while i < bytes.len() {
-            let at_word_start = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
-            if at_word_start && starts[usize::from(bytes[i])] {
+            // The start-byte table first: it turns away almost every byte in one load.
+            if starts[usize::from(bytes[i])] && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) {
                 let hit = tokens.iter().find(|t| {
                     let end = i + t.len();
                     bytes
