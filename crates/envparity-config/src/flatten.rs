@@ -417,11 +417,16 @@ fn assignment_list<'n>(path: &str, items: &'n [Node]) -> Option<Vec<(&'n str, &'
 /// A map key as a path segment: bare when it is a plain word, `["…"]` when it holds a
 /// separator, so keys stay unambiguous and patterns can still match them.
 fn push_segment(path: &mut String, key: &str, raw: bool) {
-    let plain = raw
-        || (!key.is_empty()
-            && !key.chars().any(|c| {
-                matches!(c, '.' | '[' | ']' | '"' | ':' | '*' | '?') || c.is_whitespace()
-            }));
+    let separator = |c: char| matches!(c, '.' | '[' | ']' | '"' | ':' | '*' | '?');
+    let needs_quotes = if key.is_ascii() {
+        // Byte by byte: this runs on every key of an estate. The whitespace is
+        // `char::is_whitespace`'s in ASCII (vertical tab and form feed included).
+        key.bytes()
+            .any(|b| separator(char::from(b)) || matches!(b, b'\t'..=b'\r' | b' '))
+    } else {
+        key.chars().any(|c| separator(c) || c.is_whitespace())
+    };
+    let plain = raw || (!key.is_empty() && !needs_quotes);
     if plain {
         if !path.is_empty() {
             path.push('.');
@@ -791,6 +796,28 @@ mod tests {
             "{shown:?}"
         );
         assert!(shown.contains(&"[doc=1].a@1=b".to_string()), "{shown:?}");
+    }
+
+    #[test]
+    fn keys_are_quoted_when_they_hold_a_separator_or_whitespace() {
+        // The rule as written for characters: the byte path must agree with it.
+        let quoted_by_chars = |key: &str| {
+            key.is_empty()
+                || key.chars().any(|c| {
+                    matches!(c, '.' | '[' | ']' | '"' | ':' | '*' | '?') || c.is_whitespace()
+                })
+        };
+        let mut keys: Vec<String> = (0u8..128).map(|b| format!("a{}b", char::from(b))).collect();
+        keys.extend(["", "name", "café", "a\u{a0}b", "é.x", "tab\there"].map(String::from));
+        for key in &keys {
+            let mut path = String::new();
+            push_segment(&mut path, key, false);
+            assert_eq!(
+                path.starts_with("[\""),
+                quoted_by_chars(key),
+                "{key:?} → {path}"
+            );
+        }
     }
 
     #[test]
