@@ -182,6 +182,8 @@ pub struct PatternSet {
     patterns: Vec<KeyPattern>,
     /// The same literals as a DFA stepped byte by byte (see [`PrefixMatcher`]).
     literal_dfa: Option<aho_corasick::dfa::DFA>,
+    /// The literals' distinct first bytes.
+    first_bytes: Vec<u8>,
     /// Patterns without any literal: candidates for every key.
     always: Vec<usize>,
     /// Literal number → pattern number.
@@ -207,6 +209,9 @@ impl PatternSet {
                 literals.push(longest.to_string());
             }
         }
+        let mut first_bytes: Vec<u8> = literals.iter().map(|l| l.as_bytes()[0]).collect();
+        first_bytes.sort_unstable();
+        first_bytes.dedup();
         let literal_dfa = (!literals.is_empty())
             .then(|| aho_corasick::dfa::DFA::new(&literals).expect("literal patterns compile"));
         let literals = (!literals.is_empty())
@@ -214,6 +219,7 @@ impl PatternSet {
         PatternSet {
             patterns: patterns.to_vec(),
             literal_dfa,
+            first_bytes,
             always,
             owners,
             literals,
@@ -259,6 +265,7 @@ impl PatternSet {
         matcher.walk = Some(LiteralWalk {
             dfa,
             search,
+            first_bytes: &self.first_bytes,
             prefix_len: prefix.len(),
             after_prefix: state,
             fresh,
@@ -282,6 +289,8 @@ struct LiteralWalk<'p> {
     dfa: &'p aho_corasick::dfa::DFA,
     /// The same literals with a prefilter, for a rest that starts afresh.
     search: &'p aho_corasick::AhoCorasick,
+    /// The literals' distinct first bytes.
+    first_bytes: &'p [u8],
     prefix_len: usize,
     after_prefix: aho_corasick::automaton::StateID,
     /// The automaton's state when no literal is partly seen.
@@ -298,7 +307,16 @@ impl LiteralWalk<'_> {
         // literals' first bytes) takes the rest.
         for (at, &byte) in rest.iter().enumerate() {
             if state == self.fresh {
-                return self.search.is_match(&rest[at..]);
+                let rest = &rest[at..];
+                // A literal starting afresh starts with one of the literals' first bytes
+                // (`:` for every built-in ignore rule): one memchr turns most keys away.
+                let may_start = match self.first_bytes {
+                    [a] => memchr::memchr(*a, rest).is_some(),
+                    [a, b] => memchr::memchr2(*a, *b, rest).is_some(),
+                    [a, b, c] => memchr::memchr3(*a, *b, *c, rest).is_some(),
+                    _ => true,
+                };
+                return may_start && self.search.is_match(rest);
             }
             state = self.dfa.next_state(aho_corasick::Anchored::No, state, byte);
             if self.dfa.is_match(state) {
