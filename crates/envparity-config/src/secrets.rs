@@ -482,9 +482,15 @@ fn token_shapes(text: &str, spans: &mut Vec<(usize, usize)>) {
         }
     }
     // JSON Web Tokens: three base64url parts, the first two starting `eyJ`.
+    // Found by their `J`, a rare byte, rather than by `e`, a common one.
     let mut from = 0;
-    while let Some(pos) = find(&text[from..], "eyJ") {
-        let start = from + pos;
+    while let Some(pos) = memchr::memchr(b'J', &bytes[from..]) {
+        let j = from + pos;
+        if j < from + 2 || &bytes[j - 2..j] != b"ey" {
+            from = j + 1;
+            continue;
+        }
+        let start = j - 2;
         let mut end = start;
         let mut dots = 0;
         while end < bytes.len()
@@ -610,6 +616,7 @@ mod tests {
             "AKIAIOSFODNN7CANARYX",
             "Authorization: Bearer CANARY-bearer-token-5",
             "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJDQU5BUlkifQ.c2lnbmF0dXJlLWNhbmFyeQ",
+            "Jey J token=x; jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJDQU5BUlkifQ.c2lnbmF0dXJl end",
             "sk_live_CANARY0123456789abcdef",
             "Data Source=db;Password='CANARY pw with spaces';",
             "app:CANARY-go-dsn@tcp(db:3306)/shop?parseTime=true",
