@@ -651,13 +651,10 @@ impl<'s> EnvIndex<'s> {
         let mut kept = 0;
         // Every key of the context starts with the same `file:object:`: written once.
         ctx.write_raw_prefix(scratch);
-        let prefix_len = scratch.len();
         let ignore = ignore.with_prefix(scratch);
         let mut normalizer = PathNormalizer::default();
         for entry in entries {
-            scratch.truncate(prefix_len);
-            scratch.push_str(&entry.path);
-            if ignore.matches(scratch) {
+            if ignore.matches_rest(scratch, &entry.path) {
                 continue;
             }
             let leaf = Leaf { ctx, entry };

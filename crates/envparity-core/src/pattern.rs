@@ -339,6 +339,22 @@ impl PrefixMatcher<'_> {
         }
         self.set.matches(key)
     }
+
+    /// [`matches`](Self::matches) for the key `prefix` + `rest`, where `prefix` holds the
+    /// prefix given (and is left holding it): the key is put together only when a literal
+    /// makes a pattern worth trying.
+    pub fn matches_rest(&self, prefix: &mut String, rest: &str) -> bool {
+        if let Some(walk) = &self.walk
+            && !walk.holds_literal(rest.as_bytes())
+        {
+            return false;
+        }
+        let prefix_len = prefix.len();
+        prefix.push_str(rest);
+        let matched = self.set.matches(prefix);
+        prefix.truncate(prefix_len);
+        matched
+    }
 }
 
 /// How many leading bytes `a` and `b` share, compared eight at a time.
@@ -492,13 +508,19 @@ mod tests {
                         .collect();
                     for order in [sharing.clone(), sharing.iter().rev().copied().collect()] {
                         let matcher = set.with_prefix(prefix);
+                        let mut scratch = prefix.to_string();
                         for k in order.iter().chain(&order) {
+                            let expected = set.matches(k);
+                            let context =
+                                format!("{k} after {prefix:?} against {:?}", &texts[..subset]);
+                            assert_eq!(matcher.matches(k), expected, "{context}");
+                            let rest = &k[prefix.len()..];
                             assert_eq!(
-                                matcher.matches(k),
-                                set.matches(k),
-                                "{k} after prefix {prefix:?} against {:?}",
-                                &texts[..subset]
+                                matcher.matches_rest(&mut scratch, rest),
+                                expected,
+                                "{context}"
                             );
+                            assert_eq!(scratch, prefix);
                         }
                     }
                 }
