@@ -449,20 +449,24 @@ fn token_shapes(text: &str, spans: &mut Vec<(usize, usize)>) {
     let bytes = text.as_bytes();
     let is_token_byte =
         |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b'+' | b'=');
-    // One pass over the text, trying only the prefixes that start with the byte at hand.
-    // The prefixes' first bytes, as a table: one load per byte of every long value.
-    const STARTS: [bool; 256] = {
-        let mut t = [false; 256];
+    // One pass over the text, trying only the prefixes that start with the two bytes at
+    // hand. Which second bytes follow each first byte, as a table of 256-bit sets: one
+    // load per byte of every long value, and words such as `spec` or `http` (a prefix's
+    // first byte, but not its second) go no further.
+    const STARTS: [[u64; 4]; 256] = {
+        let mut t = [[0u64; 4]; 256];
         let mut i = 0;
         while i < PREFIXES.len() {
-            t[PREFIXES[i].0.as_bytes()[0] as usize] = true;
+            let p = PREFIXES[i].0.as_bytes();
+            t[p[0] as usize][(p[1] >> 6) as usize] |= 1 << (p[1] & 63);
             i += 1;
         }
         t
     };
-    for start in 0..bytes.len() {
+    for start in 0..bytes.len().saturating_sub(1) {
         let first = bytes[start];
-        if !STARTS[usize::from(first)] {
+        let second = bytes[start + 1];
+        if STARTS[usize::from(first)][usize::from(second >> 6)] >> (second & 63) & 1 == 0 {
             continue;
         }
         if start > 0 && bytes[start - 1].is_ascii_alphanumeric() {
