@@ -355,6 +355,37 @@ impl Rules {
 fn snake_case(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 4);
     let mut previous_lower = false;
+    if name.is_ascii() {
+        // The same rules byte by byte: names are almost always ASCII, and this runs on
+        // every name the name cache has not seen.
+        for b in name.bytes() {
+            match b {
+                b'-' | b'.' | b' ' => {
+                    out.push('_');
+                    previous_lower = false;
+                }
+                b'A'..=b'Z' => {
+                    if previous_lower {
+                        out.push('_');
+                    }
+                    out.push(char::from(b.to_ascii_lowercase()));
+                    previous_lower = false;
+                }
+                _ => {
+                    out.push(char::from(b));
+                    previous_lower = b.is_ascii_lowercase() || b.is_ascii_digit();
+                }
+            }
+        }
+        return out;
+    }
+    snake_case_chars(name)
+}
+
+/// [`snake_case`] character by character, for any text.
+fn snake_case_chars(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    let mut previous_lower = false;
     for c in name.chars() {
         if c == '-' || c == '.' || c == ' ' {
             out.push('_');
@@ -426,5 +457,28 @@ impl Baseline {
                 && e.value_hashes == hashes
                 && e.expires.is_none_or(|d| d >= today)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snake_case_reads_ascii_names_as_the_character_rules_do() {
+        assert_eq!(snake_case("signingKey"), "signing_key");
+        assert_eq!(snake_case("api-key"), "api_key");
+        assert_eq!(snake_case("master.key"), "master_key");
+        assert_eq!(snake_case("DB_PASSWORD"), "db_password");
+        let pieces = ["a", "Z", "9", "-", ".", " ", "_", "Key", "ID", "x1Y", "~"];
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    let name = format!("{a}{b}{c}");
+                    assert_eq!(snake_case(&name), snake_case_chars(&name), "{name}");
+                }
+            }
+        }
+        assert_eq!(snake_case("ÄpfelKey"), "äpfel_key");
     }
 }
