@@ -51,14 +51,42 @@ pub const DEFAULT_CREDENTIALS: &[&str] = &[
     "password1",
 ];
 
+/// What a value's text says to the rules that read words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Word {
+    On,
+    Off,
+    /// An `sslmode` that lets a connection go without TLS.
+    WeakSslMode,
+    /// The `SameSite` that sends a cookie with every cross-site request.
+    OpenSameSite,
+}
+
+/// The one list of the words the rules read, ASCII case aside. Lowered on the stack:
+/// this runs on every value of both environments (see [`value_may_switch`]).
+fn word_of(text: &str) -> Option<Word> {
+    let t = text.as_bytes();
+    if t.len() > 8 {
+        return None;
+    }
+    let mut lower = [0u8; 8];
+    for (l, b) in lower.iter_mut().zip(t) {
+        *l = b.to_ascii_lowercase();
+    }
+    match &lower[..t.len()] {
+        b"true" | b"yes" | b"on" | b"1" | b"y" | b"enabled" => Some(Word::On),
+        b"false" | b"no" | b"off" | b"0" | b"n" | b"disabled" => Some(Word::Off),
+        b"disable" | b"allow" | b"prefer" => Some(Word::WeakSslMode),
+        b"none" => Some(Word::OpenSameSite),
+        _ => None,
+    }
+}
+
 fn truthy(v: &Value) -> bool {
     match v {
         Value::Bool(b) => *b,
         Value::Number(n) => n == "1",
-        Value::String(s) => matches!(
-            s.trim().to_ascii_lowercase().as_str(),
-            "true" | "yes" | "on" | "1" | "y" | "enabled"
-        ),
+        Value::String(s) => word_of(s.trim()) == Some(Word::On),
         _ => false,
     }
 }
@@ -67,10 +95,7 @@ fn falsy(v: &Value) -> bool {
     match v {
         Value::Bool(b) => !*b,
         Value::Number(n) => n == "0",
-        Value::String(s) => matches!(
-            s.trim().to_ascii_lowercase().as_str(),
-            "false" | "no" | "off" | "0" | "n" | "disabled"
-        ),
+        Value::String(s) => word_of(s.trim()) == Some(Word::Off),
         _ => false,
     }
 }
@@ -169,12 +194,9 @@ fn check(name: &str, value: &Value, default_hashes: &[String]) -> Option<&'stati
     let tls = has("ssl") || has("tls") || has("https") || has("usessl");
     if (tls && (switch_on || last == "ssl" || last == "tls" || last == "usessl") && falsy(value))
         || (last == "sslmode"
-            && texts(value).iter().any(|t| {
-                matches!(
-                    t.to_ascii_lowercase().as_str(),
-                    "disable" | "allow" | "prefer"
-                )
-            }))
+            && texts(value)
+                .iter()
+                .any(|t| word_of(t) == Some(Word::WeakSslMode)))
         || texts(value).iter().any(|t| {
             let t = t.to_ascii_lowercase();
             t.contains("sslmode=disable") || t.contains("usessl=false") || t.contains("ssl=false")
@@ -192,7 +214,10 @@ fn check(name: &str, value: &Value, default_hashes: &[String]) -> Option<&'stati
     if (has("cookie") || has("cookies") || has("session"))
         && ((last == "secure" && falsy(value))
             || ((last == "httponly" || (last == "only" && has("http"))) && falsy(value))
-            || (last == "samesite" && texts(value).iter().any(|t| t.eq_ignore_ascii_case("none"))))
+            || (last == "samesite"
+                && texts(value)
+                    .iter()
+                    .any(|t| word_of(t) == Some(Word::OpenSameSite))))
     {
         return Some("cookie-insecure");
     }
@@ -291,39 +316,13 @@ fn may_break_a_rule_with(value: &Value, name_has_trigger: impl FnOnce() -> bool)
 }
 
 /// Whether a value is one that a rule of [`check`] tells by name can fire on: on or off
-/// (`true`, `0`, `disabled`), a wildcard (`*`), or one of the weak `sslmode`/`SameSite`
-/// words. Most values (ports, images, user ids, paths) are none of these, and then the
+/// ([`word_of`]), a wildcard (`*`), or a weak `sslmode` or `SameSite` (also [`word_of`]). Most values (ports, images, user ids, paths) are none of these, and then the
 /// name need not be looked at: `securityContext.runAsUser: 1000` holds a trigger word but
 /// can break no rule.
 fn value_may_switch(value: &Value) -> bool {
     let text_may_switch = |t: &str| {
-        let t = t.trim().as_bytes();
-        if t.len() > 8 {
-            return memchr::memchr(b'*', t).is_some();
-        }
-        let mut lower = [0u8; 8];
-        for (l, b) in lower.iter_mut().zip(t) {
-            *l = b.to_ascii_lowercase();
-        }
-        matches!(
-            &lower[..t.len()],
-            b"true"
-                | b"yes"
-                | b"on"
-                | b"1"
-                | b"y"
-                | b"enabled"
-                | b"false"
-                | b"no"
-                | b"off"
-                | b"0"
-                | b"n"
-                | b"disabled"
-                | b"disable"
-                | b"allow"
-                | b"prefer"
-                | b"none"
-        ) || t.contains(&b'*')
+        let t = t.trim();
+        word_of(t).is_some() || t.as_bytes().contains(&b'*')
     };
     match value {
         Value::Bool(_) => true,

@@ -229,10 +229,16 @@ impl TreeComparison<'_> {
         // The ignore list runs on every key of every environment: compiled once.
         let ignore = PatternSet::new(&self.rules.ignore);
         // Each environment is indexed on its own thread: the indexes are independent.
-        let contexts: Vec<Vec<Context>> = snapshots
-            .iter()
-            .map(|s| contexts_of(s, tree(s), self.facet, self.tokens))
-            .collect();
+        let contexts: Vec<Vec<Context>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = snapshots
+                .iter()
+                .map(|s| scope.spawn(|| contexts_of(s, tree(s), self.facet, self.tokens)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("contexts do not panic"))
+                .collect()
+        });
         let indexes: Vec<EnvIndex> = std::thread::scope(|scope| {
             let handles: Vec<_> = snapshots
                 .iter()
@@ -550,36 +556,30 @@ struct PathNormalizer<'p> {
 impl<'p> PathNormalizer<'p> {
     fn normalize(&mut self, tokens: &EnvTokens, env: &str, path: &'p str) -> Cow<'p, str> {
         // The common case, without searching the path: the head seen last, then no bracket.
-        if let Some((head, normalized)) = &self.head
-            && let Some(tail) = path.strip_prefix(head)
-            && !tail.bytes().any(|b| b == b'[' || b == b']')
-        {
-            return match normalized {
-                None => Cow::Borrowed(path),
-                Some(head) => Cow::Owned(format!("{head}{tail}")),
+        let repeats_head = self.head.as_ref().is_some_and(|(head, _)| {
+            path.strip_prefix(head)
+                .is_some_and(|tail| !tail.bytes().any(|b| b == b'[' || b == b']'))
+        });
+        if !repeats_head {
+            let Some(last_close) = path.rfind(']') else {
+                // No identity value, unless an unclosed `[` (which normalizes to the end).
+                return normalized_path(tokens, env, path);
             };
-        }
-        let Some(last_close) = path.rfind(']') else {
-            // No identity value, unless an unclosed `[` (which normalizes to the end).
-            return normalized_path(tokens, env, path);
-        };
-        let (head, tail) = path.split_at(last_close + 1);
-        if tail.contains('[') {
-            return normalized_path(tokens, env, path);
-        }
-        let normalized = match &self.head {
-            Some((seen, normalized)) if *seen == head => normalized,
-            _ => {
-                let normalized = match normalized_path(tokens, env, head) {
-                    Cow::Borrowed(_) => None,
-                    Cow::Owned(changed) => Some(changed),
-                };
-                &self.head.insert((head, normalized)).1
+            let (head, tail) = path.split_at(last_close + 1);
+            if tail.contains('[') {
+                return normalized_path(tokens, env, path);
             }
-        };
-        match normalized {
-            None => Cow::Borrowed(path),
-            Some(head) => Cow::Owned(format!("{head}{tail}")),
+            let normalized = match normalized_path(tokens, env, head) {
+                Cow::Borrowed(_) => None,
+                Cow::Owned(changed) => Some(changed),
+            };
+            self.head = Some((head, normalized));
+        }
+        match &self.head {
+            Some((head, Some(normalized))) => {
+                Cow::Owned(format!("{normalized}{}", &path[head.len()..]))
+            }
+            _ => Cow::Borrowed(path),
         }
     }
 }

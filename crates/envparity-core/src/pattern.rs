@@ -266,7 +266,6 @@ impl PatternSet {
             dfa,
             search,
             first_bytes: &self.first_bytes,
-            prefix_len: prefix.len(),
             after_prefix: state,
             fresh,
         });
@@ -291,7 +290,6 @@ struct LiteralWalk<'p> {
     search: &'p aho_corasick::AhoCorasick,
     /// The literals' distinct first bytes.
     first_bytes: &'p [u8],
-    prefix_len: usize,
     after_prefix: aho_corasick::automaton::StateID,
     /// The automaton's state when no literal is partly seen.
     fresh: aho_corasick::automaton::StateID,
@@ -328,19 +326,7 @@ impl LiteralWalk<'_> {
 }
 
 impl PrefixMatcher<'_> {
-    /// Whether `key` (which starts with the prefix given) matches a pattern of the set.
-    pub fn matches(&self, key: &str) -> bool {
-        if let Some(walk) = &self.walk {
-            let rest = &key.as_bytes()[walk.prefix_len.min(key.len())..];
-            // Most keys hold no literal: the walk says so, and no pattern needs trying.
-            if !walk.holds_literal(rest) {
-                return false;
-            }
-        }
-        self.set.matches(key)
-    }
-
-    /// [`matches`](Self::matches) for the key `prefix` + `rest`, where `prefix` holds the
+    /// [`PatternSet::matches`] for the key `prefix` + `rest`, where `prefix` holds the
     /// prefix given (and is left holding it): the key is put together only when a literal
     /// makes a pattern worth trying.
     pub fn matches_rest(&self, prefix: &mut String, rest: &str) -> bool {
@@ -513,7 +499,6 @@ mod tests {
                             let expected = set.matches(k);
                             let context =
                                 format!("{k} after {prefix:?} against {:?}", &texts[..subset]);
-                            assert_eq!(matcher.matches(k), expected, "{context}");
                             let rest = &k[prefix.len()..];
                             assert_eq!(
                                 matcher.matches_rest(&mut scratch, rest),

@@ -246,22 +246,40 @@ pub struct SecretNames<'r> {
 
 impl SecretNames<'_> {
     pub fn is_secret_name(&self, name: &str) -> bool {
-        if let Some(literals) = &self.literals {
-            let lower = name.to_lowercase();
-            // The spellings `is_secret_name` tries: `-`/`.`/` ` read as `_`, and camelCase
-            // split (which lower-cases too).
-            let separated: String = lower
-                .chars()
-                .map(|c| if matches!(c, '-' | '.' | ' ') { '_' } else { c })
-                .collect();
-            if !literals.is_match(&lower)
-                && !literals.is_match(&separated)
-                && !literals.is_match(&snake_case(name))
-            {
-                return false;
-            }
+        let spellings = Spellings::of(name);
+        if let Some(literals) = &self.literals
+            && ![&spellings.lower, &spellings.separated, &spellings.camel]
+                .iter()
+                .any(|spelling| literals.is_match(spelling.as_str()))
+        {
+            return false;
         }
-        self.rules.is_secret_name(name)
+        self.rules.is_secret_spelled(&spellings)
+    }
+}
+
+/// The spellings of a name that the secret patterns are tried on.
+struct Spellings {
+    /// As written, lower-cased.
+    lower: String,
+    /// Lower-cased, with `-`, `.` and ` ` read as `_`.
+    separated: String,
+    /// camelCase split ([`snake_case`], which lower-cases too).
+    camel: String,
+}
+
+impl Spellings {
+    fn of(name: &str) -> Spellings {
+        let lower = name.to_lowercase();
+        let separated = lower
+            .chars()
+            .map(|c| if matches!(c, '-' | '.' | ' ') { '_' } else { c })
+            .collect();
+        Spellings {
+            lower,
+            separated,
+            camel: snake_case(name),
+        }
     }
 }
 
@@ -297,20 +315,19 @@ impl Rules {
     /// (`signingKey` → `signing_key`), but not for the bare `*_key` pattern: Kubernetes is
     /// full of `topologyKey`, `routingKey`, `sortKey` that are no secrets.
     pub fn is_secret_name(&self, name: &str) -> bool {
-        let lower = name.to_lowercase();
-        let separated: String = lower
-            .chars()
-            .map(|c| if matches!(c, '-' | '.' | ' ') { '_' } else { c })
-            .collect();
-        let camel = snake_case(name);
+        self.is_secret_spelled(&Spellings::of(name))
+    }
+
+    fn is_secret_spelled(&self, name: &Spellings) -> bool {
         if !self.secrets.iter().any(|p| {
-            p.matches_lowercase_name(&lower)
-                || p.matches_lowercase_name(&separated)
-                || (!p.as_str().eq_ignore_ascii_case("*_key") && p.matches_lowercase_name(&camel))
+            p.matches_lowercase_name(&name.lower)
+                || p.matches_lowercase_name(&name.separated)
+                || (!p.as_str().eq_ignore_ascii_case("*_key")
+                    && p.matches_lowercase_name(&name.camel))
         }) {
             return false;
         }
-        !self.is_reference_name_lower(&lower)
+        !self.is_reference_name_lower(&name.lower)
     }
 
     /// Whether a name refers to a secret (or a setting about one) rather than holding one:
@@ -464,6 +481,19 @@ impl Baseline {
 mod tests {
     use super::*;
 
+    /// Every name of three pieces, each from `pieces`.
+    fn names_of_three(pieces: &[&str]) -> Vec<String> {
+        let mut names = Vec::new();
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    names.push(format!("{a}{b}{c}"));
+                }
+            }
+        }
+        names
+    }
+
     #[test]
     fn snake_case_reads_ascii_names_as_the_character_rules_do() {
         assert_eq!(snake_case("signingKey"), "signing_key");
@@ -471,14 +501,29 @@ mod tests {
         assert_eq!(snake_case("master.key"), "master_key");
         assert_eq!(snake_case("DB_PASSWORD"), "db_password");
         let pieces = ["a", "Z", "9", "-", ".", " ", "_", "Key", "ID", "x1Y", "~"];
-        for a in pieces {
-            for b in pieces {
-                for c in pieces {
-                    let name = format!("{a}{b}{c}");
-                    assert_eq!(snake_case(&name), snake_case_chars(&name), "{name}");
-                }
-            }
+        for name in names_of_three(&pieces) {
+            assert_eq!(snake_case(&name), snake_case_chars(&name), "{name}");
         }
         assert_eq!(snake_case("ÄpfelKey"), "äpfel_key");
+    }
+
+    #[test]
+    fn the_secret_name_matcher_answers_like_the_rules() {
+        let pieces = [
+            "db", "password", "Pass", "word", "api", "-", "_", ".", " ", "Key", "key", "token",
+            "Secret", "Ref", "name", "auth", "x", "DSN", "salt", "pwd", "FILE", "existing",
+        ];
+        let mut rules = Rules::default();
+        rules.secrets.push(KeyPattern::new("stripe*").unwrap());
+        let names = rules.secret_names();
+        let mut secret = 0;
+        for name in names_of_three(&pieces) {
+            let expected = rules.is_secret_name(&name);
+            assert_eq!(names.is_secret_name(&name), expected, "{name}");
+            secret += usize::from(expected);
+        }
+        // Both answers occur, so the comparison means something.
+        assert!(secret > 1000 && secret < 9000, "{secret}");
+        assert!(names.is_secret_name("StripeAccount"));
     }
 }
