@@ -584,13 +584,7 @@ pub fn read_typed<T: serde::de::DeserializeOwned>(
 ) -> anyhow::Result<T> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    /// Only the fields that say what the file is; the rest is skipped, not built.
-    #[derive(serde::Deserialize)]
-    struct Header {
-        format: Option<String>,
-        version: Option<u64>,
-    }
-    let header: Header = serde_json::from_str(&text).map_err(|e| {
+    let header = read_header(&text).map_err(|e| {
         anyhow!(
             "{}:{}:{}: not a JSON {what}: {}",
             path.display(),
@@ -621,6 +615,56 @@ pub fn read_typed<T: serde::de::DeserializeOwned>(
             json_error_kind(&e)
         )
     })
+}
+
+/// The fields that say what a file is.
+#[derive(Default)]
+struct Header {
+    format: Option<String>,
+    version: Option<u64>,
+}
+
+/// Reads `format` and `version` from the top-level object, and stops reading once both are
+/// known: envparity writes them first, and a snapshot is 100 MB of JSON to skip otherwise.
+fn read_header(text: &str) -> Result<Header, serde_json::Error> {
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+    struct Seed<'h>(&'h mut Header);
+    impl<'de> Visitor<'de> for Seed<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                match key.as_ref() {
+                    "format" => self.0.format = map.next_value()?,
+                    "version" => self.0.version = map.next_value()?,
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                if self.0.format.is_some() && self.0.version.is_some() {
+                    return Ok(());
+                }
+            }
+            Ok(())
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for Seed<'_> {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+    let mut header = Header::default();
+    let mut reader = serde_json::Deserializer::from_str(text);
+    match Seed(&mut header).deserialize(&mut reader) {
+        Ok(()) => Ok(header),
+        // Stopping early leaves the object open, which the reader then reports: not an
+        // error once both fields are read.
+        Err(_) if header.format.is_some() && header.version.is_some() => Ok(header),
+        Err(e) => Err(e),
+    }
 }
 
 /// Reads a snapshot file, checking it is one and of a version this build understands.
@@ -687,34 +731,87 @@ pub fn resolve_sides(
     hasher: &mut Option<SecretHasher>,
     data: &DataOptions,
 ) -> anyhow::Result<Vec<Snapshot>> {
+    // Snapshot files are read and parsed on threads of their own, all at once (each is
+    // one long serial parse); environments are collected in turn, each on every core.
     let mut snapshots = Vec::new();
-    for side in sides {
-        if let Some(project) = project.filter(|p| p.manifest.environments.contains_key(side)) {
-            let hasher = match hasher {
-                Some(h) => h,
-                None => hasher.insert(key::load(Some(&project.root))?),
-            };
-            snapshots.push(project.snapshot(side, hasher, data)?);
-        } else if Path::new(side).is_file() {
-            snapshots.push(read_snapshot(Path::new(side))?);
-        } else {
-            let known = project
-                .map(|p| p.env_names().join(", "))
-                .unwrap_or_default();
-            if project.is_some() {
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let files: Vec<_> = sides
+            .iter()
+            .map(|side| {
+                let is_environment =
+                    project.is_some_and(|p| p.manifest.environments.contains_key(side));
+                (!is_environment && Path::new(side).is_file())
+                    .then(|| scope.spawn(move || read_snapshot(Path::new(side))))
+            })
+            .collect();
+        for (side, file) in sides.iter().zip(files) {
+            if let Some(file) = file {
+                let read = file
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                snapshots.push(read?);
+            } else if let Some(project) =
+                project.filter(|p| p.manifest.environments.contains_key(side))
+            {
+                let hasher = match hasher {
+                    Some(h) => h,
+                    None => hasher.insert(key::load(Some(&project.root))?),
+                };
+                snapshots.push(project.snapshot(side, hasher, data)?);
+            } else {
+                let known = project
+                    .map(|p| p.env_names().join(", "))
+                    .unwrap_or_default();
+                if project.is_some() {
+                    bail!(
+                        "`{side}` is neither an environment of envparity.toml ({known}) nor a snapshot file"
+                    );
+                }
                 bail!(
-                    "`{side}` is neither an environment of envparity.toml ({known}) nor a snapshot file"
+                    "`{side}` is not a snapshot file, and there is no {MANIFEST_NAME} here to name environments"
                 );
             }
-            bail!(
-                "`{side}` is not a snapshot file, and there is no {MANIFEST_NAME} here to name environments"
-            );
         }
-    }
+        Ok(())
+    })?;
     let mut names: Vec<&str> = snapshots.iter().map(|s| s.environment.as_str()).collect();
     names.sort_unstable();
     if names.windows(2).any(|w| w[0] == w[1]) {
         bail!("the same environment is given twice: compare two different environments");
     }
     Ok(snapshots)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_header;
+
+    #[test]
+    fn the_header_is_read_wherever_its_fields_are() {
+        let first = read_header(r#"{"format":"f","version":3,"rest":[1,2,{"a":"b"}]}"#).unwrap();
+        assert_eq!(
+            (first.format.as_deref(), first.version),
+            (Some("f"), Some(3))
+        );
+        let last = read_header(r#"{"rest":{"version":9},"version":4,"format":"g"}"#).unwrap();
+        assert_eq!((last.format.as_deref(), last.version), (Some("g"), Some(4)));
+        let missing = read_header(r#"{"format":"f","rest":1}"#).unwrap();
+        assert_eq!(
+            (missing.format.as_deref(), missing.version),
+            (Some("f"), None)
+        );
+    }
+
+    #[test]
+    fn a_header_stops_the_read_but_a_broken_start_is_an_error() {
+        // Once both fields are read the rest is not looked at (the full parse reports it).
+        assert!(read_header(r#"{"format":"f","version":1,"rest":[1,"#).is_ok());
+        let broken = read_header("{\n\"format\":\"f\",\n  oops").err().unwrap();
+        assert_eq!(
+            (broken.line(), broken.classify()),
+            (3, serde_json::error::Category::Syntax)
+        );
+        assert!(read_header(r#"{"format":7,"version":1}"#).is_err());
+        assert!(read_header("[1, 2]").is_err());
+    }
 }
