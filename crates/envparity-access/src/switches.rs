@@ -249,8 +249,11 @@ const NAME_TRIGGERS: &[&str] = &[
 
 static NAME_TRIGGER_FINDER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
     std::sync::LazyLock::new(|| {
+        // A DFA: the scan runs on every name whose value may switch, and the default (an
+        // NFA for a case-insensitive set) spent ~1,300 instructions on a 50-byte name.
         aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(NAME_TRIGGERS)
             .expect("fixed word list")
     });
@@ -295,24 +298,70 @@ fn may_break_a_rule(name: &str, value: &Value) -> bool {
 
 /// [`may_break_a_rule`], with the name's trigger scan left to the caller.
 fn may_break_a_rule_with(value: &Value, name_has_trigger: impl FnOnce() -> bool) -> bool {
-    // A default credential is told by the value alone; so is an `sslmode=disable` (and
-    // the like) inside a value.
-    let contains_ssl = |t: &str| {
-        let b = t.as_bytes();
-        memchr::memchr2_iter(b's', b'S', b).any(|i| {
-            b.get(i..i + 3)
-                .is_some_and(|w| w.eq_ignore_ascii_case(b"ssl"))
-        })
-    };
+    match value {
+        // Most values: one pass over the text for what the value rules need.
+        Value::String(s) => match text_marks(s) {
+            TextMarks::SslSetting => true,
+            TextMarks::MaySwitch => name_has_trigger(),
+            TextMarks::Neither => false,
+        },
+        // A default credential is told by the value alone.
+        Value::Secret(s) if s.around.is_none() => true,
+        other => {
+            let texts = texts(other);
+            texts.iter().any(|t| text_marks(t) == TextMarks::SslSetting)
+                || (value_may_switch(other) && name_has_trigger())
+        }
+    }
+}
+
+/// What a text can tell the rules, in one pass over its bytes (this runs on every value
+/// of both environments).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TextMarks {
+    /// An `sslmode=disable` or the like may be inside: a rule by the value alone.
+    SslSetting,
+    /// On or off ([`word_of`]), a wildcard (`*`), or a weak `sslmode` or `SameSite`: a
+    /// rule that also reads the name may fire.
+    MaySwitch,
+    Neither,
+}
+
+fn text_marks(text: &str) -> TextMarks {
+    let b = text.as_bytes();
+    // A plain loop, not memchr: most values are a few bytes long, and this one vectorizes.
+    let (mut star, mut equals) = (false, false);
+    for &c in b {
+        star |= c == b'*';
+        equals |= c == b'=';
+    }
     // Every such value rule (`sslmode=disable`, `usessl=false`, `ssl=false`) has an `=`.
-    let has_ssl_setting = |t: &str| memchr::memchr(b'=', t.as_bytes()).is_some() && contains_ssl(t);
-    let value_has_ssl = match value {
-        Value::String(s) => has_ssl_setting(s),
-        other => texts(other).into_iter().any(has_ssl_setting),
-    };
-    matches!(value, Value::Secret(s) if s.around.is_none())
-        || value_has_ssl
-        || (value_may_switch(value) && name_has_trigger())
+    if equals && contains_ssl(text) {
+        return TextMarks::SslSetting;
+    }
+    if star || word_of(trim_if_needed(text)).is_some() {
+        TextMarks::MaySwitch
+    } else {
+        TextMarks::Neither
+    }
+}
+
+fn contains_ssl(text: &str) -> bool {
+    let b = text.as_bytes();
+    memchr::memchr2_iter(b's', b'S', b).any(|i| {
+        b.get(i..i + 3)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"ssl"))
+    })
+}
+
+/// `str::trim`, skipped when neither end can be whitespace: an ASCII byte that is not
+/// whitespace at both ends (Unicode whitespace is never ASCII).
+fn trim_if_needed(text: &str) -> &str {
+    let edge = |b: &u8| b.is_ascii_whitespace() || !b.is_ascii();
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(first), Some(last)) if !edge(first) && !edge(last) => text,
+        _ => text.trim(),
+    }
 }
 
 /// Whether a value is one that a rule of [`check`] tells by name can fire on: on or off
@@ -320,10 +369,7 @@ fn may_break_a_rule_with(value: &Value, name_has_trigger: impl FnOnce() -> bool)
 /// name need not be looked at: `securityContext.runAsUser: 1000` holds a trigger word but
 /// can break no rule.
 fn value_may_switch(value: &Value) -> bool {
-    let text_may_switch = |t: &str| {
-        let t = t.trim();
-        word_of(t).is_some() || t.as_bytes().contains(&b'*')
-    };
+    let text_may_switch = |t: &str| word_of(t.trim()).is_some() || t.as_bytes().contains(&b'*');
     match value {
         Value::Bool(_) => true,
         Value::Number(n) => n == "0" || n == "1",
@@ -415,6 +461,69 @@ mod tests {
 
     fn s(t: &str) -> Value {
         Value::String(t.into())
+    }
+
+    #[test]
+    fn the_one_pass_pre_filter_agrees_with_the_plain_one() {
+        // The pre-filter as first written: each test on its own, `trim` always.
+        fn plain(value: &Value, trigger: bool) -> bool {
+            let has_ssl_setting =
+                |t: &str| t.contains('=') && t.to_ascii_lowercase().contains("ssl");
+            let may_switch = |t: &str| word_of(t.trim()).is_some() || t.contains('*');
+            let texts = texts(value);
+            matches!(value, Value::Secret(s) if s.around.is_none())
+                || texts.iter().any(|t| has_ssl_setting(t))
+                || (match value {
+                    Value::Bool(_) => true,
+                    Value::Number(n) => n == "0" || n == "1",
+                    _ => texts.iter().any(|t| may_switch(t)),
+                } && trigger)
+        }
+        let texts = [
+            "",
+            "true",
+            " true ",
+            "TRUE",
+            "\u{a0}on\u{3000}",
+            "\u{2003}off",
+            "enabled",
+            "enabledX",
+            "*",
+            "a*b",
+            "https://*.example.com",
+            "x=1",
+            "sslmode=disable",
+            "host=db SSLMODE=require",
+            "a*=ssl",
+            "ssl",
+            "none",
+            "prefer",
+            "é",
+            "off\n",
+            "registry.example.com/shop/api:1.2.3",
+            "=*",
+            "*=",
+            "s=S*sl",
+        ];
+        let mut values: Vec<Value> = texts.iter().map(|t| s(t)).collect();
+        values.push(Value::List(texts.iter().take(6).map(|t| s(t)).collect()));
+        values.push(Value::List(vec![s("a"), s("ssl=false")]));
+        values.extend([
+            Value::Bool(false),
+            Value::Number("0".into()),
+            Value::Number("8080".into()),
+            Value::Null,
+            Value::EmptyMap,
+        ]);
+        for value in &values {
+            for trigger in [false, true] {
+                assert_eq!(
+                    may_break_a_rule_with(value, || trigger),
+                    plain(value, trigger),
+                    "{value:?}, trigger {trigger}"
+                );
+            }
+        }
     }
 
     #[test]

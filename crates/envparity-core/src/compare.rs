@@ -405,6 +405,7 @@ impl Context<'_> {
 }
 
 /// One leaf, located.
+#[derive(Clone, Copy)]
 struct Leaf<'s> {
     ctx: &'s Context<'s>,
     entry: &'s Entry,
@@ -436,12 +437,110 @@ struct Unit<'s> {
     /// Where it starts in its file (the object's first line, or 1).
     line: u32,
     keys: u32,
-    /// Where its leaves are in `EnvIndex::leaves` (more than one range when the same
-    /// object is declared twice).
-    ranges: Vec<std::ops::Range<usize>>,
+    /// Its declarations (more than one when the same object is declared twice).
+    parts: Vec<Part<'s>>,
 }
 
-impl Unit<'_> {
+/// One declaration of a unit: its entries, less those the ignore list drops, each under
+/// its path with identity values normalized. Held as exceptions to the snapshot's own
+/// entries, not as a list of leaves: most entries are kept, under their own path, and a
+/// list would cost 40 bytes per leaf of fresh memory (a million leaves per environment).
+struct Part<'s> {
+    entries: &'s [Entry],
+    /// Positions in `entries` the ignore list drops, ascending.
+    dropped: Vec<u32>,
+    /// Positions whose path normalizes to another, ascending, with that path.
+    renamed: Vec<(u32, String)>,
+}
+
+impl<'s> Part<'s> {
+    fn len(&self) -> usize {
+        self.entries.len() - self.dropped.len()
+    }
+
+    /// The kept leaves in document order, each with its normalized path.
+    fn leaves<'i>(&'i self, ctx: &'s Context<'s>) -> PartLeaves<'i, 's> {
+        PartLeaves {
+            entries: self.entries.iter(),
+            ctx,
+            at: 0,
+            dropped: &self.dropped,
+            renamed: &self.renamed,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct PartLeaves<'i, 's> {
+    entries: std::slice::Iter<'s, Entry>,
+    ctx: &'s Context<'s>,
+    /// The position of the next entry, and the exceptions from there on.
+    at: u32,
+    dropped: &'i [u32],
+    renamed: &'i [(u32, String)],
+}
+
+impl<'i, 's: 'i> Iterator for PartLeaves<'i, 's> {
+    type Item = (&'i str, Leaf<'s>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let entry = self.entries.next()?;
+            let at = self.at;
+            self.at += 1;
+            if let [first, rest @ ..] = self.dropped
+                && *first == at
+            {
+                self.dropped = rest;
+                continue;
+            }
+            let path = match self.renamed {
+                [(position, renamed), rest @ ..] if *position == at => {
+                    self.renamed = rest;
+                    renamed.as_str()
+                }
+                _ => entry.path.as_str(),
+            };
+            return Some((
+                path,
+                Leaf {
+                    ctx: self.ctx,
+                    entry,
+                },
+            ));
+        }
+    }
+}
+
+impl<'s> Unit<'s> {
+    /// The unit's leaves by path, the later declaration winning, as it would when applied.
+    fn leaves_by_path(&self) -> hashbrown::HashMap<&str, Leaf<'s>> {
+        let mut map = hashbrown::HashMap::with_capacity(self.parts.iter().map(Part::len).sum());
+        for part in &self.parts {
+            map.extend(part.leaves(self.ctx));
+        }
+        map
+    }
+
+    /// The unit's leaves in document order, each path once (its winning declaration).
+    fn leaves_in_order<'i>(
+        &'i self,
+        by_path: &'i hashbrown::HashMap<&'i str, Leaf<'s>>,
+    ) -> impl Iterator<Item = (&'i str, Leaf<'s>)> {
+        // As many paths as leaves: no path repeats (the common case), every leaf wins, and
+        // the lookup per leaf can be skipped.
+        let all_win = by_path.len() == self.parts.iter().map(Part::len).sum::<usize>();
+        self.parts
+            .iter()
+            .flat_map(|part| part.leaves(self.ctx))
+            .filter(move |(path, leaf)| {
+                all_win
+                    || by_path
+                        .get(path)
+                        .is_some_and(|w| std::ptr::eq(w.entry, leaf.entry))
+            })
+    }
+
     /// The unit's key as its own environment spells it.
     fn raw_key(&self) -> String {
         match &self.ctx.resource {
@@ -462,9 +561,6 @@ impl Unit<'_> {
 /// paired unit by unit with a small map per unit: a million keys never go through one
 /// big hash table, so pairing stays in cache.
 struct EnvIndex<'s> {
-    /// The path within the unit (identity values normalized, borrowed from the snapshot
-    /// unless normalizing changed it), and the leaf; in document order.
-    leaves: Vec<(Cow<'s, str>, Leaf<'s>)>,
     /// File-level and object-level units, by their pair key.
     units: BTreeMap<String, Unit<'s>>,
     /// Unit keys in the order they first appear.
@@ -594,13 +690,7 @@ impl<'s> EnvIndex<'s> {
         ignore: &PatternSet,
     ) -> EnvIndex<'s> {
         let env = snapshot.environment.as_str();
-        let leaf_count: usize = tree
-            .files
-            .iter()
-            .map(|f| f.entries.len() + f.resources.iter().map(|r| r.entries.len()).sum::<usize>())
-            .sum();
         let mut index = EnvIndex {
-            leaves: Vec::with_capacity(leaf_count),
             units: BTreeMap::new(),
             order: Vec::new(),
         };
@@ -609,28 +699,24 @@ impl<'s> EnvIndex<'s> {
         let mut next_context = || contexts.next().expect("one context per unit");
         for file in &tree.files {
             let plain = next_context();
-            let start = index.leaves.len();
-            let plain_keys =
-                index.add_leaves(plain, &file.entries, tokens, env, ignore, &mut scratch);
-            if plain_keys > 0 || file.resources.is_empty() {
+            let part = Self::part(plain, &file.entries, tokens, env, ignore, &mut scratch);
+            if part.len() > 0 || file.resources.is_empty() {
                 let unit = Unit {
                     ctx: plain,
                     line: 1,
-                    keys: plain_keys,
-                    ranges: std::iter::once(start..index.leaves.len()).collect(),
+                    keys: part.len() as u32,
+                    parts: vec![part],
                 };
                 index.add_unit(plain.unit.clone(), unit);
             }
             for resource in &file.resources {
                 let ctx = next_context();
-                let start = index.leaves.len();
-                let keys =
-                    index.add_leaves(ctx, &resource.entries, tokens, env, ignore, &mut scratch);
+                let part = Self::part(ctx, &resource.entries, tokens, env, ignore, &mut scratch);
                 let unit = Unit {
                     ctx,
                     line: resource.line,
-                    keys,
-                    ranges: std::iter::once(start..index.leaves.len()).collect(),
+                    keys: part.len() as u32,
+                    parts: vec![part],
                 };
                 index.add_unit(ctx.unit.clone(), unit);
             }
@@ -638,31 +724,33 @@ impl<'s> EnvIndex<'s> {
         index
     }
 
-    /// Adds the entries of one context that no ignore rule drops; returns how many.
-    fn add_leaves(
-        &mut self,
+    /// One context's entries as a [`Part`]: which the ignore rules drop, and which paths
+    /// normalize to others.
+    fn part(
         ctx: &'s Context<'s>,
         entries: &'s [Entry],
         tokens: &EnvTokens,
         env: &str,
         ignore: &PatternSet,
         scratch: &mut String,
-    ) -> u32 {
-        let mut kept = 0;
+    ) -> Part<'s> {
+        let mut part = Part {
+            entries,
+            dropped: Vec::new(),
+            renamed: Vec::new(),
+        };
         // Every key of the context starts with the same `file:object:`: written once.
         ctx.write_raw_prefix(scratch);
         let ignore = ignore.with_prefix(scratch);
         let mut normalizer = PathNormalizer::default();
-        for entry in entries {
+        for (at, entry) in entries.iter().enumerate() {
             if ignore.matches_rest(scratch, &entry.path) {
-                continue;
+                part.dropped.push(at as u32);
+            } else if let Cow::Owned(renamed) = normalizer.normalize(tokens, env, &entry.path) {
+                part.renamed.push((at as u32, renamed));
             }
-            let leaf = Leaf { ctx, entry };
-            kept += 1;
-            let path = normalizer.normalize(tokens, env, &entry.path);
-            self.leaves.push((path, leaf));
         }
-        kept
+        part
     }
 
     fn add_unit(&mut self, key: String, unit: Unit<'s>) {
@@ -670,46 +758,13 @@ impl<'s> EnvIndex<'s> {
             // The same object declared twice: both declarations' leaves, the later winning.
             Some(existing) => {
                 existing.keys += unit.keys;
-                existing.ranges.extend(unit.ranges);
+                existing.parts.extend(unit.parts);
             }
             None => {
                 self.order.push(key.clone());
                 self.units.insert(key, unit);
             }
         }
-    }
-
-    /// A unit's leaves by path, the later declaration winning, as it would when applied.
-    fn unit_leaves<'i>(&'i self, unit: &Unit) -> hashbrown::HashMap<&'i str, &'i Leaf<'s>> {
-        let mut map = hashbrown::HashMap::with_capacity(unit.ranges.iter().map(|r| r.len()).sum());
-        for range in &unit.ranges {
-            for (path, leaf) in &self.leaves[range.clone()] {
-                map.insert(path.as_ref(), leaf);
-            }
-        }
-        map
-    }
-
-    /// A unit's leaves in document order, each path once (its winning declaration).
-    fn unit_leaves_in_order<'i>(
-        &'i self,
-        unit: &Unit,
-        by_path: &hashbrown::HashMap<&'i str, &'i Leaf<'s>>,
-    ) -> impl Iterator<Item = (&'i str, &'i Leaf<'s>)> {
-        // As many paths as leaves: no path repeats (the common case), every leaf wins, and
-        // the lookup per leaf can be skipped.
-        let all_win = by_path.len() == unit.ranges.iter().map(|r| r.len()).sum::<usize>();
-        unit.ranges
-            .clone()
-            .into_iter()
-            .flat_map(move |range| self.leaves[range].iter())
-            .filter(move |(path, leaf)| {
-                all_win
-                    || by_path
-                        .get(path.as_ref())
-                        .is_some_and(|w| std::ptr::eq(*w, leaf))
-            })
-            .map(|(path, leaf)| (path.as_ref(), leaf))
     }
 }
 
@@ -813,9 +868,10 @@ impl Pair<'_, '_> {
                 compared += count;
                 continue;
             }
-            let a_by_path = self.ia.unit_leaves(unit_a);
-            let b_by_path = self.ib.unit_leaves(unit_b);
-            for (path, leaf_b) in self.ib.unit_leaves_in_order(unit_b, &b_by_path) {
+            let a_by_path = unit_a.leaves_by_path();
+            let b_by_path = unit_b.leaves_by_path();
+            for (path, leaf_b) in unit_b.leaves_in_order(&b_by_path) {
+                let leaf_b = &leaf_b;
                 compared += 1;
                 match a_by_path.get(path) {
                     Some(leaf_a) => {
@@ -834,7 +890,8 @@ impl Pair<'_, '_> {
                     }
                 }
             }
-            for (path, leaf_a) in self.ia.unit_leaves_in_order(unit_a, &a_by_path) {
+            for (path, leaf_a) in unit_a.leaves_in_order(&a_by_path) {
+                let leaf_a = &leaf_a;
                 if b_by_path.contains_key(path)
                     || (matches!(leaf_a.entry.value, Value::EmptyMap)
                         && has_children(&b_by_path, path))
@@ -858,31 +915,27 @@ impl Pair<'_, '_> {
         unit_b: &Unit,
         findings: &mut Vec<Finding>,
     ) -> Option<u64> {
-        let ([range_a], [range_b]) = (unit_a.ranges.as_slice(), unit_b.ranges.as_slice()) else {
+        let ([part_a], [part_b]) = (unit_a.parts.as_slice(), unit_b.parts.as_slice()) else {
             return None;
         };
-        let (leaves_a, leaves_b) = (
-            &self.ia.leaves[range_a.clone()],
-            &self.ib.leaves[range_b.clone()],
-        );
-        if leaves_a.len() != leaves_b.len()
-            || leaves_a
-                .iter()
-                .zip(leaves_b)
-                .any(|((path_a, _), (path_b, _))| path_a != path_b)
-        {
+        let (leaves_a, leaves_b) = (part_a.leaves(unit_a.ctx), part_b.leaves(unit_b.ctx));
+        if part_a.len() != part_b.len() {
             return None;
         }
-        let mut seen = hashbrown::HashSet::with_capacity(leaves_b.len());
-        if !leaves_b.iter().all(|(path, _)| seen.insert(path.as_ref())) {
+        let mut seen = hashbrown::HashSet::with_capacity(part_b.len());
+        let same_paths_once = leaves_a
+            .clone()
+            .zip(leaves_b.clone())
+            .all(|((path_a, _), (path_b, _))| path_a == path_b && seen.insert(path_b));
+        if !same_paths_once {
             return None;
         }
-        for ((_, leaf_a), (_, leaf_b)) in leaves_a.iter().zip(leaves_b) {
-            if let Some(f) = self.compare_values(leaf_a, leaf_b) {
+        for ((_, leaf_a), (_, leaf_b)) in leaves_a.zip(leaves_b) {
+            if let Some(f) = self.compare_values(&leaf_a, &leaf_b) {
                 findings.push(self.with_rules(f, vec![leaf_a.raw_key(), leaf_b.raw_key()]));
             }
         }
-        Some(leaves_b.len() as u64)
+        Some(part_b.len() as u64)
     }
 
     fn side(&self, snapshot: &Snapshot, leaf: Option<&Leaf>) -> Side {
@@ -1375,10 +1428,14 @@ fn build_matrix(findings: &[Finding], indexes: &[EnvIndex]) -> Vec<MatrixRow> {
         .iter()
         .map(|index| {
             index
-                .leaves
+                .order
                 .iter()
+                .flat_map(|key| {
+                    let unit = &index.units[key];
+                    unit.parts.iter().flat_map(|part| part.leaves(unit.ctx))
+                })
                 .filter_map(|(_, leaf)| {
-                    let key = Pair::display_key(leaf);
+                    let key = Pair::display_key(&leaf);
                     seen.contains(key.as_str())
                         .then(|| (key, leaf.entry.value.display()))
                 })
