@@ -67,3 +67,33 @@ fn documented_example_is_a_report() {
     }
     assert_eq!(counts, facet.counts);
 }
+
+#[test]
+fn findings_rendered_on_several_threads_are_the_serial_bytes() {
+    // `nasty` holds line breaks, control characters and right-to-left marks in values: the
+    // re-indenting of each finding must never touch a string.
+    // 5,200 findings: several blocks of `write_json_split` on 2 and 3 threads.
+    for report in [
+        sample(),
+        nasty(),
+        large(301, 7),
+        large(2_600, 9),
+        report().build(),
+    ] {
+        let mut serial = Vec::new();
+        envparity_report::write_json_split(&report, &mut serial, 1, 1).unwrap();
+        assert_eq!(
+            serial,
+            (serde_json::to_string_pretty(&report).unwrap() + "\n").into_bytes()
+        );
+        for threads in [2, 3, 8, 64] {
+            let mut split = Vec::new();
+            envparity_report::write_json_split(&report, &mut split, threads, 1).unwrap();
+            assert!(
+                split == serial,
+                "{threads} threads, {} findings: the bytes differ",
+                report.findings.len()
+            );
+        }
+    }
+}

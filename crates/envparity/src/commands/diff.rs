@@ -50,14 +50,17 @@ pub fn run(config: Option<&Path>, args: &DiffArgs, printer: &Printer) -> anyhow:
         let facets: Vec<envparity_core::Facet> = args.facets.iter().map(|f| f.facet()).collect();
         report.keep_facets(&facets);
     }
-    render_and_exit(
+    let code = render_and_exit(
         &report,
         args.format,
         args.fail_on,
         args.output.as_deref(),
         args.verbose,
         printer,
-    )
+    );
+    // As for the snapshots: a large report is ~600,000 small strings, and the process ends.
+    std::mem::forget(report);
+    code
 }
 
 /// Renders a report to stdout or a file and returns the exit code `fail_on` gives.
