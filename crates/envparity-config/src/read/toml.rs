@@ -15,7 +15,18 @@ use super::ReadError;
 use super::json::{canonical_float, line_col, to_u32};
 use crate::tree::{Key, Node, NodeKind};
 
+#[path = "toml_fast.rs"]
+mod fast;
+
 pub fn parse(text: &str) -> Result<Node, ReadError> {
+    if let Some(root) = fast::parse(text) {
+        return Ok(root);
+    }
+    parse_full(text)
+}
+
+/// The whole of TOML, through `toml_edit`.
+fn parse_full(text: &str) -> Result<Node, ReadError> {
     let doc = toml_edit::Document::parse(text).map_err(|e| {
         let (line, column) = line_col(text, e.span().map_or(0, |s| s.start));
         // toml_edit's messages are a fixed description plus the grammar tokens it expected;
@@ -179,6 +190,123 @@ mod tests {
         check_err("é = 1\nkey\n", 2, 4, "expected `=`");
         check_err("a = \"\\q\"", 1, 7, "escape");
         check_err("a = 1979-05-27T12\n", 1, 5, "invalid time");
+    }
+
+    /// Lines the fast path reads, lines it leaves to toml_edit, and lines that are errors.
+    const FRAGMENTS: &[&str] = &[
+        "a = 1",
+        "b = 'x'",
+        "c = \"y z\"",
+        "d = true",
+        "e = [1, 'two', \"three\", false]",
+        "f = []",
+        "[t]",
+        "[t.u]",
+        "[[arr]]",
+        "[arr.sub]",
+        "[[arr.list]]",
+        "g = -5",
+        "h = +0",
+        "i = 007",
+        "j = 1_000",
+        "k = 1.5",
+        "# comment",
+        "",
+        "  l = 2  # trailing",
+        "[t]  # again",
+        "m = \"a\\tb\"",
+        "n = '''x'''",
+        "o = \"\"\"x\"\"\"",
+        "p = 1979-05-27",
+        "[ t . v ]",
+        "q = [1,2,]",
+        "r = [ ]",
+        "s = \"\"",
+        "a = 2",
+        "[a]",
+        "x.y = 1",
+        "'q' = 1",
+        "[[t]]",
+        "u = [1, [2]]",
+        "v = {w = 1}",
+        "z = 9223372036854775808",
+        "\"k\" = 1",
+        "w = 'it''s'",
+        "y = true # c\u{7f}",
+        "[[arr]] # more",
+        "[u]",
+        "bad line",
+        "= 1",
+        "t = 1",
+        "[]",
+        "[[]]",
+        "e = [1 2]",
+        "e2 = [1,",
+        "ünï = 1",
+        "\tl2 = 'tab'",
+        "big = -9223372036854775808",
+        "[arr.sub.deep]",
+        "sub = 1",
+        "[a.b]",
+        "c2 = 0",
+        "d2 = tru",
+        "h2 = true#c",
+        "lit = 'a\\b'",
+        "[t.u.w]",
+        "[a.b.c]",
+        "[arr.list.x]",
+        "val = 3",
+    ];
+
+    #[test]
+    fn the_fast_path_agrees_with_toml_edit() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut fast_read, mut left) = (0, 0);
+        for round in 0..12_000 {
+            let lines: Vec<&str> = (0..1 + next(9))
+                .map(|_| FRAGMENTS[next(FRAGMENTS.len())])
+                .collect();
+            let text = lines.join(if round % 5 == 0 { "\r\n" } else { "\n" });
+            let full = parse_full(&text);
+            match fast::parse(&text) {
+                Some(fast) => {
+                    fast_read += 1;
+                    let full = full.unwrap_or_else(|e| panic!("{text:?}: fast read, full: {e}"));
+                    assert_eq!(
+                        crate::read::json::render(&fast, true),
+                        crate::read::json::render(&full, true),
+                        "{text:?}"
+                    );
+                    assert_eq!(fast, full, "{text:?}");
+                }
+                None => left += 1,
+            }
+        }
+        // Both paths were exercised.
+        assert!(
+            fast_read > 1_200 && left > 1_200,
+            "fast {fast_read}, left {left}"
+        );
+    }
+
+    #[test]
+    fn the_fast_path_reads_the_files_configuration_is_written_in() {
+        let typical = "# svc/config.toml\nname = \"svc-a\"\nconcurrency = 8\ntags = [\"shop\", \"media\"]\n\n[pool]\nmin = 2\nmax = 30\n\n[retry]\njitter = true\n\n[[upstreams]]\nname = \"coupon\"\nurl = \"http://coupon.shop-qa.svc:8080\"\ntimeout_ms = 800\n\n[[upstreams]]\nname = \"review\"\n";
+        let fast = fast::parse(typical).expect("the fast path reads a typical file");
+        assert_eq!(fast, parse_full(typical).unwrap());
+        for file in ["qa/config.toml", "prod/config.toml"] {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/shop/");
+            let text = std::fs::read_to_string(format!("{path}{file}")).unwrap();
+            if let Some(fast) = fast::parse(&text) {
+                assert_eq!(fast, parse_full(&text).unwrap(), "{file}");
+            }
+        }
     }
 
     #[test]
