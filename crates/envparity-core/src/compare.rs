@@ -741,7 +741,7 @@ impl<'s> EnvIndex<'s> {
         };
         // Every key of the context starts with the same `file:object:`: written once.
         ctx.write_raw_prefix(scratch);
-        let ignore = ignore.with_prefix(scratch);
+        let mut ignore = ignore.with_prefix(scratch);
         let mut normalizer = PathNormalizer::default();
         for (at, entry) in entries.iter().enumerate() {
             if ignore.matches_rest(scratch, &entry.path) {

@@ -239,10 +239,11 @@ impl PatternSet {
 
     /// A matcher for many keys that start with the same `prefix` (a file's or an object's
     /// leaves): the prefix is searched for literals once, not once per key.
-    pub fn with_prefix<'p>(&'p self, prefix: &str) -> PrefixMatcher<'p> {
+    pub fn with_prefix<'p, 'k>(&'p self, prefix: &str) -> PrefixMatcher<'p, 'k> {
         let mut matcher = PrefixMatcher {
             set: self,
             walk: None,
+            clean: None,
         };
         let (Some(dfa), Some(search)) = (&self.literal_dfa, &self.literals) else {
             return matcher;
@@ -275,11 +276,26 @@ impl PatternSet {
 
 /// [`PatternSet::matches`] for keys sharing a prefix; see [`PatternSet::with_prefix`].
 #[derive(Debug)]
-pub struct PrefixMatcher<'p> {
+pub struct PrefixMatcher<'p, 'k> {
     set: &'p PatternSet,
     /// `None`: every key is matched in full (a literal-free pattern, or a literal in the
     /// prefix).
     walk: Option<LiteralWalk<'p>>,
+    /// The last rest known clean: the automaton was back at its start at `.1`, and no
+    /// literal's first byte follows. Keys come in document order and share long heads
+    /// (`spec.template.spec.containers[name=api].`): a key sharing that rest past `.1`
+    /// need only be searched past what they share.
+    clean: Option<(&'k [u8], usize)>,
+}
+
+/// What [`LiteralWalk::holds_literal`] found.
+enum Walk {
+    Literal,
+    /// No literal: the automaton was at its start from this position on, and no first
+    /// byte of a literal came after it.
+    CleanFrom(usize),
+    /// No literal, and nothing to remember.
+    Nothing,
 }
 
 /// The literal automaton run over the prefix; each key's rest resumes from there.
@@ -297,7 +313,7 @@ struct LiteralWalk<'p> {
 
 impl LiteralWalk<'_> {
     /// Whether some literal ends in `rest` (the key past the prefix).
-    fn holds_literal(&self, rest: &[u8]) -> bool {
+    fn holds_literal(&self, rest: &[u8]) -> Walk {
         use aho_corasick::automaton::Automaton;
         let mut state = self.after_prefix;
         // Byte by byte only while a literal begun in the prefix may go on: once the
@@ -305,35 +321,66 @@ impl LiteralWalk<'_> {
         // literals' first bytes) takes the rest.
         for (at, &byte) in rest.iter().enumerate() {
             if state == self.fresh {
-                let rest = &rest[at..];
-                // A literal starting afresh starts with one of the literals' first bytes
-                // (`:` for every built-in ignore rule): one memchr turns most keys away.
-                let may_start = match self.first_bytes {
-                    [a] => memchr::memchr(*a, rest).is_some(),
-                    [a, b] => memchr::memchr2(*a, *b, rest).is_some(),
-                    [a, b, c] => memchr::memchr3(*a, *b, *c, rest).is_some(),
-                    _ => true,
+                if !self.may_start(&rest[at..]) {
+                    return Walk::CleanFrom(at);
+                }
+                return if self.search.is_match(&rest[at..]) {
+                    Walk::Literal
+                } else {
+                    Walk::Nothing
                 };
-                return may_start && self.search.is_match(rest);
             }
             state = self.dfa.next_state(aho_corasick::Anchored::No, state, byte);
             if self.dfa.is_match(state) {
-                return true;
+                return Walk::Literal;
             }
         }
-        false
+        if state == self.fresh {
+            Walk::CleanFrom(rest.len())
+        } else {
+            Walk::Nothing
+        }
+    }
+
+    /// Whether a literal's first byte is in `text` (`:` for every built-in ignore rule):
+    /// a literal starting afresh starts with one, and one memchr turns most keys away.
+    fn may_start(&self, text: &[u8]) -> bool {
+        match self.first_bytes {
+            [a] => memchr::memchr(*a, text).is_some(),
+            [a, b] => memchr::memchr2(*a, *b, text).is_some(),
+            [a, b, c] => memchr::memchr3(*a, *b, *c, text).is_some(),
+            _ => true,
+        }
     }
 }
 
-impl PrefixMatcher<'_> {
+impl<'k> PrefixMatcher<'_, 'k> {
     /// [`PatternSet::matches`] for the key `prefix` + `rest`, where `prefix` holds the
     /// prefix given (and is left holding it): the key is put together only when a literal
     /// makes a pattern worth trying.
-    pub fn matches_rest(&self, prefix: &mut String, rest: &str) -> bool {
-        if let Some(walk) = &self.walk
-            && !walk.holds_literal(rest.as_bytes())
-        {
-            return false;
+    pub fn matches_rest(&mut self, prefix: &mut String, rest: &'k str) -> bool {
+        if let Some(walk) = &self.walk {
+            let rest = rest.as_bytes();
+            // The same bytes up to `clean_from` leave the automaton at its start there,
+            // and hold no first byte of a literal past it up to where the two differ.
+            if let Some((last, clean_from)) = self.clean {
+                let shared = common_prefix_len(last, rest);
+                if shared >= clean_from && !walk.may_start(&rest[shared..]) {
+                    self.clean = Some((rest, clean_from));
+                    return false;
+                }
+            }
+            match walk.holds_literal(rest) {
+                Walk::Literal => self.clean = None,
+                Walk::CleanFrom(at) => {
+                    self.clean = Some((rest, at));
+                    return false;
+                }
+                Walk::Nothing => {
+                    self.clean = None;
+                    return false;
+                }
+            }
         }
         let prefix_len = prefix.len();
         prefix.push_str(rest);
@@ -480,6 +527,10 @@ mod tests {
             "status.yaml:Pod/y:spec.b",
             "d.yaml:Service/status:spec.b",
             "d.yaml:Pod/x:spec.b",
+            "d.yaml:Pod/x:spec.b:status",
+            "d.yaml:Pod/x:spec.b:statu",
+            "d.yaml:Pod/x:metadata.annotations.a:metadata.uid",
+            "d.yaml:Pod/x:metadata.annotations.a:b",
         ];
         for subset in 1..=texts.len() {
             let set = PatternSet::new(&patterns[..subset]);
@@ -493,7 +544,7 @@ mod tests {
                         .filter(|k| k.starts_with(prefix))
                         .collect();
                     for order in [sharing.clone(), sharing.iter().rev().copied().collect()] {
-                        let matcher = set.with_prefix(prefix);
+                        let mut matcher = set.with_prefix(prefix);
                         let mut scratch = prefix.to_string();
                         for k in order.iter().chain(&order) {
                             let expected = set.matches(k);
