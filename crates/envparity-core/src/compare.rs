@@ -641,18 +641,25 @@ fn contexts_of<'s>(
 
 /// [`normalized_path`] for a unit's paths in document order, which mostly repeat the one
 /// before up to its last `]` (`…containers[name=api].env[name=A].value`, `….image`): the
-/// identity values are normalized once per distinct head, not once per leaf.
+/// identity values are normalized once per distinct head, not once per leaf, and a new
+/// head's identity values are normalized only past the last `]` it shares with the head
+/// before (`…containers[name=api].env[name=B]` after `…env[name=A]`: only `name=B`).
 #[derive(Default)]
 struct PathNormalizer<'p> {
-    /// The last head seen (a path up to and including its last `]`), and what it
-    /// normalizes to when that differs from it.
-    head: Option<(&'p str, Option<String>)>,
+    /// The last head seen (a path up to and including its last `]`).
+    head: Option<&'p str>,
+    /// That head normalized, and whether it differs from the head.
+    normalized: String,
+    changed: bool,
+    /// After each `]` of the head: where in the head, where in `normalized`, and whether
+    /// `normalized` differs from the head up to there.
+    closes: Vec<(usize, usize, bool)>,
 }
 
 impl<'p> PathNormalizer<'p> {
     fn normalize(&mut self, tokens: &EnvTokens, env: &str, path: &'p str) -> Cow<'p, str> {
         // The common case, without searching the path: the head seen last, then no bracket.
-        let repeats_head = self.head.as_ref().is_some_and(|(head, _)| {
+        let repeats_head = self.head.is_some_and(|head| {
             path.strip_prefix(head)
                 .is_some_and(|tail| !tail.bytes().any(|b| b == b'[' || b == b']'))
         });
@@ -665,18 +672,58 @@ impl<'p> PathNormalizer<'p> {
             if tail.contains('[') {
                 return normalized_path(tokens, env, path);
             }
-            let normalized = match normalized_path(tokens, env, head) {
-                Cow::Borrowed(_) => None,
-                Cow::Owned(changed) => Some(changed),
-            };
-            self.head = Some((head, normalized));
+            self.read_head(tokens, env, head);
         }
-        match &self.head {
-            Some((head, Some(normalized))) => {
-                Cow::Owned(format!("{normalized}{}", &path[head.len()..]))
+        if self.changed {
+            let head_len = self.head.map_or(0, str::len);
+            Cow::Owned(format!("{}{}", self.normalized, &path[head_len..]))
+        } else {
+            Cow::Borrowed(path)
+        }
+    }
+
+    /// Normalizes `head` (which ends in `]`) as [`normalized_path`] would, resuming from
+    /// the last `]` it shares with the head before.
+    fn read_head(&mut self, tokens: &EnvTokens, env: &str, head: &'p str) {
+        let shared = self.head.map_or(0, |before| {
+            crate::pattern::common_prefix_len(before.as_bytes(), head.as_bytes())
+        });
+        let resume = self.closes.iter().rposition(|&(raw, _, _)| raw <= shared);
+        let (mut at, mut changed) = match resume {
+            Some(i) => {
+                let (raw, norm, changed) = self.closes[i];
+                self.closes.truncate(i + 1);
+                self.normalized.truncate(norm);
+                (raw, changed)
             }
-            _ => Cow::Borrowed(path),
+            None => {
+                self.closes.clear();
+                self.normalized.clear();
+                (0, false)
+            }
+        };
+        // The loop of `normalized_path`, recording where each identity value ends.
+        while let Some(open) = head[at..].find('[') {
+            let start = at + open + 1;
+            let close = head[start..].find(']').map_or(head.len(), |i| start + i);
+            self.normalized.push_str(&head[at..start]);
+            match tokens.normalize(env, &head[start..close]) {
+                Cow::Owned(value) => {
+                    self.normalized.push_str(&value);
+                    changed = true;
+                }
+                Cow::Borrowed(value) => self.normalized.push_str(value),
+            }
+            at = close;
+            if close < head.len() {
+                self.normalized.push(']');
+                at = close + 1;
+                self.closes.push((at, self.normalized.len(), changed));
+            }
         }
+        self.normalized.push_str(&head[at..]);
+        self.head = Some(head);
+        self.changed = changed;
     }
 }
 
@@ -1564,9 +1611,32 @@ mod tests {
             "a[name=x].b[name=y-qa].c[name=qa",
             "a[name=api].qa",
             "spec.replicas",
+            "spec.containers[name=api-qa].env[name=A].value",
+            "spec.containers[name=api-qa].env[name=B-qa].value",
+            "spec.containers[name=api-qa].env[name=B].value",
+            "spec.containers[name=api].env[name=B-qa].value",
+            "spec.containers[name=api].env[name=B-qa]x[qa].value",
+            "a[b[c].d[name=qa].e",
+            "a[b[c].d[name=x].e",
+            "a[b[qa].d[name=x].e",
+            "x[qa][qa].y",
+            "x[qa][q].y",
+            "x[qa][].y",
         ];
+        // Every order of pairs, so each head follows each other one.
+        let mut sequence: Vec<&str> = paths
+            .iter()
+            .chain(paths.iter().rev())
+            .chain(&paths)
+            .copied()
+            .collect();
+        for a in paths {
+            for b in paths {
+                sequence.extend([a, b]);
+            }
+        }
         let mut normalizer = PathNormalizer::default();
-        for path in paths.iter().chain(paths.iter().rev()).chain(&paths) {
+        for path in &sequence {
             let remembered = normalizer.normalize(&tokens, "qa", path);
             assert_eq!(remembered, norm(path), "{path}");
             assert_eq!(
