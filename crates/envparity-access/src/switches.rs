@@ -101,27 +101,31 @@ fn falsy(v: &Value) -> bool {
 }
 
 /// The words of a key: `server.auth.enabled` → server auth enabled; `insecureSkipVerify`
-/// → insecure skip verify; `DISABLE_AUTH` → disable auth.
-fn words(name: &str) -> Vec<String> {
+/// → insecure skip verify; `DISABLE_AUTH` → disable auth. Slices of `lower`, which must be
+/// `name` lower-cased in ASCII (byte for byte the same length).
+fn words<'l>(name: &str, lower: &'l str) -> Vec<&'l str> {
     let mut out = Vec::new();
-    let mut word = String::new();
+    let mut start = None;
     let mut previous_lower = false;
-    for c in name.chars() {
+    for (i, c) in name.char_indices() {
         if !c.is_ascii_alphanumeric() {
-            if !word.is_empty() {
-                out.push(std::mem::take(&mut word));
+            if let Some(s) = start.take() {
+                out.push(&lower[s..i]);
             }
             previous_lower = false;
             continue;
         }
-        if c.is_ascii_uppercase() && previous_lower && !word.is_empty() {
-            out.push(std::mem::take(&mut word));
+        if c.is_ascii_uppercase() && previous_lower {
+            if let Some(s) = start.replace(i) {
+                out.push(&lower[s..i]);
+            }
+        } else if start.is_none() {
+            start = Some(i);
         }
         previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        word.push(c.to_ascii_lowercase());
     }
-    if !word.is_empty() {
-        out.push(word);
+    if let Some(s) = start {
+        out.push(&lower[s..]);
     }
     out
 }
@@ -155,9 +159,11 @@ fn check(name: &str, value: &Value, default_hashes: &[String]) -> Option<&'stati
     {
         return Some("default-credential");
     }
-    let w = words(name);
-    let has = |x: &str| w.iter().any(|y| y == x);
-    let last = w.last().map_or("", String::as_str);
+    let lower = name.to_ascii_lowercase();
+    let w = words(name, &lower);
+    let has = |x: &str| w.contains(&x);
+    let last = w.last().copied().unwrap_or("");
+    let texts = texts(value);
     let auth = [
         "auth",
         "authentication",
@@ -178,7 +184,7 @@ fn check(name: &str, value: &Value, default_hashes: &[String]) -> Option<&'stati
         "enabled" | "enable" | "required" | "require" | "on" | "active"
     );
     let switch_off = matches!(
-        w.first().map(String::as_str),
+        w.first().copied(),
         Some("disable" | "skip" | "no" | "bypass")
     ) || matches!(last, "disabled" | "disable" | "skip" | "bypass" | "off");
     if auth && ((switch_on && falsy(value)) || (switch_off && truthy(value))) {
@@ -193,11 +199,8 @@ fn check(name: &str, value: &Value, default_hashes: &[String]) -> Option<&'stati
     }
     let tls = has("ssl") || has("tls") || has("https") || has("usessl");
     if (tls && (switch_on || last == "ssl" || last == "tls" || last == "usessl") && falsy(value))
-        || (last == "sslmode"
-            && texts(value)
-                .iter()
-                .any(|t| word_of(t) == Some(Word::WeakSslMode)))
-        || texts(value).iter().any(|t| {
+        || (last == "sslmode" && texts.iter().any(|t| word_of(t) == Some(Word::WeakSslMode)))
+        || texts.iter().any(|t| {
             let t = t.to_ascii_lowercase();
             t.contains("sslmode=disable") || t.contains("usessl=false") || t.contains("ssl=false")
         })
@@ -205,7 +208,7 @@ fn check(name: &str, value: &Value, default_hashes: &[String]) -> Option<&'stati
         return Some("tls-off");
     }
     if (has("cors") || (has("allow") && has("origin")) || (has("allowed") && has("origins")))
-        && texts(value)
+        && texts
             .iter()
             .any(|t| t.split(',').any(|part| part.trim() == "*"))
     {
@@ -214,14 +217,11 @@ fn check(name: &str, value: &Value, default_hashes: &[String]) -> Option<&'stati
     if (has("cookie") || has("cookies") || has("session"))
         && ((last == "secure" && falsy(value))
             || ((last == "httponly" || (last == "only" && has("http"))) && falsy(value))
-            || (last == "samesite"
-                && texts(value)
-                    .iter()
-                    .any(|t| word_of(t) == Some(Word::OpenSameSite))))
+            || (last == "samesite" && texts.iter().any(|t| word_of(t) == Some(Word::OpenSameSite))))
     {
         return Some("cookie-insecure");
     }
-    if (has("exposure") && has("include") && texts(value).contains(&"*"))
+    if (has("exposure") && has("include") && texts.contains(&"*"))
         || ((has("pprof")
             || has("actuator")
             || has("graphiql")
@@ -461,6 +461,56 @@ mod tests {
 
     fn s(t: &str) -> Value {
         Value::String(t.into())
+    }
+
+    #[test]
+    fn words_split_at_separators_and_camel_case() {
+        // The splitting as first written: one owned, lower-cased word at a time.
+        fn owned(name: &str) -> Vec<String> {
+            let (mut out, mut word, mut previous_lower) = (Vec::new(), String::new(), false);
+            for c in name.chars() {
+                if !c.is_ascii_alphanumeric() {
+                    if !word.is_empty() {
+                        out.push(std::mem::take(&mut word));
+                    }
+                    previous_lower = false;
+                    continue;
+                }
+                if c.is_ascii_uppercase() && previous_lower && !word.is_empty() {
+                    out.push(std::mem::take(&mut word));
+                }
+                previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+                word.push(c.to_ascii_lowercase());
+            }
+            if !word.is_empty() {
+                out.push(word);
+            }
+            out
+        }
+        for name in [
+            "server.auth.enabled",
+            "insecureSkipVerify",
+            "DISABLE_AUTH",
+            "",
+            "..",
+            "a",
+            "A",
+            "oauth2Enabled",
+            "HTTPSOnly",
+            "h2.console.enabled",
+            "zürichAuth",
+            "éAuth.ß",
+            "x9Y",
+            "__a__b__",
+            "spec.containers[name=api].env[name=JWT_SECRET].value",
+        ] {
+            let lower = name.to_ascii_lowercase();
+            assert_eq!(words(name, &lower), owned(name), "{name}");
+        }
+        assert_eq!(
+            words("insecureSkipVerify", "insecureskipverify"),
+            ["insecure", "skip", "verify"]
+        );
     }
 
     #[test]
