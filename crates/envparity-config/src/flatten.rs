@@ -70,6 +70,9 @@ thread_local! {
         std::cell::RefCell::new((0, hashbrown::HashMap::new()));
 }
 
+/// The room a path buffer starts with: deeper than most key paths.
+const PATH_ROOM: usize = 256;
+
 /// Names cached at most, per thread, before the cache starts over.
 const NAME_CACHE_LIMIT: usize = 200_000;
 
@@ -157,11 +160,12 @@ impl Flattener<'_> {
         let several = plain_docs.len() > 1;
         for (index, doc) in plain_docs {
             // Spring profile documents pair by profile, whatever their order.
-            let mut path = match (several, spring_profile(doc)) {
-                (true, Some(profile)) => format!("[profile={profile}]"),
-                (true, None) => format!("[doc={}]", index + 1),
-                (false, _) => String::new(),
-            };
+            let mut path = String::with_capacity(PATH_ROOM);
+            match (several, spring_profile(doc)) {
+                (true, Some(profile)) => path.push_str(&format!("[profile={profile}]")),
+                (true, None) => path.push_str(&format!("[doc={}]", index + 1)),
+                (false, _) => {}
+            }
             self.walk(doc, &mut path, Secrecy::No, raw_keys, &mut flat.scratch);
         }
         flat.entries = exactly_sized(&mut flat.scratch);
@@ -188,7 +192,8 @@ impl Flattener<'_> {
                         if key == "kind" {
                             continue;
                         }
-                        let mut path = String::new();
+                        // Room for a deep path from the start: it would grow five times.
+                        let mut path = String::with_capacity(PATH_ROOM);
                         // A Secret's `stringData` is its `data` written in clear: both
                         // are read as `data`, with `data`'s base64 decoded, so a secret
                         // pairs (and a shared one is caught) however each side wrote it.
@@ -480,7 +485,12 @@ fn push_segment(path: &mut String, key: &str, raw: bool) {
         path.push_str(key);
     } else {
         path.push_str("[\"");
-        path.push_str(&key.replace('\\', "\\\\").replace('"', "\\\""));
+        for c in key.chars() {
+            if matches!(c, '\\' | '"') {
+                path.push('\\');
+            }
+            path.push(c);
+        }
         path.push_str("\"]");
     }
 }
