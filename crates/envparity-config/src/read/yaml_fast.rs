@@ -451,14 +451,17 @@ impl Parser<'_> {
         let mut i = self.pos;
         let mut end = i;
         loop {
+            // A run of plain bytes in a tight loop: most of a scalar is one.
+            let run = i;
+            while i < b.len() && PLAIN[b[i] as usize] {
+                i += 1;
+            }
+            if i > run {
+                end = i;
+            }
             let Some(&c) = b.get(i) else {
                 return Some((end, None));
             };
-            if PLAIN[c as usize] {
-                i += 1;
-                end = i;
-                continue;
-            }
             match c {
                 b' ' => {
                     let mut j = i + 1;
