@@ -1452,11 +1452,22 @@ fn type_name(v: &Value) -> &'static str {
 
 /// A value quoted in a message, cut short if long.
 fn clip(text: &str) -> String {
-    if text.chars().count() <= MESSAGE_VALUE_CHARS {
-        return format!("`{text}`");
+    // Written piece by piece: this runs twice for every finding of an estate.
+    let mut out = String::with_capacity(text.len().min(4 * MESSAGE_VALUE_CHARS) + 5);
+    out.push('`');
+    match text.char_indices().nth(MESSAGE_VALUE_CHARS) {
+        None => out.push_str(text),
+        Some(_) => {
+            let end = text
+                .char_indices()
+                .nth(MESSAGE_VALUE_CHARS - 1)
+                .map_or(text.len(), |(at, _)| at);
+            out.push_str(&text[..end]);
+            out.push('…');
+        }
     }
-    let cut: String = text.chars().take(MESSAGE_VALUE_CHARS - 1).collect();
-    format!("`{cut}…`")
+    out.push('`');
+    out
 }
 
 fn build_matrix(findings: &[Finding], indexes: &[EnvIndex]) -> Vec<MatrixRow> {
@@ -1574,6 +1585,24 @@ mod tests {
             differences(&[("a", "1"), ("a", "2")], &[("a", "1"), ("a", "3")]),
             [(key("a"), Class::Drift)]
         );
+    }
+
+    #[test]
+    fn values_in_messages_are_clipped_by_characters() {
+        let plain = |text: &str| -> String {
+            if text.chars().count() <= MESSAGE_VALUE_CHARS {
+                return format!("`{text}`");
+            }
+            let cut: String = text.chars().take(MESSAGE_VALUE_CHARS - 1).collect();
+            format!("`{cut}…`")
+        };
+        for n in [0, 1, 59, 60, 61, 200] {
+            for unit in ["a", "é", "東", "👍"] {
+                let text = unit.repeat(n);
+                assert_eq!(clip(&text), plain(&text), "{n} × {unit}");
+            }
+        }
+        assert_eq!(clip(&"x".repeat(61)), format!("`{}…`", "x".repeat(59)));
     }
 
     #[test]
