@@ -161,7 +161,7 @@ pub fn from_config(config: &ConfigSnapshot) -> AccessModel {
                     if let Some(e) = r
                         .entries
                         .iter()
-                        .find(|e| e.path == "automountServiceAccountToken")
+                        .find(|e| &*e.path == "automountServiceAccountToken")
                     {
                         attributes.insert(
                             "automount_token".to_string(),
@@ -207,7 +207,7 @@ pub fn from_config(config: &ConfigSnapshot) -> AccessModel {
             binding
                 .entries
                 .iter()
-                .find(|e| e.path == name)
+                .find(|e| &*e.path == name)
                 .and_then(|e| text(&e.value))
         };
         let (Some(ref_kind), Some(ref_name)) = (field("roleRef.kind"), field("roleRef.name"))
@@ -394,7 +394,7 @@ mod tests {
             entries: entries
                 .iter()
                 .map(|(p, v)| Entry {
-                    path: p.to_string(),
+                    path: (*p).into(),
                     line: 1,
                     value: v.clone(),
                 })

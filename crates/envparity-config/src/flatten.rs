@@ -410,12 +410,12 @@ impl Flattener<'_> {
     }
 
     fn leaf(&self, path: &str, line: u32, value: Value, out: &mut Vec<Entry>) {
-        let path = if path.is_empty() {
-            ROOT_PATH.to_string()
-        } else {
-            path.to_string()
-        };
-        out.push(Entry { path, line, value });
+        let path = if path.is_empty() { ROOT_PATH } else { path };
+        out.push(Entry {
+            path: path.into(),
+            line,
+            value,
+        });
     }
 }
 

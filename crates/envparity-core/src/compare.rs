@@ -499,7 +499,7 @@ impl<'i, 's: 'i> Iterator for PartLeaves<'i, 's> {
                     self.renamed = rest;
                     renamed.as_str()
                 }
-                _ => entry.path.as_str(),
+                _ => &entry.path,
             };
             return Some((
                 path,
@@ -1527,7 +1527,7 @@ mod tests {
                 .iter()
                 .enumerate()
                 .map(|(i, (path, value))| Entry {
-                    path: path.to_string(),
+                    path: (*path).into(),
                     line: i as u32 + 1,
                     value: Value::String((*value).into()),
                 })

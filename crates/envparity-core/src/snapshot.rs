@@ -169,7 +169,7 @@ impl Resource {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Entry {
     /// `server.timeout`, `spec.template.spec.containers[name=api].image`, `LOG_LEVEL`.
-    pub path: String,
+    pub path: Box<str>,
     pub line: u32,
     pub value: Value,
 }

@@ -37,7 +37,7 @@ impl SchemaBuilder {
     /// A database-wide value: `server.version`, `settings.timezone`, `extensions.pgcrypto`.
     pub fn top(&mut self, path: &str, value: Value) {
         self.file.entries.push(Entry {
-            path: path.to_string(),
+            path: path.into(),
             line: 0,
             value,
         });
@@ -81,7 +81,7 @@ pub struct ObjectBuilder<'a> {
 impl ObjectBuilder<'_> {
     pub fn set(&mut self, path: &str, value: Value) -> &mut Self {
         self.resource.entries.push(Entry {
-            path: path.to_string(),
+            path: path.into(),
             line: 0,
             value,
         });

@@ -61,7 +61,7 @@ fn entry<'a>(schema: &'a ConfigFile, object: &str, path: &str) -> Option<&'a Val
         .resources
         .iter()
         .find(|r| r.name == object)
-        .and_then(|r| r.entries.iter().find(|e| e.path == path))
+        .and_then(|r| r.entries.iter().find(|e| &*e.path == path))
         .map(|e| &e.value)
 }
 
@@ -69,7 +69,7 @@ fn top_entry<'a>(schema: &'a ConfigFile, path: &str) -> Option<&'a Value> {
     schema
         .entries
         .iter()
-        .find(|e| e.path == path)
+        .find(|e| &*e.path == path)
         .map(|e| &e.value)
 }
 

@@ -29,7 +29,7 @@ fn entry<'a>(schema: &'a ConfigFile, object: &str, path: &str) -> Option<&'a Val
         .resources
         .iter()
         .find(|r| r.name == object)
-        .and_then(|r| r.entries.iter().find(|e| e.path == path))
+        .and_then(|r| r.entries.iter().find(|e| &*e.path == path))
         .map(|e| &e.value)
 }
 
@@ -37,7 +37,7 @@ fn top<'a>(schema: &'a ConfigFile, path: &str) -> Option<&'a Value> {
     schema
         .entries
         .iter()
-        .find(|e| e.path == path)
+        .find(|e| &*e.path == path)
         .map(|e| &e.value)
 }
 

@@ -22,7 +22,7 @@ fn entry<'a>(schema: &'a ConfigFile, object: &str, path: &str) -> Option<&'a Val
         .resources
         .iter()
         .find(|r| r.name == object)
-        .and_then(|r| r.entries.iter().find(|e| e.path == path))
+        .and_then(|r| r.entries.iter().find(|e| &*e.path == path))
         .map(|e| &e.value)
 }
 
@@ -116,7 +116,7 @@ fn sqlite_schema_reads_into_the_documented_keys() {
             schema
                 .entries
                 .iter()
-                .find(|e| e.path == path)
+                .find(|e| &*e.path == path)
                 .map(|e| &e.value),
         )
     };
