@@ -514,13 +514,7 @@ fn identity_key<'r>(items: &[Node], candidates: &'r [String]) -> Option<&'r str>
                 None => false,
             }
         });
-        all_scalars
-            && if ids.len() <= 8 {
-                (1..ids.len()).all(|i| !ids[..i].contains(&ids[i]))
-            } else {
-                let mut seen = hashbrown::HashSet::with_capacity(ids.len());
-                ids.iter().all(|id| seen.insert(*id))
-            }
+        all_scalars && !crate::tree::has_duplicate(&ids)
     })
 }
 

@@ -8,6 +8,18 @@ pub type Key = compact_str::CompactString;
 /// A scalar's text, moved into the snapshot's [`envparity_core::snapshot::Value`] as is.
 pub use envparity_core::snapshot::Text;
 
+/// Whether a text repeats in `texts`: pairwise for a few, through foldhash for more (maps
+/// and lists of objects of every file come through here; SipHash cost ~1,100
+/// instructions a key).
+pub(crate) fn has_duplicate(texts: &[&str]) -> bool {
+    if texts.len() <= 8 {
+        (1..texts.len()).any(|i| texts[..i].contains(&texts[i]))
+    } else {
+        let mut seen = hashbrown::HashSet::with_capacity(texts.len());
+        !texts.iter().all(|t| seen.insert(*t))
+    }
+}
+
 /// A parsed value with the 1-based line it starts on.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {

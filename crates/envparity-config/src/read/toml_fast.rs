@@ -238,7 +238,7 @@ fn scalar(text: &str, line: u32) -> Option<(Node, &str)> {
 
 fn into_node(table: Table) -> Option<Node> {
     let keys: Vec<&str> = table.entries.iter().map(|(k, _)| k.as_str()).collect();
-    if has_duplicate(&keys) {
+    if crate::tree::has_duplicate(&keys) {
         return None;
     }
     let mut entries = Vec::with_capacity(table.entries.len());
@@ -255,13 +255,4 @@ fn into_node(table: Table) -> Option<Node> {
         entries.push((key, node));
     }
     Some(Node::new(table.line, NodeKind::Map(entries)))
-}
-
-fn has_duplicate(keys: &[&str]) -> bool {
-    if keys.len() <= 8 {
-        (1..keys.len()).any(|i| keys[..i].contains(&keys[i]))
-    } else {
-        let mut seen = hashbrown::HashSet::with_capacity(keys.len());
-        !keys.iter().all(|k| seen.insert(*k))
-    }
 }
