@@ -561,8 +561,10 @@ impl<'s> Unit<'s> {
 /// paired unit by unit with a small map per unit: a million keys never go through one
 /// big hash table, so pairing stays in cache.
 struct EnvIndex<'s> {
-    /// File-level and object-level units, by their pair key.
-    units: BTreeMap<String, Unit<'s>>,
+    /// File-level and object-level units, by their pair key. Hashed, not ordered: the keys
+    /// are long and share long prefixes (`k8s/analytics/…`), so a tree's comparisons cost
+    /// more than one hash; `order` keeps the order.
+    units: hashbrown::HashMap<String, Unit<'s>>,
     /// Unit keys in the order they first appear.
     order: Vec<String>,
 }
@@ -738,7 +740,7 @@ impl<'s> EnvIndex<'s> {
     ) -> EnvIndex<'s> {
         let env = snapshot.environment.as_str();
         let mut index = EnvIndex {
-            units: BTreeMap::new(),
+            units: hashbrown::HashMap::new(),
             order: Vec::new(),
         };
         let mut scratch = String::new();

@@ -124,7 +124,7 @@ struct Parser<'t> {
     items: Vec<Node>,
 }
 
-impl Parser<'_> {
+impl<'t> Parser<'t> {
     fn documents(&mut self) -> Option<Vec<Node>> {
         let mut docs = Vec::new();
         self.head()?;
@@ -285,10 +285,10 @@ impl Parser<'_> {
                         return None;
                     }
                     self.pos = colon + 1;
-                    return self.map(col, Key::from(s), line);
+                    return self.map(col, Key::from(s.as_ref()), line);
                 }
                 self.end_line()?;
-                Some(Node::new(line, NodeKind::String(s.into())))
+                Some(Node::new(line, NodeKind::String(s.as_ref().into())))
             }
             c => {
                 if !plain_start(c, b.get(start + 1)) {
@@ -325,7 +325,7 @@ impl Parser<'_> {
         let (key, colon) = match b[start] {
             b'"' | b'\'' => {
                 let s = self.quoted()?;
-                (Key::from(s), self.colon_after(self.pos)?)
+                (Key::from(s.as_ref()), self.colon_after(self.pos)?)
             }
             c => {
                 if !plain_start(c, b.get(start + 1)) {
@@ -490,12 +490,21 @@ impl Parser<'_> {
 
     /// A quoted scalar on one line, from its opening quote at `self.pos`; stops after the
     /// closing quote.
-    fn quoted(&mut self) -> Option<String> {
+    /// A quoted scalar's text: borrowed from the input unless an escape or a doubled `'`
+    /// had to be undone (most quoted values hold neither).
+    fn quoted(&mut self) -> Option<Cow<'t, str>> {
         let (b, text) = (self.b, self.text);
         let start = self.pos + 1;
-        let mut out = String::new();
+        let mut out: Option<String> = None;
         let mut run = start;
         let mut i = start;
+        let finish = |out: Option<String>, tail: &'t str| match out {
+            None => Cow::Borrowed(tail),
+            Some(mut s) => {
+                s.push_str(tail);
+                Cow::Owned(s)
+            }
+        };
         if b[self.pos] == b'\'' {
             loop {
                 i += memchr2(b'\'', b'\n', &b[i..])?;
@@ -503,29 +512,28 @@ impl Parser<'_> {
                     return None;
                 }
                 if b.get(i + 1) == Some(&b'\'') {
-                    out.push_str(&text[run..=i]);
+                    out.get_or_insert_with(String::new).push_str(&text[run..=i]);
                     i += 2;
                     run = i;
                     continue;
                 }
-                out.push_str(&text[run..i]);
                 self.pos = i + 1;
-                return Some(out);
+                return Some(finish(out, &text[run..i]));
             }
         }
         loop {
             i += memchr3(b'"', b'\\', b'\n', &b[i..])?;
             match b[i] {
                 b'"' => {
-                    out.push_str(&text[run..i]);
                     self.pos = i + 1;
-                    return Some(out);
+                    return Some(finish(out, &text[run..i]));
                 }
                 b'\n' => return None,
                 _ => {
-                    out.push_str(&text[run..i]);
+                    let s = out.get_or_insert_with(String::new);
+                    s.push_str(&text[run..i]);
                     let (c, len) = escape(&b[i + 1..])?;
-                    out.push(c);
+                    s.push(c);
                     i += 1 + len;
                     run = i;
                 }
@@ -597,7 +605,10 @@ impl Parser<'_> {
         let start = self.pos;
         match *self.b.get(start)? {
             b'[' | b'{' => self.flow(),
-            b'"' | b'\'' => Some(Node::new(line, NodeKind::String(self.quoted()?.into()))),
+            b'"' | b'\'' => Some(Node::new(
+                line,
+                NodeKind::String(self.quoted()?.as_ref().into()),
+            )),
             _ => {
                 let end = self.plain_flow()?;
                 self.pos = end;
@@ -968,6 +979,9 @@ mod tests {
             "null",
             "hello world\n",
             "'quoted' # c\n",
+            // Quoted text is borrowed unless something is undone: both kinds, as values,
+            // keys and flow items.
+            "a: 'it''s'\nb: \"tab\\there\"\nc: 'plain'\n'd''e': \"\\u00e9\"\nf: ['x''y', \"\\\"q\\\"\"]\n",
             "[1, 2]\n",
             "{}\n",
             "  a: 1\n  b: 2\n",
