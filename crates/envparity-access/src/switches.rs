@@ -151,55 +151,136 @@ fn texts(v: &Value) -> Vec<&str> {
     }
 }
 
-/// Which rule a value breaks, if any.
+/// Which rule a value breaks, if any (`from_file` uses [`check_with`] and cached facts).
+#[cfg(test)]
 fn check(name: &str, value: &Value, default_hashes: &[String]) -> Option<&'static str> {
+    check_with(&NameFacts::of(name), value, default_hashes)
+}
+
+/// What the rules of [`check`] read from a key name: a function of the name alone, so it
+/// is worked out once per name ([`NameFacts::cached`]) while the values vary.
+#[derive(Clone, Copy, Debug, Default)]
+struct NameFacts {
+    /// An auth word and an on-switch last word (`auth.enabled`).
+    auth_on: bool,
+    /// An auth word and an off-switch (`disable_auth`, `security.bypass`).
+    auth_off: bool,
+    /// True means TLS verification is off (`insecureSkipVerify`, `tls.insecure`).
+    insecure_verify: bool,
+    /// False means TLS verification is off (`ssl.verify`, `NODE_TLS_REJECT_UNAUTHORIZED`).
+    verify_off_when_false: bool,
+    /// False means TLS is off (`tls.enabled`, `redis.ssl`).
+    tls_switch: bool,
+    last_sslmode: bool,
+    cors: bool,
+    /// A cookie or session name whose false value is insecure (`secure`, `httpOnly`).
+    cookie_flag: bool,
+    cookie_samesite: bool,
+    exposure_include: bool,
+    /// An admin surface's switch (`actuator…enabled`, `pprof.expose`).
+    admin_switch: bool,
+    last_debug: bool,
+}
+
+/// Names remembered at most, per thread, before the cache starts over.
+const NAME_FACTS_LIMIT: usize = 100_000;
+
+thread_local! {
+    /// Per thread: the facts of names seen. A key name repeats in every object and in
+    /// both environments, and splitting it into words cost ~1,500 instructions.
+    static NAME_FACTS: std::cell::RefCell<hashbrown::HashMap<Box<str>, NameFacts>> =
+        std::cell::RefCell::new(hashbrown::HashMap::new());
+}
+
+impl NameFacts {
+    fn cached(name: &str) -> NameFacts {
+        NAME_FACTS.with_borrow_mut(|cache| {
+            if let Some(&facts) = cache.get(name) {
+                return facts;
+            }
+            if cache.len() >= NAME_FACTS_LIMIT {
+                cache.clear();
+            }
+            let facts = NameFacts::of(name);
+            cache.insert(name.into(), facts);
+            facts
+        })
+    }
+
+    fn of(name: &str) -> NameFacts {
+        let lower = name.to_ascii_lowercase();
+        let w = words(name, &lower);
+        let has = |x: &str| w.contains(&x);
+        let last = w.last().copied().unwrap_or("");
+        let auth = [
+            "auth",
+            "authentication",
+            "authn",
+            "authorization",
+            "authz",
+            "security",
+            "login",
+            "oauth",
+            "oauth2",
+            "jwt",
+            "sso",
+        ]
+        .iter()
+        .any(|a| has(a));
+        let switch_on = matches!(
+            last,
+            "enabled" | "enable" | "required" | "require" | "on" | "active"
+        );
+        let switch_off = matches!(
+            w.first().copied(),
+            Some("disable" | "skip" | "no" | "bypass")
+        ) || matches!(last, "disabled" | "disable" | "skip" | "bypass" | "off");
+        let tls = has("ssl") || has("tls") || has("https") || has("usessl");
+        let cookie = has("cookie") || has("cookies") || has("session");
+        NameFacts {
+            auth_on: auth && switch_on,
+            auth_off: auth && switch_off,
+            insecure_verify: has("insecure") && (has("verify") || has("tls") || has("ssl")),
+            verify_off_when_false: (has("verify") && !has("insecure"))
+                || name == "NODE_TLS_REJECT_UNAUTHORIZED"
+                || name == "PYTHONHTTPSVERIFY",
+            tls_switch: tls && (switch_on || last == "ssl" || last == "tls" || last == "usessl"),
+            last_sslmode: last == "sslmode",
+            cors: has("cors")
+                || (has("allow") && has("origin"))
+                || (has("allowed") && has("origins")),
+            cookie_flag: cookie
+                && (last == "secure" || last == "httponly" || (last == "only" && has("http"))),
+            cookie_samesite: cookie && last == "samesite",
+            exposure_include: has("exposure") && has("include"),
+            admin_switch: (has("pprof")
+                || has("actuator")
+                || has("graphiql")
+                || (has("h2") && has("console"))
+                || has("admin"))
+                && matches!(last, "enabled" | "enable" | "expose" | "exposed"),
+            last_debug: last == "debug",
+        }
+    }
+}
+
+/// [`check`] with the name's facts worked out.
+fn check_with(name: &NameFacts, value: &Value, default_hashes: &[String]) -> Option<&'static str> {
     if let Value::Secret(s) = value
         && s.around.is_none()
         && default_hashes.contains(&s.hmac)
     {
         return Some("default-credential");
     }
-    let lower = name.to_ascii_lowercase();
-    let w = words(name, &lower);
-    let has = |x: &str| w.contains(&x);
-    let last = w.last().copied().unwrap_or("");
     let texts = texts(value);
-    let auth = [
-        "auth",
-        "authentication",
-        "authn",
-        "authorization",
-        "authz",
-        "security",
-        "login",
-        "oauth",
-        "oauth2",
-        "jwt",
-        "sso",
-    ]
-    .iter()
-    .any(|a| has(a));
-    let switch_on = matches!(
-        last,
-        "enabled" | "enable" | "required" | "require" | "on" | "active"
-    );
-    let switch_off = matches!(
-        w.first().copied(),
-        Some("disable" | "skip" | "no" | "bypass")
-    ) || matches!(last, "disabled" | "disable" | "skip" | "bypass" | "off");
-    if auth && ((switch_on && falsy(value)) || (switch_off && truthy(value))) {
+    if (name.auth_on && falsy(value)) || (name.auth_off && truthy(value)) {
         return Some("auth-disabled");
     }
-    if (has("insecure") && (has("verify") || has("tls") || has("ssl")) && truthy(value))
-        || (has("verify") && !has("insecure") && falsy(value))
-        || (name == "NODE_TLS_REJECT_UNAUTHORIZED" && falsy(value))
-        || (name == "PYTHONHTTPSVERIFY" && falsy(value))
-    {
+    if (name.insecure_verify && truthy(value)) || (name.verify_off_when_false && falsy(value)) {
         return Some("tls-verify-off");
     }
-    let tls = has("ssl") || has("tls") || has("https") || has("usessl");
-    if (tls && (switch_on || last == "ssl" || last == "tls" || last == "usessl") && falsy(value))
-        || (last == "sslmode" && texts.iter().any(|t| word_of(t) == Some(Word::WeakSslMode)))
+    if (name.tls_switch && falsy(value))
+        || (name.last_sslmode && texts.iter().any(|t| word_of(t) == Some(Word::WeakSslMode)))
         || texts.iter().any(|t| {
             let t = t.to_ascii_lowercase();
             t.contains("sslmode=disable") || t.contains("usessl=false") || t.contains("ssl=false")
@@ -207,32 +288,22 @@ fn check(name: &str, value: &Value, default_hashes: &[String]) -> Option<&'stati
     {
         return Some("tls-off");
     }
-    if (has("cors") || (has("allow") && has("origin")) || (has("allowed") && has("origins")))
+    if name.cors
         && texts
             .iter()
             .any(|t| t.split(',').any(|part| part.trim() == "*"))
     {
         return Some("cors-any");
     }
-    if (has("cookie") || has("cookies") || has("session"))
-        && ((last == "secure" && falsy(value))
-            || ((last == "httponly" || (last == "only" && has("http"))) && falsy(value))
-            || (last == "samesite" && texts.iter().any(|t| word_of(t) == Some(Word::OpenSameSite))))
+    if (name.cookie_flag && falsy(value))
+        || (name.cookie_samesite && texts.iter().any(|t| word_of(t) == Some(Word::OpenSameSite)))
     {
         return Some("cookie-insecure");
     }
-    if (has("exposure") && has("include") && texts.contains(&"*"))
-        || ((has("pprof")
-            || has("actuator")
-            || has("graphiql")
-            || (has("h2") && has("console"))
-            || has("admin"))
-            && matches!(last, "enabled" | "enable" | "expose" | "exposed")
-            && truthy(value))
-    {
+    if (name.exposure_include && texts.contains(&"*")) || (name.admin_switch && truthy(value)) {
         return Some("admin-exposed");
     }
-    if last == "debug" && truthy(value) {
+    if name.last_debug && truthy(value) {
         return Some("debug");
     }
     None
@@ -404,11 +475,12 @@ pub fn from_file<'f>(
                 })
             });
             let rule = theirs.map(|u| u.rule.clone()).or_else(|| {
-                let name = value_name(&e.path);
-                if !may_break_a_rule_with(&e.value, || scan.has_trigger(name)) {
+                // Found only for values that may break a rule: most are told by the value.
+                let name = || value_name(&e.path);
+                if !may_break_a_rule_with(&e.value, || scan.has_trigger(name())) {
                     return None;
                 }
-                check(name, &e.value, default_hashes).map(str::to_string)
+                check_with(&NameFacts::cached(name()), &e.value, default_hashes).map(str::to_string)
             });
             if let Some(rule) = rule {
                 out.push(Switch {
@@ -456,7 +528,38 @@ mod tests {
             found.is_none() || may_break_a_rule(name, &value),
             "{name}: {found:?} hidden by the pre-filter"
         );
+        // Twice: the second reads the facts back from the thread's cache.
+        for _ in 0..2 {
+            assert_eq!(
+                check_with(&NameFacts::cached(name), &value, &[]),
+                found,
+                "{name}: the cached facts disagree"
+            );
+        }
         found
+    }
+
+    #[test]
+    fn a_name_seen_before_is_judged_by_its_new_value() {
+        let file = |value: bool| ConfigFile {
+            path: "app.yaml".into(),
+            source: format!("{value}/app.yaml"),
+            format: envparity_core::snapshot::Format::Yaml,
+            entries: vec![Entry {
+                path: "server.auth.enabled".into(),
+                line: 3,
+                value: Value::Bool(value),
+            }],
+            resources: Vec::new(),
+        };
+        let (off, on) = (file(false), file(true));
+        for _ in 0..2 {
+            let found = from_file(&off, &[], &[]);
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].rule, "auth-disabled");
+            assert_eq!(found[0].key, "app.yaml:server.auth.enabled");
+            assert!(from_file(&on, &[], &[]).is_empty());
+        }
     }
 
     fn s(t: &str) -> Value {
