@@ -666,7 +666,11 @@ impl<'p> PathNormalizer<'p> {
                 .is_some_and(|tail| !tail.bytes().any(|b| b == b'[' || b == b']'))
         });
         if !repeats_head {
-            let Some(last_close) = path.rfind(']') else {
+            // No `[` at all (most plain keys): no identity value, in one forward scan.
+            let Some(first_open) = memchr::memchr(b'[', path.as_bytes()) else {
+                return Cow::Borrowed(path);
+            };
+            let Some(last_close) = path[first_open..].rfind(']').map(|i| first_open + i) else {
                 // No identity value, unless an unclosed `[` (which normalizes to the end).
                 return normalized_path(tokens, env, path);
             };
@@ -1653,6 +1657,11 @@ mod tests {
             "x[qa][qa].y",
             "x[qa][q].y",
             "x[qa][].y",
+            // No `[` at all, or a `]` before the first one.
+            "plain.qa.key",
+            "a]qa",
+            "x]y[name=qa]",
+            "x]y[name=qa].z]w",
         ];
         // Every order of pairs, so each head follows each other one.
         let mut sequence: Vec<&str> = paths
