@@ -119,18 +119,8 @@ impl Writer<'_> {
     }
 
     fn number(&mut self, n: u32) {
-        let mut digits = [0u8; 10];
-        let mut at = digits.len();
-        let mut n = n;
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.out.extend_from_slice(&digits[at..]);
+        use std::io::Write;
+        write!(self.out, "{n}").expect("a Vec takes every write");
     }
 
     /// A JSON string as serde_json escapes it: `"` and `\`, the control characters (the
