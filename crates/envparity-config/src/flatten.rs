@@ -60,12 +60,12 @@ pub struct Flat {
     scratch: Vec<Entry>,
 }
 
-/// (is a secret name, is a reference name) by key name.
-type NameClasses = hashbrown::HashMap<Box<str>, (bool, bool)>;
+/// Whether a key name is a secret's, by name.
+type NameClasses = hashbrown::HashMap<Box<str>, bool>;
 
 thread_local! {
-    /// Per thread: the flattener a cache was filled for, and (secret?, reference?) by key
-    /// name. Estates repeat the same few thousand key names millions of times.
+    /// Per thread: the flattener a cache was filled for, and whether each key name seen is
+    /// a secret's. Estates repeat the same few thousand key names millions of times.
     static NAME_CACHE: std::cell::RefCell<(u64, NameClasses)> =
         std::cell::RefCell::new((0, hashbrown::HashMap::new()));
 }
@@ -93,22 +93,19 @@ const CLEAN_TEXTS_LIMIT: usize = 200_000;
 const CLEAN_TEXT_LENGTHS: std::ops::RangeInclusive<usize> = 8..=96;
 
 impl Flattener<'_> {
-    /// `(is a secret name, is a reference name)`, cached.
-    fn name_class(&self, name: &str) -> (bool, bool) {
+    /// Whether `name` names a secret, cached.
+    fn secret_name(&self, name: &str) -> bool {
         NAME_CACHE.with_borrow_mut(|(owner, cache)| {
             if *owner != self.cache_id || cache.len() > NAME_CACHE_LIMIT {
                 *owner = self.cache_id;
                 cache.clear();
             }
-            if let Some(&class) = cache.get(name) {
-                return class;
+            if let Some(&secret) = cache.get(name) {
+                return secret;
             }
-            let class = (
-                self.secret_names.is_secret_name(name),
-                self.rules.is_reference_name(name),
-            );
-            cache.insert(name.into(), class);
-            class
+            let secret = self.secret_names.is_secret_name(name);
+            cache.insert(name.into(), secret);
+            secret
         })
     }
 
@@ -130,10 +127,6 @@ impl Flattener<'_> {
             }
             clean.insert(text.clone());
         })
-    }
-
-    fn secret_name(&self, name: &str) -> bool {
-        self.name_class(name).0
     }
 
     /// Flattens a file's documents. Their strings are moved into the entries (the
@@ -283,17 +276,21 @@ impl Flattener<'_> {
                     push_segment(path, key, raw_keys);
                     let child_secret = match secret {
                         Secrecy::Always => Secrecy::Always,
-                        _ => {
-                            // One cache lookup for both questions.
-                            let (secret_name, reference_name) = self.name_class(key);
-                            match secret {
-                                _ if reference_name => Secrecy::No,
-                                Secrecy::No if secret_name || (named_secret && key == "value") => {
-                                    Secrecy::Inherited
-                                }
-                                other => other,
-                            }
+                        // A reference-looking name (`secretName`) stops a secret subtree.
+                        // Asked only here, uncached: secret subtrees are rare, and most of
+                        // an estate's names are told apart by the secret-name cache alone
+                        // (a secret name is never a reference name).
+                        Secrecy::Inherited if self.rules.is_reference_name(key) => Secrecy::No,
+                        Secrecy::Inherited => Secrecy::Inherited,
+                        Secrecy::No if self.secret_name(key) => Secrecy::Inherited,
+                        Secrecy::No
+                            if named_secret
+                                && key == "value"
+                                && !self.rules.is_reference_name(key) =>
+                        {
+                            Secrecy::Inherited
                         }
+                        Secrecy::No => Secrecy::No,
                     };
                     self.walk(value, path, child_secret, raw_keys, out);
                     path.truncate(len);
