@@ -566,11 +566,13 @@ mod tests {
 
     #[test]
     fn a_pattern_of_underscores_turns_the_quick_check_off() {
-        let mut rules = Rules::default();
-        rules.secrets = vec![
-            KeyPattern::new("*a_b*").unwrap(),
-            KeyPattern::new("*__*").unwrap(),
-        ];
+        let rules = Rules {
+            secrets: vec![
+                KeyPattern::new("*a_b*").unwrap(),
+                KeyPattern::new("*__*").unwrap(),
+            ],
+            ..Rules::default()
+        };
         let names = rules.secret_names();
         assert!(names.pieces.is_none());
         for name in ["aB", "a-b", "x--y", "x__y", "ab", "x_y"] {
