@@ -465,15 +465,25 @@ fn assignment_list<'n>(path: &str, items: &'n [Node]) -> Option<Vec<(&'n str, &'
 /// A map key as a path segment: bare when it is a plain word, `["…"]` when it holds a
 /// separator, so keys stay unambiguous and patterns can still match them.
 fn push_segment(path: &mut String, key: &str, raw: bool) {
-    let separator = |c: char| matches!(c, '.' | '[' | ']' | '"' | ':' | '*' | '?');
-    let needs_quotes = if key.is_ascii() {
-        // Byte by byte: this runs on every key of an estate. The whitespace is
-        // `char::is_whitespace`'s in ASCII (vertical tab and form feed included).
-        key.bytes()
-            .any(|b| separator(char::from(b)) || matches!(b, b'\t'..=b'\r' | b' '))
-    } else {
-        key.chars().any(|c| separator(c) || c.is_whitespace())
+    /// The bytes a bare key may hold: ASCII but for separators and whitespace (which is
+    /// `char::is_whitespace`'s in ASCII, vertical tab and form feed included).
+    const BARE: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b < 128 {
+            table[b] = !matches!(
+                b as u8,
+                b'.' | b'[' | b']' | b'"' | b':' | b'*' | b'?' | b'\t'..=b'\r' | b' '
+            );
+            b += 1;
+        }
+        table
     };
+    let separator = |c: char| matches!(c, '.' | '[' | ']' | '"' | ':' | '*' | '?');
+    // One table load a byte: this runs on every key of an estate. A non-ASCII byte is
+    // not bare, and sends the key to the character-wise test.
+    let needs_quotes = !key.bytes().all(|b| BARE[usize::from(b)])
+        && (key.is_ascii() || key.chars().any(|c| separator(c) || c.is_whitespace()));
     let plain = raw || (!key.is_empty() && !needs_quotes);
     if plain {
         if !path.is_empty() {
