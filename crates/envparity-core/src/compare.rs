@@ -999,6 +999,15 @@ impl Pair<'_, '_> {
         }
     }
 
+    /// [`Pair::side`] of a leaf whose value is already shown as `shown`.
+    fn side_shown(&self, snapshot: &Snapshot, leaf: &Leaf, shown: String) -> Side {
+        Side {
+            env: snapshot.environment.clone(),
+            value: Some(shown),
+            location: Some(leaf.location()),
+        }
+    }
+
     fn unit_finding(&self, unit: &Unit, class: Class) -> Finding {
         let (present, absent) = if class == Class::Missing {
             (self.b, self.a)
@@ -1182,20 +1191,30 @@ impl Pair<'_, '_> {
             _ if values_equal(va, vb, ordered) => return None,
             _ => {
                 let (da, db) = (va.display(), vb.display());
-                if !va.is_secret()
+                let class_message = if !va.is_secret()
                     && !vb.is_secret()
                     && std::mem::discriminant(va) == std::mem::discriminant(vb)
-                    && self.env_equivalent(va, vb, ordered)
+                    && self.env_equivalent_shown(va, vb, (&da, &db), ordered)
                 {
-                    (
-                        Class::EnvEquivalent,
-                        format!(
-                            "`{}` differs only by environment name: {} in {ea}, {} in {eb}",
-                            lb.entry.path,
-                            clip(&da),
-                            clip(&db)
-                        ),
-                    )
+                    // Most findings of an estate: written piece by piece, not formatted.
+                    let mut message = String::with_capacity(
+                        lb.entry.path.len() + da.len() + db.len() + ea.len() + eb.len() + 60,
+                    );
+                    for piece in [
+                        "`",
+                        &lb.entry.path,
+                        "` differs only by environment name: ",
+                        &clip(&da),
+                        " in ",
+                        ea,
+                        ", ",
+                        &clip(&db),
+                        " in ",
+                        eb,
+                    ] {
+                        message.push_str(piece);
+                    }
+                    (Class::EnvEquivalent, message)
                 } else if da == db {
                     (
                         Class::Drift,
@@ -1218,22 +1237,35 @@ impl Pair<'_, '_> {
                             clip(&db)
                         ),
                     )
-                }
+                };
+                return Some(self.value_finding(la, lb, class_message, (da, db)));
             }
         };
-        Some(Finding {
+        let shown = (va.display(), vb.display());
+        Some(self.value_finding(la, lb, (class, message), shown))
+    }
+
+    /// A finding about two leaves' values, with the values as shown.
+    fn value_finding(
+        &self,
+        la: &Leaf,
+        lb: &Leaf,
+        (class, message): (Class, String),
+        (shown_a, shown_b): (String, String),
+    ) -> Finding {
+        Finding {
             facet: self.facet,
             class,
             severity: class.default_severity(),
             key: Self::display_key(lb),
             group: lb.ctx.file.clone(),
             resource: lb.ctx.resource.as_ref().map(|r| r.0.clone()),
-            a: self.side(self.a, Some(la)),
-            b: self.side(self.b, Some(lb)),
+            a: self.side_shown(self.a, la, shown_a),
+            b: self.side_shown(self.b, lb, shown_b),
             message,
             reason: None,
             covers: 1,
-        })
+        }
     }
 
     /// Lists holding secrets (`args: ["--password=…"]`): the items are compared with each
@@ -1294,6 +1326,21 @@ impl Pair<'_, '_> {
     }
 
     /// Equal once environment tokens are replaced (lists as sets unless ordered).
+    /// [`Pair::env_equivalent`] of two values already shown as `shown`.
+    fn env_equivalent_shown(
+        &self,
+        va: &Value,
+        vb: &Value,
+        (shown_a, shown_b): (&str, &str),
+        ordered: bool,
+    ) -> bool {
+        if matches!((va, vb), (Value::List(_), Value::List(_))) {
+            return self.env_equivalent(va, vb, ordered);
+        }
+        let (ea, eb) = (self.a.environment.as_str(), self.b.environment.as_str());
+        self.tokens.normalize(ea, shown_a) == self.tokens.normalize(eb, shown_b)
+    }
+
     fn env_equivalent(&self, va: &Value, vb: &Value, ordered: bool) -> bool {
         let (ea, eb) = (self.a.environment.as_str(), self.b.environment.as_str());
         match (va, vb) {
@@ -1461,6 +1508,12 @@ fn clip(text: &str) -> String {
     // Written piece by piece: this runs twice for every finding of an estate.
     let mut out = String::with_capacity(text.len().min(4 * MESSAGE_VALUE_CHARS) + 5);
     out.push('`');
+    // No more bytes than the limit: no more characters either, and no need to count them.
+    if text.len() <= MESSAGE_VALUE_CHARS {
+        out.push_str(text);
+        out.push('`');
+        return out;
+    }
     match text.char_indices().nth(MESSAGE_VALUE_CHARS) {
         None => out.push_str(text),
         Some(_) => {
