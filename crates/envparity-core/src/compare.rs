@@ -61,13 +61,13 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
             today,
             expect_used: &expect_used,
         };
-        let (mut facet_findings, compared, rows) = run.run();
+        let (facet_findings, compared, rows) = run.run();
         facets.push(summarize(facet, compared, &facet_findings));
-        findings.append(&mut facet_findings);
+        append_findings(&mut findings, facet_findings);
         matrix_rows.extend(rows);
     }
     if snapshots.iter().any(|s| !s.data.is_empty()) {
-        let (mut data_findings, compared) = crate::fidelity::compare_data(
+        let (data_findings, compared) = crate::fidelity::compare_data(
             snapshots,
             reference,
             rules,
@@ -76,7 +76,7 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
             &expect_used,
         );
         facets.push(summarize(Facet::Data, compared, &data_findings));
-        findings.append(&mut data_findings);
+        append_findings(&mut findings, data_findings);
     }
     let mut load = Vec::new();
     let mut load_notes = Vec::new();
@@ -116,13 +116,13 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
             load.push(judged.overview);
         }
         facets.push(summarize(Facet::Traffic, compared, &traffic_findings));
-        findings.append(&mut traffic_findings);
+        append_findings(&mut findings, traffic_findings);
     }
     if snapshots
         .iter()
         .any(|s| s.access.as_ref().is_some_and(|m| !m.is_empty()) || !s.access_errors.is_empty())
     {
-        let (mut access_findings, compared) = crate::access::compare_access(
+        let (access_findings, compared) = crate::access::compare_access(
             snapshots,
             reference,
             rules,
@@ -131,7 +131,7 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
             &tokens,
         );
         facets.push(summarize(Facet::Access, compared, &access_findings));
-        findings.append(&mut access_findings);
+        append_findings(&mut findings, access_findings);
     }
     // A rule that matches nothing is stale (the drift was fixed) or mistyped.
     let mut notes: Vec<String> = rules
@@ -190,6 +190,16 @@ pub fn compare(snapshots: &[Snapshot], rules: &Rules, today: Date) -> Report {
             })
             .collect(),
         load,
+    }
+}
+
+/// `more` after `findings`, moved whole when `findings` is empty: a large estate's findings
+/// run to tens of megabytes, which a copy would touch afresh.
+fn append_findings(findings: &mut Vec<Finding>, mut more: Vec<Finding>) {
+    if findings.is_empty() {
+        *findings = more;
+    } else {
+        findings.append(&mut more);
     }
 }
 
@@ -743,9 +753,10 @@ impl<'s> EnvIndex<'s> {
         ignore: &PatternSet,
     ) -> EnvIndex<'s> {
         let env = snapshot.environment.as_str();
+        // At most one unit per context: sized once, not rehashed as it grows.
         let mut index = EnvIndex {
-            units: hashbrown::HashMap::new(),
-            order: Vec::new(),
+            units: hashbrown::HashMap::with_capacity(contexts.len()),
+            order: Vec::with_capacity(contexts.len()),
         };
         let mut scratch = String::new();
         let mut contexts = contexts.iter();
@@ -901,6 +912,8 @@ impl Pair<'_, '_> {
                 other.join().expect("pairing does not panic"),
             )
         });
+        // Room for both halves at once, not grown twice.
+        findings.reserve(one.0.len() + two.0.len());
         for (mut part, count) in [one, two] {
             findings.append(&mut part);
             compared += count;
