@@ -890,7 +890,7 @@ impl Pair<'_, '_> {
             }
             compared += u64::from(unit.covers());
             let finding = self.unit_finding(unit, Class::Missing);
-            findings.push(self.with_rules(finding, vec![unit.raw_key()]));
+            findings.push(self.with_rules(finding, || vec![unit.raw_key()]));
         }
         for key in &only_a {
             let unit = &self.ia.units[*key];
@@ -899,7 +899,7 @@ impl Pair<'_, '_> {
             }
             compared += u64::from(unit.covers());
             let finding = self.unit_finding(unit, Class::Extra);
-            findings.push(self.with_rules(finding, vec![unit.raw_key()]));
+            findings.push(self.with_rules(finding, || vec![unit.raw_key()]));
         }
         // Units on both sides, in the reference's order, split over two threads: units
         // pair independently, and the halves' findings are joined in order.
@@ -942,8 +942,9 @@ impl Pair<'_, '_> {
                 match a_by_path.get(path) {
                     Some(leaf_a) => {
                         if let Some(f) = self.compare_values(leaf_a, leaf_b) {
-                            findings
-                                .push(self.with_rules(f, vec![leaf_a.raw_key(), leaf_b.raw_key()]));
+                            findings.push(
+                                self.with_rules(f, || vec![leaf_a.raw_key(), leaf_b.raw_key()]),
+                            );
                         }
                     }
                     // `labels: {}` on one side, labels with keys on the other: the keys are
@@ -952,7 +953,7 @@ impl Pair<'_, '_> {
                         && has_children(&a_by_path, path) => {}
                     None => {
                         let f = self.leaf_finding(None, Some(leaf_b), Class::Missing);
-                        findings.push(self.with_rules(f, vec![leaf_b.raw_key()]));
+                        findings.push(self.with_rules(f, || vec![leaf_b.raw_key()]));
                     }
                 }
             }
@@ -966,7 +967,7 @@ impl Pair<'_, '_> {
                 }
                 compared += 1;
                 let f = self.leaf_finding(Some(leaf_a), None, Class::Extra);
-                findings.push(self.with_rules(f, vec![leaf_a.raw_key()]));
+                findings.push(self.with_rules(f, || vec![leaf_a.raw_key()]));
             }
         }
         (findings, compared)
@@ -998,7 +999,7 @@ impl Pair<'_, '_> {
         }
         for ((_, leaf_a), (_, leaf_b)) in leaves_a.zip(leaves_b) {
             if let Some(f) = self.compare_values(&leaf_a, &leaf_b) {
-                findings.push(self.with_rules(f, vec![leaf_a.raw_key(), leaf_b.raw_key()]));
+                findings.push(self.with_rules(f, || vec![leaf_a.raw_key(), leaf_b.raw_key()]));
             }
         }
         Some(part_b.len() as u64)
@@ -1379,7 +1380,14 @@ impl Pair<'_, '_> {
     }
 
     /// Expect rules, the baseline and severity overrides.
-    fn with_rules(&self, mut finding: Finding, raw_keys: Vec<String>) -> Finding {
+    /// `raw_keys` are spelled out only when a rule matches keys: most estates name no
+    /// expect or severity rule, and most findings would build their keys for nothing.
+    fn with_rules(&self, mut finding: Finding, raw_keys: impl FnOnce() -> Vec<String>) -> Finding {
+        let raw_keys = if rules_read_keys(self.rules) {
+            raw_keys()
+        } else {
+            Vec::new()
+        };
         self.apply_rules(&mut finding, raw_keys);
         finding
     }
@@ -1404,7 +1412,9 @@ pub(crate) fn apply_rules(
     let (judged_class, judged_severity) = (finding.class, finding.severity);
     {
         let mut keys = raw_keys;
-        keys.insert(0, finding.key.clone());
+        if rules_read_keys(rules) {
+            keys.insert(0, finding.key.clone());
+        }
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
         if finding.class == Class::SharedSecret
             && let Some((rule_index, rule)) = rules.expectation(&key_refs)
@@ -1470,6 +1480,12 @@ pub(crate) fn apply_rules(
             finding.severity = Severity::Error;
         }
     }
+}
+
+/// Whether any rule is matched against a finding's keys (expect and severity rules):
+/// without one, the keys need not be spelled out.
+fn rules_read_keys(rules: &Rules) -> bool {
+    !rules.expect.is_empty() || !rules.severity.is_empty()
 }
 
 /// Whether a unit's leaves include something below `path` (`path.x` or `path[…]`).
@@ -1622,6 +1638,48 @@ mod tests {
             .iter()
             .map(|f| (f.key.clone(), f.class))
             .collect()
+    }
+
+    #[test]
+    fn rules_match_a_key_as_each_environment_spells_it() {
+        use crate::pattern::KeyPattern;
+        use crate::rules::{ExpectRule, SeverityRule};
+        let today = Date::parse("2026-12-01").unwrap();
+        let sides = || {
+            [
+                env("qa", &[("hosts[name=db-qa].port", "5432")]),
+                env("prod", &[("hosts[name=db-prod].port", "6432")]),
+            ]
+        };
+        let judged = |rules: &Rules| {
+            let report = compare(&sides(), rules, today);
+            let [finding] = report.findings.as_slice() else {
+                panic!("{:?}", report.findings);
+            };
+            // The reference's spelling: qa's is only among the raw keys.
+            assert_eq!(finding.key, "app.yaml:hosts[name=db-prod].port");
+            (finding.class, finding.severity)
+        };
+        assert_eq!(judged(&Rules::default()), (Class::Drift, Severity::Warning));
+        // Neither rule matches the finding's key: each matches qa's spelling of it.
+        let expect = Rules {
+            expect: vec![ExpectRule {
+                key: KeyPattern::new("**db-qa**").unwrap(),
+                reason: "pooler in prod".into(),
+                owner: None,
+                expires: None,
+            }],
+            ..Rules::default()
+        };
+        assert_eq!(judged(&expect).0, Class::Expected);
+        let severity = Rules {
+            severity: vec![SeverityRule {
+                key: KeyPattern::new("**db-qa**").unwrap(),
+                severity: Severity::Error,
+            }],
+            ..Rules::default()
+        };
+        assert_eq!(judged(&severity), (Class::Drift, Severity::Error));
     }
 
     #[test]
