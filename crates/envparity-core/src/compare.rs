@@ -618,6 +618,13 @@ fn contexts_of<'s>(
 ) -> Vec<Context<'s>> {
     let env = snapshot.environment.as_str();
     let mut contexts = Vec::with_capacity(tree.files.iter().map(|f| 1 + f.resources.len()).sum());
+    // Unit keys written piece by piece: one per file and per object of an estate.
+    let unit_key = |tag: &str, id: &str| {
+        let mut key = String::with_capacity(tag.len() + id.len());
+        key.push_str(tag);
+        key.push_str(id);
+        key
+    };
     for file in &tree.files {
         let norm_file = tokens.normalize(env, &file.path).into_owned();
         contexts.push(Context {
@@ -625,7 +632,7 @@ fn contexts_of<'s>(
             raw_file: &file.path,
             source: &file.source,
             resource: None,
-            unit: format!("F|{norm_file}"),
+            unit: unit_key("F|", &norm_file),
             kind: "file",
             facet,
         });
@@ -641,7 +648,7 @@ fn contexts_of<'s>(
                 file: norm_file.clone(),
                 raw_file: &file.path,
                 source: &file.source,
-                unit: format!("R|{norm_id}"),
+                unit: unit_key("R|", &norm_id),
                 resource: Some((norm_id, raw_id)),
                 kind: &resource.kind,
                 facet,

@@ -158,10 +158,19 @@ pub struct Resource {
 impl Resource {
     /// `Kind/namespace/name`, or `Kind/name` when the object names no namespace.
     pub fn id(&self) -> String {
-        match &self.namespace {
-            Some(ns) => format!("{}/{}/{}", self.kind, ns, self.name),
-            None => format!("{}/{}", self.kind, self.name),
+        // Written piece by piece: this runs for every object of an estate, several times.
+        let namespace = self.namespace.as_deref();
+        let mut id = String::with_capacity(
+            self.kind.len() + namespace.map_or(0, |ns| ns.len() + 1) + self.name.len() + 1,
+        );
+        id.push_str(&self.kind);
+        id.push('/');
+        if let Some(ns) = namespace {
+            id.push_str(ns);
+            id.push('/');
         }
+        id.push_str(&self.name);
+        id
     }
 }
 
