@@ -604,9 +604,16 @@ pub fn from_file<'f>(
             }
         }
     };
-    visit(&format!("{}:", file.path), &file.entries);
+    // The key prefixes in one buffer: a file's, then each object's after it.
+    let mut prefix = String::with_capacity(file.path.len() + 64);
+    prefix.push_str(&file.path);
+    prefix.push(':');
+    visit(&prefix, &file.entries);
     for r in &file.resources {
-        visit(&format!("{}:{}:", file.path, r.id()), &r.entries);
+        prefix.truncate(file.path.len() + 1);
+        prefix.push_str(&r.id());
+        prefix.push(':');
+        visit(&prefix, &r.entries);
     }
     out
 }

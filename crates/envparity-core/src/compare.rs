@@ -1091,16 +1091,19 @@ impl Pair<'_, '_> {
     }
 
     fn display_key(leaf: &Leaf) -> String {
-        match &leaf.ctx.resource {
-            Some((norm, _)) => format!(
-                "{}:{}{}{}",
-                leaf.ctx.file,
-                norm,
-                leaf.ctx.object_separator(),
-                leaf.entry.path
-            ),
-            None => format!("{}:{}", leaf.ctx.file, leaf.entry.path),
+        // Written piece by piece: one per finding of an estate.
+        let (file, path) = (&leaf.ctx.file, &*leaf.entry.path);
+        let object = leaf.ctx.resource.as_ref().map(|(norm, _)| norm.as_str());
+        let mut key =
+            String::with_capacity(file.len() + object.map_or(0, |o| o.len() + 1) + path.len() + 1);
+        key.push_str(file);
+        key.push(':');
+        if let Some(object) = object {
+            key.push_str(object);
+            key.push(leaf.ctx.object_separator());
         }
+        key.push_str(path);
+        key
     }
 
     fn leaf_finding(&self, a: Option<&Leaf>, b: Option<&Leaf>, class: Class) -> Finding {
