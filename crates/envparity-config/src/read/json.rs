@@ -419,6 +419,25 @@ pub(super) fn canonical_int(text: &str) -> String {
     }
 }
 
+/// [`canonical_int`] as a node's text, borrowing `text` when it is canonical already (most
+/// integers of an estate are: ports, replicas, sizes), so that no number is parsed and
+/// printed again, and a short one costs no allocation.
+pub(super) fn canonical_int_text(text: &str) -> crate::tree::Text {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && if digits == "0" {
+            digits.len() == text.len()
+        } else {
+            !digits.starts_with('0')
+        };
+    if canonical {
+        crate::tree::Text::new(text)
+    } else {
+        canonical_int(text).into()
+    }
+}
+
 /// Canonical decimal text of unsigned `digits` in `radix` (2 to 16), for any length.
 pub(super) fn canonical_radix(digits: &str, radix: u32) -> Option<String> {
     if digits.is_empty() {
@@ -648,6 +667,30 @@ mod tests {
             let err = parse(&bad).expect_err(&bad);
             assert!(!err.message.contains("CANARY"), "{err}");
             assert!(!err.to_string().contains("s3cr3t"), "{err}");
+        }
+    }
+
+    #[test]
+    fn integers_already_canonical_are_kept_as_written() {
+        let digits = [
+            "",
+            "0",
+            "00",
+            "7",
+            "07",
+            "10",
+            "100",
+            "0010",
+            "9".repeat(45).leak(),
+        ];
+        for sign in ["", "-", "+"] {
+            for d in digits {
+                let text = format!("{sign}{d}");
+                let is_int = !d.is_empty();
+                if is_int {
+                    assert_eq!(canonical_int_text(&text), canonical_int(&text), "{text}");
+                }
+            }
         }
     }
 

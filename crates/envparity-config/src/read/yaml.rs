@@ -34,7 +34,9 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, Tag};
 
 use super::ReadError;
-use super::json::{MAX_DEPTH, canonical_float, canonical_int, canonical_radix, dedup_keys, to_u32};
+use super::json::{
+    MAX_DEPTH, canonical_float, canonical_int_text, canonical_radix, dedup_keys, to_u32,
+};
 use crate::tree::{Key as MapKey, Node, NodeKind, Text};
 
 /// The most nodes aliases may copy in one file (protection against "billion laughs").
@@ -499,14 +501,12 @@ fn resolve(
             "false" | "False" | "FALSE" => NodeKind::Bool(false),
             _ => return Err("value does not match its `!!bool` tag"),
         },
-        Some("int") => {
-            NodeKind::Number(int(v).ok_or("value does not match its `!!int` tag")?.into())
-        }
+        Some("int") => NodeKind::Number(int(v).ok_or("value does not match its `!!int` tag")?),
         Some("float") => NodeKind::Number(
             float(v)
+                .map(Text::from)
                 .or_else(|| int(v))
-                .ok_or("value does not match its `!!float` tag")?
-                .into(),
+                .ok_or("value does not match its `!!float` tag")?,
         ),
         _ => NodeKind::String(owned(value)),
     })
@@ -531,24 +531,24 @@ fn resolve_plain(value: Cow<'_, str>) -> NodeKind {
             _ => None,
         },
         b'0'..=b'9' | b'-' | b'+' | b'.' => int(v)
-            .or_else(|| float(v))
-            .map(|n| NodeKind::Number(n.into())),
+            .or_else(|| float(v).map(Text::from))
+            .map(NodeKind::Number),
         _ => None,
     };
     special.unwrap_or_else(|| NodeKind::String(owned(value)))
 }
 
 /// A core-schema integer (`[-+]?[0-9]+`, `0o[0-7]+`, `0x[0-9a-fA-F]+`), canonical.
-fn int(v: &str) -> Option<String> {
+fn int(v: &str) -> Option<Text> {
     if let Some(hex) = v.strip_prefix("0x") {
-        return canonical_radix(hex, 16);
+        return canonical_radix(hex, 16).map(Text::from);
     }
     if let Some(oct) = v.strip_prefix("0o") {
-        return canonical_radix(oct, 8);
+        return canonical_radix(oct, 8).map(Text::from);
     }
     let digits = v.strip_prefix(['-', '+']).unwrap_or(v);
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        Some(canonical_int(v))
+        Some(canonical_int_text(v))
     } else {
         None
     }
