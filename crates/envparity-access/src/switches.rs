@@ -143,11 +143,18 @@ fn value_name(path: &str) -> &str {
 }
 
 fn texts(v: &Value) -> Vec<&str> {
+    let mut out = Vec::new();
+    texts_into(v, &mut out);
+    out
+}
+
+/// [`texts`] into one list: a list's items add to it rather than each making its own.
+fn texts_into<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
     match v {
-        Value::String(s) => vec![s.as_str()],
-        Value::List(items) => items.iter().flat_map(texts).collect(),
-        Value::Secret(s) => s.around.as_deref().into_iter().collect(),
-        _ => Vec::new(),
+        Value::String(s) => out.push(s.as_str()),
+        Value::List(items) => items.iter().for_each(|item| texts_into(item, out)),
+        Value::Secret(s) => out.extend(s.around.as_deref()),
+        _ => {}
     }
 }
 
