@@ -70,6 +70,15 @@ thread_local! {
         std::cell::RefCell::new((0, hashbrown::HashMap::new()));
 }
 
+thread_local! {
+    /// Per thread: the scratch list a file's entries are gathered in, kept from file to
+    /// file so that its room grows once, not again for every file.
+    static SCRATCH: std::cell::Cell<Vec<Entry>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Entries a kept scratch list may have room for (~56 MB): a larger one is let go.
+const SCRATCH_KEPT: usize = 1 << 20;
+
 /// The room a path buffer starts with: deeper than most key paths.
 const PATH_ROOM: usize = 256;
 
@@ -132,7 +141,10 @@ impl Flattener<'_> {
     /// Flattens a file's documents. Their strings are moved into the entries (the
     /// documents are left holding empty strings), not copied: a file is flattened once.
     pub fn flatten(&self, format: Format, documents: &mut [Node]) -> Flat {
-        let mut flat = Flat::default();
+        let mut flat = Flat {
+            scratch: SCRATCH.take(),
+            ..Flat::default()
+        };
         // .env, properties and INI keys are already flat names: keep them whole.
         let raw_keys = matches!(format, Format::Dotenv | Format::Properties | Format::Ini);
         let mut plain_docs = Vec::new();
@@ -162,6 +174,9 @@ impl Flattener<'_> {
             self.walk(doc, &mut path, Secrecy::No, raw_keys, &mut flat.scratch);
         }
         flat.entries = exactly_sized(&mut flat.scratch);
+        if flat.scratch.capacity() <= SCRATCH_KEPT {
+            SCRATCH.set(std::mem::take(&mut flat.scratch));
+        }
         flat
     }
 
