@@ -1349,7 +1349,6 @@ impl Pair<'_, '_> {
         }
     }
 
-    /// Equal once environment tokens are replaced (lists as sets unless ordered).
     /// [`Pair::env_equivalent`] of two values already shown as `shown`.
     fn env_equivalent_shown(
         &self,
@@ -1365,6 +1364,7 @@ impl Pair<'_, '_> {
         self.tokens.normalize(ea, shown_a) == self.tokens.normalize(eb, shown_b)
     }
 
+    /// Equal once environment tokens are replaced (lists as sets unless ordered).
     fn env_equivalent(&self, va: &Value, vb: &Value, ordered: bool) -> bool {
         let (ea, eb) = (self.a.environment.as_str(), self.b.environment.as_str());
         match (va, vb) {

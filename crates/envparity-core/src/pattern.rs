@@ -390,25 +390,58 @@ impl<'k> PrefixMatcher<'_, 'k> {
     }
 }
 
-/// Whether `byte` occurs in `text`. Most texts asked about are a key's tail of a few dozen
-/// bytes, where testing eight bytes at a time costs a fraction of memchr's set-up (which
-/// was 1.4 % of a bench diff's instructions); longer ones go through memchr.
+/// Every byte of a word holding 0x01.
+pub const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The zero-byte test: nonzero exactly when some byte of `word` is zero, and then its
+/// lowest set bit is the high bit of the first such byte (little-endian: first in the
+/// text). Bits above it may be set falsely.
+pub const fn zero_bytes(word: u64) -> u64 {
+    word.wrapping_sub(ONES) & !word & HIGHS
+}
+
+/// The first position from `from` whose byte is below `below` (at most 0x80) or one of
+/// `any_of`, or `bytes.len()`: eight bytes at a time, then byte by byte. Most of what
+/// this scans (a key's tail, a scalar's run, a JSON string) is a few dozen bytes, where
+/// this costs a fraction of memchr's set-up.
+#[inline]
+pub fn first_stop<const N: usize>(
+    bytes: &[u8],
+    mut from: usize,
+    below: u8,
+    any_of: [u8; N],
+) -> usize {
+    debug_assert!(
+        below <= 0x80,
+        "the borrow test counts bytes below 0x80 only"
+    );
+    while let Some(chunk) = bytes.get(from..from + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        // Bytes below `below`: subtracting it borrows into their high bit (`!word` keeps
+        // bytes from 0x80 out). Each mask's lowest set bit is exact, so the lowest of all
+        // marks the first stop.
+        let mut stops = word.wrapping_sub(u64::from(below) * ONES) & !word & HIGHS;
+        for byte in any_of {
+            stops |= zero_bytes(word ^ (u64::from(byte) * ONES));
+        }
+        if stops != 0 {
+            return from + (stops.trailing_zeros() / 8) as usize;
+        }
+        from += 8;
+    }
+    while from < bytes.len() && bytes[from] >= below && !any_of.contains(&bytes[from]) {
+        from += 1;
+    }
+    from
+}
+
+/// Whether `byte` occurs in `text`: [`first_stop`] for short texts, memchr for long ones.
 pub fn contains_byte(byte: u8, text: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
     if text.len() > 64 {
         return memchr::memchr(byte, text).is_some();
     }
-    let pattern = ONES * u64::from(byte);
-    let mut words = text.chunks_exact(8);
-    for chunk in &mut words {
-        let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes")) ^ pattern;
-        // The zero-byte test: nonzero exactly when some byte of `word` is zero.
-        if word.wrapping_sub(ONES) & !word & HIGHS != 0 {
-            return true;
-        }
-    }
-    words.remainder().contains(&byte)
+    first_stop(text, 0, 0, [byte]) < text.len()
 }
 
 /// How many leading bytes `a` and `b` share, compared eight at a time.

@@ -2,6 +2,7 @@
 //! (`qa-db.internal`, `shop-prod`). Two values that differ only by these tokens are
 //! `env-equivalent`, and Kubernetes objects named `shop-qa` and `shop-prod` pair up.
 
+use crate::pattern::{ONES, zero_bytes};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -29,9 +30,7 @@ struct TokenSet {
     pairs: Vec<(u64, u64)>,
 }
 
-/// Every byte of a word holding 0x01 / 0x80 / 0x20.
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
+/// Every byte of a word holding 0x20.
 const CASE: u64 = 0x2020_2020_2020_2020;
 
 impl TokenSet {
@@ -83,7 +82,7 @@ impl TokenSet {
                 let differ = (word ^ first) | (next ^ second);
                 // The classic zero-byte test: the lowest bit set marks the first zero byte
                 // exactly (bits above it may be false).
-                hits |= differ.wrapping_sub(ONES) & !differ & HIGHS;
+                hits |= zero_bytes(differ);
             }
             hits &= !(0x80 << 56);
             if hits != 0 {

@@ -164,29 +164,9 @@ impl Writer<'_> {
     }
 }
 
-/// The first position from `i` of a byte JSON escapes (`"`, `\`, below 0x20), or the end;
-/// eight bytes at a time.
-fn next_escape(bytes: &[u8], mut i: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-    while i + 8 <= bytes.len() {
-        let word = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
-        // Below 0x20: subtracting 0x20 borrows into the high bit, for bytes under 0x80.
-        let control = word.wrapping_sub(0x20 * ONES) & !word & HIGHS;
-        let hits = control
-            | zero_byte(word ^ (u64::from(b'"') * ONES))
-            | zero_byte(word ^ (u64::from(b'\\') * ONES));
-        if hits != 0 {
-            // The lowest bit set is exact; higher ones may be false, and are looked at again.
-            return i + (hits.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    while i < bytes.len() && !matches!(bytes[i], b'"' | b'\\' | 0..0x20) {
-        i += 1;
-    }
-    i
+/// The first position from `i` of a byte JSON escapes (`"`, `\`, below 0x20), or the end.
+fn next_escape(bytes: &[u8], i: usize) -> usize {
+    envparity_core::pattern::first_stop(bytes, i, 0x20, [b'"', b'\\'])
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@
 
 use std::borrow::Cow;
 
+use envparity_core::pattern::first_stop;
 use memchr::{memchr, memchr_iter, memchr2, memchr3, memmem};
 
 use super::super::json::dedup_keys;
@@ -66,7 +67,9 @@ pub(super) fn parse(text: &str) -> Option<Vec<Node>> {
     p.documents()
 }
 
-/// Bytes that continue a plain scalar in block context without a closer look.
+/// Bytes that continue a plain scalar in block context without a closer look: what
+/// [`plain_run_end`] tells eight at a time, kept as the table it is tested against.
+#[cfg(test)]
 static PLAIN: [bool; 256] = plain_table(false);
 /// The same in flow context.
 static PLAIN_FLOW: [bool; 256] = plain_table(true);
@@ -91,31 +94,10 @@ const fn plain_table(flow: bool) -> [bool; 256] {
     t
 }
 
-/// Where the run of [`PLAIN`] bytes from `i` ends: eight bytes at a time while eight
-/// remain, then byte by byte. A byte ends the run when it is a control byte, a space, a
-/// `:` or DEL (the block table's exceptions), told for eight at once by zero-byte tests.
-fn plain_run_end(b: &[u8], mut i: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    while let Some(chunk) = b.get(i..i + 8) {
-        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        // Bytes below 0x21 (controls and the space; `!x` keeps bytes from 0x80 out), and
-        // bytes equal to `:` or DEL. In each mask the lowest set bit marks that kind's
-        // first byte exactly, so the lowest of all marks the run's end.
-        let below = x.wrapping_sub(0x21 * ONES) & !x;
-        let colon =
-            (x ^ (u64::from(b':') * ONES)).wrapping_sub(ONES) & !(x ^ (u64::from(b':') * ONES));
-        let del = (x ^ (0x7f * ONES)).wrapping_sub(ONES) & !(x ^ (0x7f * ONES));
-        let stops = (below | colon | del) & HIGHS;
-        if stops != 0 {
-            return i + (stops.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    while i < b.len() && PLAIN[b[i] as usize] {
-        i += 1;
-    }
-    i
+/// Where the run of bytes that continue a plain scalar in block context ends, from `i`:
+/// at a control byte, a space, a `:` or DEL (`plain_table(false)`'s exceptions).
+fn plain_run_end(b: &[u8], i: usize) -> usize {
+    first_stop(b, i, 0x21, [b':', 0x7f])
 }
 
 /// A space, a tab, a line break or the end of the input.
