@@ -108,9 +108,9 @@ fn role_def(r: &Resource) -> RoleDef {
     let mut labels = BTreeMap::new();
     let mut selectors: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
     for e in &r.entries {
-        if let Some((item, field)) = split_item(&e.path, "rules") {
+        if let Some((item, field)) = split_item(e.path, "rules") {
             let rule = rules.entry(item).or_default();
-            let values = strings(&e.value);
+            let values = strings(e.value);
             match field {
                 "apiGroups" => rule.api_groups = values,
                 "resources" => rule.resources = values,
@@ -119,16 +119,16 @@ fn role_def(r: &Resource) -> RoleDef {
                 "nonResourceURLs" => rule.urls = values,
                 _ => {}
             }
-        } else if let Some(key) = label_key(&e.path, "metadata.labels") {
-            labels.insert(key.to_string(), text(&e.value).unwrap_or_default());
+        } else if let Some(key) = label_key(e.path, "metadata.labels") {
+            labels.insert(key.to_string(), text(e.value).unwrap_or_default());
         } else if let Some((item, field)) =
-            split_item(&e.path, "aggregationRule.clusterRoleSelectors")
+            split_item(e.path, "aggregationRule.clusterRoleSelectors")
             && let Some(key) = label_key(&format!(".{field}"), ".matchLabels")
         {
             selectors
                 .entry(item)
                 .or_default()
-                .insert(key.to_string(), text(&e.value).unwrap_or_default());
+                .insert(key.to_string(), text(e.value).unwrap_or_default());
         }
     }
     RoleDef {
@@ -161,11 +161,11 @@ pub fn from_config(config: &ConfigSnapshot) -> AccessModel {
                     if let Some(e) = r
                         .entries
                         .iter()
-                        .find(|e| &*e.path == "automountServiceAccountToken")
+                        .find(|e| e.path == "automountServiceAccountToken")
                     {
                         attributes.insert(
                             "automount_token".to_string(),
-                            text(&e.value).unwrap_or_default(),
+                            text(e.value).unwrap_or_default(),
                         );
                     }
                     model.principals.push(Principal {
@@ -207,8 +207,8 @@ pub fn from_config(config: &ConfigSnapshot) -> AccessModel {
             binding
                 .entries
                 .iter()
-                .find(|e| &*e.path == name)
-                .and_then(|e| text(&e.value))
+                .find(|e| e.path == name)
+                .and_then(|e| text(e.value))
         };
         let (Some(ref_kind), Some(ref_name)) = (field("roleRef.kind"), field("roleRef.name"))
         else {
@@ -244,11 +244,11 @@ pub fn from_config(config: &ConfigSnapshot) -> AccessModel {
         // Subjects, grouped by their list item.
         let mut subjects: BTreeMap<&str, BTreeMap<&str, String>> = BTreeMap::new();
         for e in &binding.entries {
-            if let Some((item, f)) = split_item(&e.path, "subjects") {
+            if let Some((item, f)) = split_item(e.path, "subjects") {
                 subjects
                     .entry(item)
                     .or_default()
-                    .insert(f, text(&e.value).unwrap_or_default());
+                    .insert(f, text(e.value).unwrap_or_default());
             }
         }
         for subject in subjects.values() {
@@ -379,7 +379,7 @@ fn rule_resources(rule: &Rule, namespace: Option<&str>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use envparity_core::snapshot::{ConfigFile, Entry, Format};
+    use envparity_core::snapshot::{ConfigFile, Entries, Format};
 
     fn list(items: &[&str]) -> Value {
         Value::List(items.iter().map(|s| Value::String((*s).into())).collect())
@@ -391,14 +391,7 @@ mod tests {
             namespace: ns.map(Into::into),
             name: name.into(),
             line: 1,
-            entries: entries
-                .iter()
-                .map(|(p, v)| Entry {
-                    path: (*p).into(),
-                    line: 1,
-                    value: v.clone(),
-                })
-                .collect(),
+            entries: entries.iter().map(|(p, v)| (p, 1, v.clone())).collect(),
         }
     }
 
@@ -412,7 +405,7 @@ mod tests {
                 path: "rbac.yaml".into(),
                 source: "prod/rbac.yaml".into(),
                 format: Format::Yaml,
-                entries: Vec::new(),
+                entries: Entries::new(),
                 resources,
             }],
             errors: Vec::new(),

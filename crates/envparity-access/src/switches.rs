@@ -5,7 +5,7 @@
 
 use envparity_core::access::{Origin, Switch};
 use envparity_core::manifest::UserSwitch;
-use envparity_core::snapshot::{ConfigFile, Entry, Value, secret_display};
+use envparity_core::snapshot::{ConfigFile, Entries, Value, secret_display};
 
 /// The rules and what each means, for reports and docs.
 pub const RULES: &[(&str, &str)] = &[
@@ -575,7 +575,7 @@ pub fn from_file<'f>(
 ) -> Vec<Switch> {
     let mut out = Vec::new();
     let mut scan = TriggerScan::default();
-    let mut visit = |key_prefix: &str, entries: &'f [Entry]| {
+    let mut visit = |key_prefix: &str, entries: &'f Entries| {
         for e in entries {
             // The full key is only needed for the team's rules and for a switch found.
             let full_key = || format!("{key_prefix}{}", e.path);
@@ -585,24 +585,24 @@ pub fn from_file<'f>(
                 user.iter().find(|u| {
                     u.key.matches(key)
                         && match &u.value {
-                            Some(glob) => glob.is_match(display(&e.value)),
-                            None => truthy(&e.value),
+                            Some(glob) => glob.is_match(display(e.value)),
+                            None => truthy(e.value),
                         }
                 })
             });
             let rule = theirs.map(|u| u.rule.clone()).or_else(|| {
                 // Found only for values that may break a rule: most are told by the value.
-                let name = || value_name(&e.path);
-                if !may_break_a_rule_with(&e.value, || scan.has_trigger(name())) {
+                let name = || value_name(e.path);
+                if !may_break_a_rule_with(e.value, || scan.has_trigger(name())) {
                     return None;
                 }
-                check_with(&NameFacts::cached(name()), &e.value, default_hashes).map(str::to_string)
+                check_with(&NameFacts::cached(name()), e.value, default_hashes).map(str::to_string)
             });
             if let Some(rule) = rule {
                 out.push(Switch {
                     rule,
                     key: key.unwrap_or_else(full_key),
-                    value: display(&e.value),
+                    value: display(e.value),
                     origin: Origin {
                         file: file.source.clone(),
                         line: Some(e.line),
@@ -668,11 +668,9 @@ mod tests {
             path: "app.yaml".into(),
             source: format!("{value}/app.yaml"),
             format: envparity_core::snapshot::Format::Yaml,
-            entries: vec![Entry {
-                path: "server.auth.enabled".into(),
-                line: 3,
-                value: Value::Bool(value),
-            }],
+            entries: [("server.auth.enabled", 3, Value::Bool(value))]
+                .into_iter()
+                .collect(),
             resources: Vec::new(),
         };
         let (off, on) = (file(false), file(true));

@@ -314,7 +314,7 @@ mod tests {
         let rules = Rules::default();
         let hasher = SecretHasher::new(b"k".to_vec(), crate::KeySource::Ephemeral);
         let file = read_one(&candidate, &Flattener::new(&rules, &hasher)).unwrap();
-        assert_eq!(file.entries[0].value.display(), "Grüße");
+        assert_eq!(file.entries.get(0).unwrap().value.display(), "Grüße");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! so reordering them is not a difference.
 
 use envparity_core::rules::{Rules, SecretNames};
-use envparity_core::snapshot::{Entry, Format, Resource, Value};
+use envparity_core::snapshot::{Entries, Format, Resource, Value};
 
 use crate::secrets::SecretHasher;
 use crate::tree::{Node, NodeKind, Text};
@@ -54,10 +54,10 @@ impl<'a> Flattener<'a> {
 /// What one file flattens into.
 #[derive(Debug, Default)]
 pub struct Flat {
-    pub entries: Vec<Entry>,
+    pub entries: Entries,
     pub resources: Vec<Resource>,
     /// Where entries are gathered before being copied to their exactly sized list.
-    scratch: Vec<Entry>,
+    scratch: Entries,
 }
 
 /// Whether a key name is a secret's, by name.
@@ -73,11 +73,11 @@ thread_local! {
 thread_local! {
     /// Per thread: the scratch list a file's entries are gathered in, kept from file to
     /// file so that its room grows once, not again for every file.
-    static SCRATCH: std::cell::Cell<Vec<Entry>> = const { std::cell::Cell::new(Vec::new()) };
+    static SCRATCH: std::cell::Cell<Entries> = const { std::cell::Cell::new(Entries::new()) };
 }
 
-/// Entries a kept scratch list may have room for (~59 MB at 56 bytes an entry): a larger
-/// one is let go.
+/// Entries a kept scratch list may have room for (~42 MB at 40 bytes an entry, and their
+/// paths): a larger one is let go.
 const SCRATCH_KEPT: usize = 1 << 20;
 
 /// The room a path buffer starts with: deeper than most key paths.
@@ -174,7 +174,7 @@ impl Flattener<'_> {
             }
             self.walk(doc, &mut path, Secrecy::No, raw_keys, &mut flat.scratch);
         }
-        flat.entries = exactly_sized(&mut flat.scratch);
+        flat.entries = flat.scratch.take_exactly_sized();
         if flat.scratch.capacity() <= SCRATCH_KEPT {
             SCRATCH.set(std::mem::take(&mut flat.scratch));
         }
@@ -231,7 +231,7 @@ impl Flattener<'_> {
                         self.walk(value, &mut path, secret, false, &mut entries);
                     }
                 }
-                let exact = exactly_sized(&mut entries);
+                let exact = entries.take_exactly_sized();
                 flat.scratch = entries;
                 flat.resources.push(Resource {
                     kind,
@@ -246,7 +246,7 @@ impl Flattener<'_> {
     }
 
     /// metadata without name and namespace, which are the object's identity.
-    fn walk_metadata(&self, metadata: &mut Node, path: &mut String, out: &mut Vec<Entry>) {
+    fn walk_metadata(&self, metadata: &mut Node, path: &mut String, out: &mut Entries) {
         let NodeKind::Map(fields) = &mut metadata.kind else {
             return self.walk(metadata, path, Secrecy::No, false, out);
         };
@@ -267,7 +267,7 @@ impl Flattener<'_> {
         path: &mut String,
         secret: Secrecy,
         raw_keys: bool,
-        out: &mut Vec<Entry>,
+        out: &mut Entries,
     ) {
         let line = node.line;
         // `{name: DB_PASSWORD, value: …}` (Kubernetes env vars and the like): the secret's
@@ -326,7 +326,7 @@ impl Flattener<'_> {
         items: &mut [Node],
         path: &mut String,
         secret: Secrecy,
-        out: &mut Vec<Entry>,
+        out: &mut Entries,
     ) {
         if let Some(pairs) = assignment_list(path, items) {
             // Compose `environment: ["A=1"]` and Kustomize `literals:` mean the same as the
@@ -422,21 +422,10 @@ impl Flattener<'_> {
         }
     }
 
-    fn leaf(&self, path: &str, line: u32, value: Value, out: &mut Vec<Entry>) {
+    fn leaf(&self, path: &str, line: u32, value: Value, out: &mut Entries) {
         let path = if path.is_empty() { ROOT_PATH } else { path };
-        out.push(Entry {
-            path: path.into(),
-            line,
-            value,
-        });
+        out.push(path, line, value);
     }
-}
-
-/// `scratch`'s entries moved to a list of exactly their number; `scratch` keeps its room.
-fn exactly_sized(scratch: &mut Vec<Entry>) -> Vec<Entry> {
-    let mut exact = Vec::with_capacity(scratch.len());
-    exact.append(scratch);
-    exact
 }
 
 /// The profile a Spring Boot document applies to: `spring.config.activate.on-profile`
@@ -649,7 +638,7 @@ mod tests {
         Flattener::new(&rules, &hasher).flatten(format, &mut docs.to_vec())
     }
 
-    fn paths(entries: &[Entry]) -> Vec<String> {
+    fn paths(entries: &Entries) -> Vec<String> {
         entries
             .iter()
             .map(|e| format!("{}@{}={}", e.path, e.line, e.value.display()))
@@ -916,7 +905,7 @@ mod tests {
             .push(envparity_core::pattern::KeyPattern::new("*passphrase*").unwrap());
         let value = |rules: &Rules| {
             let flat = Flattener::new(rules, &hasher).flatten(Format::Yaml, &mut [doc()]);
-            flat.entries[0].value.clone()
+            flat.entries.get(0).unwrap().value.clone()
         };
         // Twice each way, on one thread: the second read of a text comes from the set.
         for _ in 0..2 {

@@ -12,7 +12,9 @@ use crate::report::{
 };
 use crate::rules::Rules;
 use crate::score;
-use crate::snapshot::{ConfigSnapshot, Entry, Snapshot, SourceError, Value, secret_display};
+use crate::snapshot::{
+    ConfigSnapshot, Entries, EntriesIter, EntryRef, Snapshot, SourceError, Value, secret_display,
+};
 use crate::tokens::EnvTokens;
 
 /// Longest value text quoted inside a finding's message.
@@ -418,7 +420,7 @@ impl Context<'_> {
 #[derive(Clone, Copy)]
 struct Leaf<'s> {
     ctx: &'s Context<'s>,
-    entry: &'s Entry,
+    entry: EntryRef<'s>,
 }
 
 impl Leaf<'_> {
@@ -430,7 +432,7 @@ impl Leaf<'_> {
 
     fn write_raw_key(&self, out: &mut String) {
         self.ctx.write_raw_prefix(out);
-        out.push_str(&self.entry.path);
+        out.push_str(self.entry.path);
     }
 
     fn location(&self) -> Location {
@@ -456,7 +458,7 @@ struct Unit<'s> {
 /// entries, not as a list of leaves: most entries are kept, under their own path, and a
 /// list would cost 40 bytes per leaf of fresh memory (a million leaves per environment).
 struct Part<'s> {
-    entries: &'s [Entry],
+    entries: &'s Entries,
     /// Positions in `entries` the ignore list drops, ascending.
     dropped: Vec<u32>,
     /// Positions whose path normalizes to another, ascending, with that path.
@@ -482,7 +484,7 @@ impl<'s> Part<'s> {
 
 #[derive(Clone)]
 struct PartLeaves<'i, 's> {
-    entries: std::slice::Iter<'s, Entry>,
+    entries: EntriesIter<'s>,
     ctx: &'s Context<'s>,
     /// The position of the next entry, and the exceptions from there on.
     at: u32,
@@ -509,7 +511,7 @@ impl<'i, 's: 'i> Iterator for PartLeaves<'i, 's> {
                     self.renamed = rest;
                     renamed.as_str()
                 }
-                _ => &entry.path,
+                _ => entry.path,
             };
             return Some((
                 path,
@@ -522,35 +524,72 @@ impl<'i, 's: 'i> Iterator for PartLeaves<'i, 's> {
     }
 }
 
-impl<'s> Unit<'s> {
-    /// The unit's leaves by path, the later declaration winning, as it would when applied.
-    fn leaves_by_path(&self) -> hashbrown::HashMap<&str, Leaf<'s>> {
-        let mut map = hashbrown::HashMap::with_capacity(self.parts.iter().map(Part::len).sum());
-        for part in &self.parts {
-            map.extend(part.leaves(self.ctx));
+/// A unit's leaves by path, for pairing a unit whose two sides do not hold the same paths
+/// in the same order (keys written in another order, a key added). Each path is hashed
+/// once, to file it: the other side's lookup and the pass over the other side reuse it,
+/// where a map of paths would hash each path twice more.
+struct KeyedLeaves<'i, 's> {
+    /// The leaves in document order, each with its path's hash; `None` where a later
+    /// declaration of the same path won.
+    leaves: Vec<Option<(u64, &'i str, Leaf<'s>)>>,
+    /// Positions in `leaves`, by path.
+    table: hashbrown::HashTable<u32>,
+}
+
+impl<'i, 's: 'i> KeyedLeaves<'i, 's> {
+    /// The unit's leaves, the later declaration winning, as it would when applied.
+    fn of(unit: &'i Unit<'s>, hasher: &impl std::hash::BuildHasher) -> KeyedLeaves<'i, 's> {
+        let count = unit.parts.iter().map(Part::len).sum();
+        let mut keyed = KeyedLeaves {
+            leaves: Vec::with_capacity(count),
+            table: hashbrown::HashTable::with_capacity(count),
+        };
+        for (path, leaf) in unit.parts.iter().flat_map(|part| part.leaves(unit.ctx)) {
+            let hash = hasher.hash_one(path);
+            let at = keyed.leaves.len() as u32;
+            let leaves = &mut keyed.leaves;
+            let found = keyed.table.entry(
+                hash,
+                |&i| leaves[i as usize].is_some_and(|(_, p, _)| p == path),
+                |&i| leaves[i as usize].map_or(0, |(h, _, _)| h),
+            );
+            match found {
+                hashbrown::hash_table::Entry::Occupied(mut earlier) => {
+                    leaves[*earlier.get() as usize] = None;
+                    *earlier.get_mut() = at;
+                }
+                hashbrown::hash_table::Entry::Vacant(slot) => {
+                    slot.insert(at);
+                }
+            }
+            leaves.push(Some((hash, path, leaf)));
         }
-        map
+        keyed
     }
 
-    /// The unit's leaves in document order, each path once (its winning declaration).
-    fn leaves_in_order<'i>(
-        &'i self,
-        by_path: &'i hashbrown::HashMap<&'i str, Leaf<'s>>,
-    ) -> impl Iterator<Item = (&'i str, Leaf<'s>)> {
-        // As many paths as leaves: no path repeats (the common case), every leaf wins, and
-        // the lookup per leaf can be skipped.
-        let all_win = by_path.len() == self.parts.iter().map(Part::len).sum::<usize>();
-        self.parts
-            .iter()
-            .flat_map(|part| part.leaves(self.ctx))
-            .filter(move |(path, leaf)| {
-                all_win
-                    || by_path
-                        .get(path)
-                        .is_some_and(|w| std::ptr::eq(w.entry, leaf.entry))
-            })
+    /// The winning leaves in document order.
+    fn in_order(&self) -> impl Iterator<Item = (u64, &'i str, Leaf<'s>)> + '_ {
+        self.leaves.iter().flatten().copied()
     }
 
+    fn get(&self, hash: u64, path: &str) -> Option<&Leaf<'s>> {
+        let at = self.table.find(hash, |&i| {
+            self.leaves[i as usize].is_some_and(|(_, p, _)| p == path)
+        })?;
+        self.leaves[*at as usize].as_ref().map(|(_, _, leaf)| leaf)
+    }
+
+    /// Whether the unit's leaves include something below `path` (`path.x` or `path[…]`).
+    fn has_children(&self, path: &str) -> bool {
+        self.in_order().any(|(_, p, _)| {
+            p.len() > path.len()
+                && p.starts_with(path)
+                && matches!(p.as_bytes()[path.len()], b'.' | b'[')
+        })
+    }
+}
+
+impl<'s> Unit<'s> {
     /// The unit's key as its own environment spells it.
     fn raw_key(&self) -> String {
         match &self.ctx.resource {
@@ -799,7 +838,7 @@ impl<'s> EnvIndex<'s> {
     /// normalize to others.
     fn part(
         ctx: &'s Context<'s>,
-        entries: &'s [Entry],
+        entries: &'s Entries,
         tokens: &EnvTokens,
         env: &str,
         ignore: &PatternSet,
@@ -815,9 +854,9 @@ impl<'s> EnvIndex<'s> {
         let mut ignore = ignore.with_prefix(scratch);
         let mut normalizer = PathNormalizer::default();
         for (at, entry) in entries.iter().enumerate() {
-            if ignore.matches_rest(scratch, &entry.path) {
+            if ignore.matches_rest(scratch, entry.path) {
                 part.dropped.push(at as u32);
-            } else if let Cow::Owned(renamed) = normalizer.normalize(tokens, env, &entry.path) {
+            } else if let Cow::Owned(renamed) = normalizer.normalize(tokens, env, entry.path) {
                 part.renamed.push((at as u32, renamed));
             }
         }
@@ -941,12 +980,15 @@ impl Pair<'_, '_> {
                 compared += count;
                 continue;
             }
-            let a_by_path = unit_a.leaves_by_path();
-            let b_by_path = unit_b.leaves_by_path();
-            for (path, leaf_b) in unit_b.leaves_in_order(&b_by_path) {
+            let hasher = hashbrown::DefaultHashBuilder::default();
+            let (keyed_a, keyed_b) = (
+                KeyedLeaves::of(unit_a, &hasher),
+                KeyedLeaves::of(unit_b, &hasher),
+            );
+            for (hash, path, leaf_b) in keyed_b.in_order() {
                 let leaf_b = &leaf_b;
                 compared += 1;
-                match a_by_path.get(path) {
+                match keyed_a.get(hash, path) {
                     Some(leaf_a) => {
                         if let Some(f) = self.compare_values(leaf_a, leaf_b) {
                             findings.push(
@@ -957,18 +999,17 @@ impl Pair<'_, '_> {
                     // `labels: {}` on one side, labels with keys on the other: the keys are
                     // the findings, the empty map is not one more.
                     None if matches!(leaf_b.entry.value, Value::EmptyMap)
-                        && has_children(&a_by_path, path) => {}
+                        && keyed_a.has_children(path) => {}
                     None => {
                         let f = self.leaf_finding(None, Some(leaf_b), Class::Missing);
                         findings.push(self.with_rules(f, || vec![leaf_b.raw_key()]));
                     }
                 }
             }
-            for (path, leaf_a) in unit_a.leaves_in_order(&a_by_path) {
+            for (hash, path, leaf_a) in keyed_a.in_order() {
                 let leaf_a = &leaf_a;
-                if b_by_path.contains_key(path)
-                    || (matches!(leaf_a.entry.value, Value::EmptyMap)
-                        && has_children(&b_by_path, path))
+                if keyed_b.get(hash, path).is_some()
+                    || (matches!(leaf_a.entry.value, Value::EmptyMap) && keyed_b.has_children(path))
                 {
                     continue;
                 }
@@ -997,14 +1038,19 @@ impl Pair<'_, '_> {
             return None;
         }
         let mut seen = hashbrown::HashSet::with_capacity(part_b.len());
-        let same_paths_once = leaves_a
-            .clone()
-            .zip(leaves_b.clone())
-            .all(|((path_a, _), (path_b, _))| path_a == path_b && seen.insert(path_b));
-        if !same_paths_once {
-            return None;
+        // One pass: the paths are checked and the values told apart together. The pairs
+        // that differ are compared only once the paths are known to pair (comparing counts
+        // secrets that cannot be compared, which must be counted once).
+        let mut differing = Vec::new();
+        for ((path_a, leaf_a), (path_b, leaf_b)) in leaves_a.zip(leaves_b) {
+            if path_a != path_b || !seen.insert(path_b) {
+                return None;
+            }
+            if !plainly_equal(leaf_a.entry.value, leaf_b.entry.value) {
+                differing.push((leaf_a, leaf_b));
+            }
         }
-        for ((_, leaf_a), (_, leaf_b)) in leaves_a.zip(leaves_b) {
+        for (leaf_a, leaf_b) in differing {
             if let Some(f) = self.compare_values(&leaf_a, &leaf_b) {
                 findings.push(self.with_rules(f, || vec![leaf_a.raw_key(), leaf_b.raw_key()]));
             }
@@ -1092,7 +1138,7 @@ impl Pair<'_, '_> {
 
     fn display_key(leaf: &Leaf) -> String {
         // Written piece by piece: one per finding of an estate.
-        let (file, path) = (&leaf.ctx.file, &*leaf.entry.path);
+        let (file, path) = (&leaf.ctx.file, leaf.entry.path);
         let object = leaf.ctx.resource.as_ref().map(|(norm, _)| norm.as_str());
         let mut key =
             String::with_capacity(file.len() + object.map_or(0, |o| o.len() + 1) + path.len() + 1);
@@ -1139,10 +1185,9 @@ impl Pair<'_, '_> {
     }
 
     fn compare_values(&self, la: &Leaf, lb: &Leaf) -> Option<Finding> {
-        let (va, vb) = (&la.entry.value, &lb.entry.value);
-        // Most leaves are equal: told before any key is built. (Equal secrets go on: they
-        // are a finding.)
-        if va == vb && !va.is_secret() {
+        let (va, vb) = (la.entry.value, lb.entry.value);
+        // Most leaves are equal: told before any key is built.
+        if plainly_equal(va, vb) {
             return None;
         }
         let (ea, eb) = (self.a.environment.as_str(), self.b.environment.as_str());
@@ -1226,7 +1271,7 @@ impl Pair<'_, '_> {
                     );
                     for piece in [
                         "`",
-                        &lb.entry.path,
+                        lb.entry.path,
                         "` differs only by environment name: ",
                         &clip(&da),
                         " in ",
@@ -1498,15 +1543,6 @@ fn rules_read_keys(rules: &Rules) -> bool {
     !rules.expect.is_empty() || !rules.severity.is_empty()
 }
 
-/// Whether a unit's leaves include something below `path` (`path.x` or `path[…]`).
-fn has_children<V>(by_path: &hashbrown::HashMap<&str, V>, path: &str) -> bool {
-    by_path.keys().any(|p| {
-        p.len() > path.len()
-            && p.starts_with(path)
-            && matches!(p.as_bytes()[path.len()], b'.' | b'[')
-    })
-}
-
 /// How two lists holding secrets compare, apart from differences outside the secrets.
 enum SecretListVerdict {
     /// Nothing to report (the secrets could not be compared: counted separately).
@@ -1515,6 +1551,11 @@ enum SecretListVerdict {
     Shared,
     /// Every secret differs.
     Different,
+}
+
+/// Equal, and so no finding. (Equal secrets are one: QA holds Production's credential.)
+fn plainly_equal(a: &Value, b: &Value) -> bool {
+    a == b && !a.is_secret()
 }
 
 fn values_equal(a: &Value, b: &Value, ordered: bool) -> bool {
@@ -1624,11 +1665,7 @@ mod tests {
             entries: entries
                 .iter()
                 .enumerate()
-                .map(|(i, (path, value))| Entry {
-                    path: (*path).into(),
-                    line: i as u32 + 1,
-                    value: Value::String((*value).into()),
-                })
+                .map(|(i, (path, value))| (path, i as u32 + 1, Value::String((*value).into())))
                 .collect(),
             resources: Vec::new(),
         });

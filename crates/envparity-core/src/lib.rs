@@ -28,5 +28,7 @@ pub use finding::{Class, Facet, Finding, Location, Severity, Side};
 pub use pattern::KeyPattern;
 pub use report::Report;
 pub use rules::Rules;
-pub use snapshot::{ConfigFile, Entry, Resource, SecretValue, Snapshot, SourceError, Value};
+pub use snapshot::{
+    ConfigFile, Entries, Entry, EntryRef, Resource, SecretValue, Snapshot, SourceError, Value,
+};
 pub use tokens::EnvTokens;

@@ -14,7 +14,7 @@
 //! Indexes and foreign keys are keyed by their columns, not their names: generated names
 //! differ between environments that are otherwise the same; the name is a value.
 
-use envparity_core::snapshot::{ConfigFile, Entry, Format, Resource, Value};
+use envparity_core::snapshot::{ConfigFile, Entries, Format, Resource, Value};
 
 pub struct SchemaBuilder {
     file: ConfigFile,
@@ -28,7 +28,7 @@ impl SchemaBuilder {
                 path: path.to_string(),
                 source: source.to_string(),
                 format: Format::Schema,
-                entries: Vec::new(),
+                entries: Entries::new(),
                 resources: Vec::new(),
             },
         }
@@ -36,11 +36,7 @@ impl SchemaBuilder {
 
     /// A database-wide value: `server.version`, `settings.timezone`, `extensions.pgcrypto`.
     pub fn top(&mut self, path: &str, value: Value) {
-        self.file.entries.push(Entry {
-            path: path.into(),
-            line: 0,
-            value,
-        });
+        self.file.entries.push(path, 0, value);
     }
 
     /// Starts (or continues) the object `name` (`public.orders`) of `kind`.
@@ -58,7 +54,7 @@ impl SchemaBuilder {
                     namespace: None,
                     name: name.to_string(),
                     line: 0,
-                    entries: Vec::new(),
+                    entries: Entries::new(),
                 });
                 self.file.resources.len() - 1
             }
@@ -80,11 +76,7 @@ pub struct ObjectBuilder<'a> {
 
 impl ObjectBuilder<'_> {
     pub fn set(&mut self, path: &str, value: Value) -> &mut Self {
-        self.resource.entries.push(Entry {
-            path: path.into(),
-            line: 0,
-            value,
-        });
+        self.resource.entries.push(path, 0, value);
         self
     }
 

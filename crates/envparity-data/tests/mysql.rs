@@ -61,16 +61,16 @@ fn entry<'a>(schema: &'a ConfigFile, object: &str, path: &str) -> Option<&'a Val
         .resources
         .iter()
         .find(|r| r.name == object)
-        .and_then(|r| r.entries.iter().find(|e| &*e.path == path))
-        .map(|e| &e.value)
+        .and_then(|r| r.entries.iter().find(|e| e.path == path))
+        .map(|e| e.value)
 }
 
 fn top_entry<'a>(schema: &'a ConfigFile, path: &str) -> Option<&'a Value> {
     schema
         .entries
         .iter()
-        .find(|e| &*e.path == path)
-        .map(|e| &e.value)
+        .find(|e| e.path == path)
+        .map(|e| e.value)
 }
 
 fn text(v: Option<&Value>) -> String {

@@ -22,8 +22,8 @@ fn entry<'a>(schema: &'a ConfigFile, object: &str, path: &str) -> Option<&'a Val
         .resources
         .iter()
         .find(|r| r.name == object)
-        .and_then(|r| r.entries.iter().find(|e| &*e.path == path))
-        .map(|e| &e.value)
+        .and_then(|r| r.entries.iter().find(|e| e.path == path))
+        .map(|e| e.value)
 }
 
 fn text(v: Option<&Value>) -> String {
@@ -116,8 +116,8 @@ fn sqlite_schema_reads_into_the_documented_keys() {
             schema
                 .entries
                 .iter()
-                .find(|e| &*e.path == path)
-                .map(|e| &e.value),
+                .find(|e| e.path == path)
+                .map(|e| e.value),
         )
     };
     assert_eq!(top("settings.user_version"), "7");
