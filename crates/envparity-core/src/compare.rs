@@ -482,7 +482,6 @@ impl<'s> Part<'s> {
     }
 }
 
-#[derive(Clone)]
 struct PartLeaves<'i, 's> {
     entries: EntriesIter<'s>,
     ctx: &'s Context<'s>,
@@ -971,6 +970,7 @@ impl Pair<'_, '_> {
     fn pair_units(&self, keys: &[String]) -> (Vec<Finding>, u64) {
         let mut findings = Vec::new();
         let mut compared = 0u64;
+        let hasher = hashbrown::DefaultHashBuilder::default();
         for key in keys {
             let (Some(unit_b), Some(unit_a)) = (self.ib.units.get(key), self.ia.units.get(key))
             else {
@@ -980,7 +980,6 @@ impl Pair<'_, '_> {
                 compared += count;
                 continue;
             }
-            let hasher = hashbrown::DefaultHashBuilder::default();
             let (keyed_a, keyed_b) = (
                 KeyedLeaves::of(unit_a, &hasher),
                 KeyedLeaves::of(unit_b, &hasher),

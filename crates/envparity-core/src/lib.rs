@@ -29,6 +29,6 @@ pub use pattern::KeyPattern;
 pub use report::Report;
 pub use rules::Rules;
 pub use snapshot::{
-    ConfigFile, Entries, Entry, EntryRef, Resource, SecretValue, Snapshot, SourceError, Value,
+    ConfigFile, Entries, EntryRef, Resource, SecretValue, Snapshot, SourceError, Value,
 };
 pub use tokens::EnvTokens;

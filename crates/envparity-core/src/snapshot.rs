@@ -190,11 +190,11 @@ pub struct Entries {
 /// One leaf's line and value, as held; its path is in its [`Entries`]' text. Read as an
 /// [`EntryRef`], which has all three.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Entry {
+struct Entry {
     /// Where the path ends in the list's text; it starts where the one before ends.
     path_end: u32,
-    pub line: u32,
-    pub value: Value,
+    line: u32,
+    value: Value,
 }
 
 /// One leaf: a key path within its file or object (`server.timeout`,
@@ -204,7 +204,6 @@ pub struct Entry {
 pub struct EntryRef<'a> {
     pub path: &'a str,
     pub line: u32,
-    /// Borrowed from its list: its address tells two leaves apart.
     pub value: &'a Value,
 }
 
@@ -215,11 +214,6 @@ impl<'a> EntryRef<'a> {
             line: entry.line,
             value: &entry.value,
         }
-    }
-
-    /// Whether two leaves are the same entry of the same list.
-    pub fn same(self, other: EntryRef<'_>) -> bool {
-        std::ptr::eq(self.value, other.value)
     }
 }
 
@@ -292,11 +286,6 @@ impl Entries {
         let paths = String::from(self.paths.as_str());
         self.paths.clear();
         Entries { paths, list }
-    }
-
-    /// The entries' values, in order, to change in place.
-    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
-        self.list.iter_mut().map(|e| &mut e.value)
     }
 }
 
@@ -632,8 +621,6 @@ mod tests {
             );
         }
         assert!(entries.get(written.len()).is_none());
-        let (first, again) = (entries.get(0).unwrap(), entries.iter().next().unwrap());
-        assert!(first.same(again) && !first.same(entries.get(1).unwrap()));
 
         // The JSON form is a list of objects, as it was when each entry held its path.
         let json = serde_json::to_string(&entries).unwrap();
