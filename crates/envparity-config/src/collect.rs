@@ -19,6 +19,8 @@ pub const KEY_FILE_NAME: &str = ".envparity.key";
 pub struct CollectOptions<'a> {
     /// The folder holding envparity.toml: globs and reported paths are relative to it.
     pub root: &'a Path,
+    /// The manifest's file name (errors about its globs name it).
+    pub manifest_name: &'a str,
     pub environment: &'a Environment,
     pub rules: &'a Rules,
     pub hasher: &'a SecretHasher,
@@ -76,7 +78,7 @@ pub fn collect<T: Send>(
     // Files two globs both match are read once (a set: estates have thousands of files).
     let mut seen = std::collections::HashSet::new();
     for glob in &options.environment.config {
-        match expand(options.root, glob) {
+        match expand(options.root, options.manifest_name, glob) {
             Ok(found) => {
                 for c in found {
                     if seen.insert(c.source.clone()) {
@@ -88,6 +90,34 @@ pub fn collect<T: Send>(
         }
     }
     candidates.sort_by(|a, b| a.source.cmp(&b.source));
+    // Files pair across environments by their path below the glob's prefix, so two files
+    // of one environment with the same such path (`config/qa/app.env`, `k8s/qa/app.env`)
+    // cannot both be compared: the first by name is, the others are named as unreadable.
+    let mut first_with_path: std::collections::HashMap<&str, &str> =
+        std::collections::HashMap::with_capacity(candidates.len());
+    let mut shadowed = vec![false; candidates.len()];
+    for (i, c) in candidates.iter().enumerate() {
+        if let Some(first) = first_with_path.insert(&c.paired, &c.source) {
+            first_with_path.insert(&c.paired, first);
+            shadowed[i] = true;
+            errors.push(SourceError {
+                source: c.source.clone(),
+                line: None,
+                column: None,
+                message: format!(
+                    "not compared: it pairs across environments as `{}`, and so does `{first}` \
+                     (files pair by their path below the glob's fixed prefix); narrow a glob \
+                     or rename one of them",
+                    c.paired
+                ),
+                path: Some(c.paired.clone()),
+            });
+        }
+    }
+    if shadowed.iter().any(|&s| s) {
+        let mut keep = shadowed.iter().map(|&s| !s);
+        candidates.retain(|_| keep.next().unwrap_or(true));
+    }
 
     let flattener = Flattener::new(options.rules, options.hasher);
     let done = std::sync::atomic::AtomicUsize::new(0);
@@ -130,6 +160,17 @@ fn read_one(candidate: &Candidate, flattener: &Flattener) -> Result<ConfigFile, 
         message,
         path: Some(candidate.paired.clone()),
     };
+    // Only regular files (a symlink is followed): opening a named pipe would block the
+    // run until someone writes to it, and a device has no end.
+    let metadata = std::fs::metadata(&candidate.absolute)
+        .map_err(|e| error(None, None, format!("cannot read: {}", io_reason(&e))))?;
+    if !metadata.is_file() {
+        return Err(error(
+            None,
+            None,
+            format!("cannot read: {}", not_a_file(&metadata)),
+        ));
+    }
     let bytes = std::fs::read(&candidate.absolute)
         .map_err(|e| error(None, None, format!("cannot read: {}", io_reason(&e))))?;
     let latin1: String;
@@ -177,14 +218,41 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
+/// What a path that is not a regular file is, for an error message.
+fn not_a_file(metadata: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = metadata.file_type();
+        if t.is_fifo() {
+            return "a named pipe, not a file";
+        }
+        if t.is_socket() {
+            return "a socket, not a file";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "a device, not a file";
+        }
+    }
+    if metadata.is_dir() {
+        "a folder, not a file"
+    } else {
+        "not a regular file"
+    }
+}
+
 fn has_wildcard(part: &str) -> bool {
     part.contains(['*', '?', '[', '{'])
 }
 
 /// The matching files of one glob, relative to the root.
-fn expand(root: &Path, glob: &SourceGlob) -> Result<Vec<Candidate>, SourceError> {
+fn expand(
+    root: &Path,
+    manifest_name: &str,
+    glob: &SourceGlob,
+) -> Result<Vec<Candidate>, SourceError> {
     let manifest_error = |message: String| SourceError {
-        source: MANIFEST_NAME.to_string(),
+        source: manifest_name.to_string(),
         line: Some(glob.line),
         column: Some(glob.column),
         message,
@@ -211,10 +279,25 @@ fn expand(root: &Path, glob: &SourceGlob) -> Result<Vec<Candidate>, SourceError>
     if !has_wildcard(pattern) {
         // A single file named outright: a missing one is an error, an unknown format too.
         let absolute = root.join(pattern);
-        if !absolute.is_file() {
-            return Err(manifest_error(format!(
-                "config file `{pattern}` does not exist"
-            )));
+        match std::fs::metadata(&absolute) {
+            Ok(m) if m.is_file() => {}
+            Ok(m) if m.is_dir() => {
+                return Err(manifest_error(format!(
+                    "config file `{pattern}` is a folder: write `{}/**` to read the files in it",
+                    pattern.trim_end_matches('/')
+                )));
+            }
+            Ok(m) => {
+                return Err(manifest_error(format!(
+                    "config file `{pattern}` is {}",
+                    not_a_file(&m)
+                )));
+            }
+            Err(_) => {
+                return Err(manifest_error(format!(
+                    "config file `{pattern}` does not exist"
+                )));
+            }
         }
         let format = detect_format(&absolute)
             .ok_or_else(|| manifest_error(format!("`{pattern}` is not a format envparity reads (YAML, JSON, TOML, INI, .env, properties)")))?;
@@ -257,7 +340,10 @@ fn expand(root: &Path, glob: &SourceGlob) -> Result<Vec<Candidate>, SourceError>
                 }
                 continue;
             }
-            if name == KEY_FILE_NAME || name == MANIFEST_NAME {
+            if name == KEY_FILE_NAME
+                || name == MANIFEST_NAME
+                || (name == manifest_name && dir == root)
+            {
                 continue;
             }
             let source = relative(root, &path);

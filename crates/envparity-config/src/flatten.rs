@@ -11,6 +11,12 @@ use crate::tree::{Node, NodeKind, Text};
 /// The path of a document that is a bare scalar.
 const ROOT_PATH: &str = "$";
 
+/// Hex digits of its hash that name a list element whose identity is a secret.
+const SECRET_ID_HEX: usize = 12;
+
+/// The annotation in which `kubectl apply` keeps the object as last applied, as JSON.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
 /// Whether values below a key are secret.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Secrecy {
@@ -256,7 +262,26 @@ impl Flattener<'_> {
             }
             let len = path.len();
             push_segment(path, key, false);
-            self.walk(value, path, Secrecy::No, false, out);
+            if key == "annotations"
+                && let NodeKind::Map(annotations) = &mut value.kind
+            {
+                for (name, annotation) in annotations {
+                    let len = path.len();
+                    push_segment(path, name, false);
+                    // `kubectl apply`'s copy of the whole object as JSON, a Secret's data
+                    // and env passwords included: kept only as a hash (it is ignored by
+                    // default, and a snapshot must not hold what the report hides).
+                    let secrecy = if name == LAST_APPLIED {
+                        Secrecy::Always
+                    } else {
+                        Secrecy::No
+                    };
+                    self.walk(annotation, path, secrecy, false, out);
+                    path.truncate(len);
+                }
+            } else {
+                self.walk(value, path, Secrecy::No, false, out);
+            }
             path.truncate(len);
         }
     }
@@ -353,9 +378,25 @@ impl Flattener<'_> {
             // `["--db-password", "…"]`: a flag naming a secret makes the next item one
             // (told before the flag's text is moved out).
             let mut after_secret_flag = false;
+            // `["mysql", "-pX"]`: a command line written a word an item.
+            let in_command = if secret == Secrecy::No
+                && items.len() > 1
+                && items
+                    .iter()
+                    .any(|i| i.as_str().is_some_and(|w| w.starts_with('-')))
+            {
+                let words: Option<Vec<&str>> = items.iter().map(Node::as_str).collect();
+                let is_secret_name = |name: &str| self.secret_name(name);
+                words.map_or_else(Vec::new, |words| {
+                    crate::secrets::command_line_items(&words, &is_secret_name)
+                })
+            } else {
+                Vec::new()
+            };
             let values = items
                 .iter_mut()
-                .map(|item| {
+                .enumerate()
+                .map(|(k, item)| {
                     let secrecy = if after_secret_flag {
                         Secrecy::Inherited
                     } else {
@@ -366,6 +407,12 @@ impl Flattener<'_> {
                             && !flag.contains('=')
                             && self.secret_name(flag.trim_start_matches('-'))
                     });
+                    if secrecy == Secrecy::No
+                        && let Some(&(_, start, end)) = in_command.iter().find(|c| c.0 == k)
+                        && let Some(text) = item.as_str()
+                    {
+                        return self.hasher.secret_within(text, start, end);
+                    }
                     self.scalar(item, secrecy)
                 })
                 .collect();
@@ -375,6 +422,21 @@ impl Flattener<'_> {
         for (index, item) in items.iter_mut().enumerate() {
             let len = path.len();
             match identity {
+                // Below a secret's name the identity may be the secret (`api_keys: [{key:
+                // …}]`): the element is named by the identity's hash, and the identity
+                // is hashed whatever its field is called.
+                Some(field) if secret != Secrecy::No => {
+                    let id = item.get(field).and_then(scalar_str).unwrap_or_default();
+                    let hash = self.hasher.hash(id);
+                    path.push('[');
+                    path.push_str(field);
+                    path.push_str("=#");
+                    path.push_str(&hash[..SECRET_ID_HEX.min(hash.len())]);
+                    path.push(']');
+                    self.walk_secret_element(item, field, path, secret, out);
+                    path.truncate(len);
+                    continue;
+                }
                 Some(field) => {
                     let id = item.get(field).and_then(scalar_str).unwrap_or_default();
                     path.push('[');
@@ -394,12 +456,41 @@ impl Flattener<'_> {
         }
     }
 
+    /// An object of a list below a secret's name: its `identity` field is a secret,
+    /// whatever its name (`key`, `name` are otherwise never secrets themselves).
+    fn walk_secret_element(
+        &self,
+        item: &mut Node,
+        identity: &str,
+        path: &mut String,
+        secret: Secrecy,
+        out: &mut Entries,
+    ) {
+        let NodeKind::Map(fields) = &mut item.kind else {
+            return self.walk(item, path, secret, false, out);
+        };
+        for (key, value) in fields {
+            let len = path.len();
+            push_segment(path, key, false);
+            let child = match secret {
+                _ if key == identity => Secrecy::Always,
+                Secrecy::Inherited if self.rules.is_reference_name(key) => Secrecy::No,
+                other => other,
+            };
+            self.walk(value, path, child, false, out);
+            path.truncate(len);
+        }
+    }
+
     /// The leaf value of a scalar node, its text moved out of the node.
     fn scalar(&self, node: &mut Node, secrecy: Secrecy) -> Value {
         let secret = secrecy != Secrecy::No;
         match &mut node.kind {
             NodeKind::Null => Value::Null,
             NodeKind::Bool(b) => Value::Bool(*b),
+            // A PIN or a numeric password is a secret too (`db_password: 12345678`);
+            // booleans are not (`require_password: true` says nothing of one).
+            NodeKind::Number(n) if secret => self.hasher.secret(n),
             NodeKind::Number(n) => Value::Number(std::mem::take(n)),
             NodeKind::String(s) if secret && !s.is_empty() => self.hasher.secret(s),
             NodeKind::String(s) => {

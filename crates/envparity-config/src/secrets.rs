@@ -94,15 +94,53 @@ impl SecretHasher {
             return Some(self.secret(text));
         }
         let (start, end) = spans[0];
+        Some(self.secret_within(text, start, end))
+    }
+
+    /// `text` with the credential at `start..end` replaced by its hash.
+    pub fn secret_within(&self, text: &str, start: usize, end: usize) -> Value {
         if start == 0 && end == text.len() {
-            return Some(self.secret(text));
+            return self.secret(text);
         }
         let around = format!("{}{{secret}}{}", &text[..start], &text[end..]);
-        Some(Value::Secret(Box::new(SecretValue {
+        Value::Secret(Box::new(SecretValue {
             hmac: self.hash(&text[start..end]),
             around: Some(around),
-        })))
+        }))
     }
+}
+
+/// Credentials in an exec-form command line, one word an item (`["mysql", "-uroot",
+/// "-pX"]`, `["redis-cli", "-a", "X"]`): `(item, start, end)` within that item. Empty
+/// unless some word is a flag, and for words holding whitespace or quotes (each of which
+/// is looked at as a value on its own).
+pub fn command_line_items(
+    words: &[&str],
+    is_secret_name: &dyn Fn(&str) -> bool,
+) -> Vec<(usize, usize, usize)> {
+    if words.len() < 2
+        || !words.iter().any(|w| w.starts_with('-'))
+        || words.iter().any(|w| {
+            w.is_empty() || w.contains(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+        })
+    {
+        return Vec::new();
+    }
+    let line = words.join(" ");
+    let mut spans = Vec::new();
+    command_line_secrets(&line, is_secret_name, &mut spans);
+    let mut found = Vec::new();
+    let mut word_start = 0;
+    for (k, word) in words.iter().enumerate() {
+        let word_end = word_start + word.len();
+        for &(s, e) in &spans {
+            if s >= word_start && e <= word_end && e > s {
+                found.push((k, s - word_start, e - word_start));
+            }
+        }
+        word_start = word_end + 1;
+    }
+    found
 }
 
 /// `haystack.find(needle)`: these searches run on every value of an estate, most of them
@@ -184,6 +222,9 @@ pub fn find_credentials(text: &str, is_secret_name: &dyn Fn(&str) -> bool) -> Ve
     if marks.all(Marks::AT) {
         go_dsn_passwords(text, &mut spans);
     }
+    if marks.all(Marks::COLON) && has(text, "\":") {
+        json_fields(text, is_secret_name, &mut spans);
+    }
     token_shapes(text, &mut spans);
     if marks.all(Marks::SPACE | Marks::DASH) {
         command_line_secrets(text, is_secret_name, &mut spans);
@@ -236,8 +277,16 @@ fn named_parameters(
 ) {
     let bytes = text.as_bytes();
     for (eq, _) in text.match_indices('=') {
-        // The name runs back to a delimiter.
-        let mut name_start = eq;
+        if bytes.get(eq + 1) == Some(&b'=') || (eq > 0 && matches!(bytes[eq - 1], b'=' | b'!')) {
+            continue; // `==`, `!=`: a comparison, not an assignment
+        }
+        // The name runs back to a delimiter, over spaces first (`Password = X;`,
+        // `password = X` in an embedded INI or TOML file).
+        let mut name_end = eq;
+        while name_end > 0 && bytes[name_end - 1] == b' ' {
+            name_end -= 1;
+        }
+        let mut name_start = name_end;
         while name_start > 0 {
             let c = bytes[name_start - 1];
             if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.') {
@@ -246,11 +295,20 @@ fn named_parameters(
                 break;
             }
         }
-        let name = text[name_start..eq].trim_start_matches('-');
+        let name = text[name_start..name_end].trim_start_matches('-');
         if name.is_empty() || !is_secret_name(name) {
             continue;
         }
-        push_value_span(text, eq + 1, &[';', '&', ' ', '"', '\'', ',', '\n'], spans);
+        let mut value_start = eq + 1;
+        while bytes.get(value_start) == Some(&b' ') {
+            value_start += 1;
+        }
+        push_value_span(
+            text,
+            value_start,
+            &[';', '&', ' ', '"', '\'', ',', '\n'],
+            spans,
+        );
     }
     // Config files embedded in a value (a ConfigMap's `application.yaml`, an `app.env`):
     // `password: …` lines.
@@ -267,6 +325,48 @@ fn named_parameters(
                 }
             }
             line_start += line.len();
+        }
+    }
+}
+
+/// `"password": "X"` in JSON written inside a value (a ConfigMap's `settings.json`, an
+/// annotation): the value, quoted or not, of a field whose name is a secret's.
+fn json_fields(text: &str, is_secret_name: &dyn Fn(&str) -> bool, spans: &mut Vec<(usize, usize)>) {
+    let bytes = text.as_bytes();
+    for (colon, _) in text.match_indices("\":") {
+        let Some(open) = text[..colon].rfind('"') else {
+            continue;
+        };
+        let name = &text[open + 1..colon];
+        if name.is_empty() || name.len() > 64 || !is_secret_name(name) {
+            continue;
+        }
+        let mut value_start = colon + 2;
+        while bytes
+            .get(value_start)
+            .is_some_and(|b| b.is_ascii_whitespace())
+        {
+            value_start += 1;
+        }
+        if matches!(
+            bytes.get(value_start),
+            Some(b'{' | b'[' | b'n' | b't' | b'f') | None
+        ) {
+            continue; // an object, a list, null or a boolean: no credential of its own
+        }
+        // A quoted JSON string ends at its unescaped closing quote.
+        if bytes[value_start] == b'"' {
+            let start = value_start + 1;
+            let mut end = start;
+            while end < bytes.len() && bytes[end] != b'"' {
+                end += if bytes[end] == b'\\' { 2 } else { 1 };
+            }
+            let end = end.min(bytes.len());
+            if end > start {
+                spans.push((start, end));
+            }
+        } else {
+            push_value_span(text, value_start, &[',', '}', ']', ' ', '\n'], spans);
         }
     }
 }

@@ -171,6 +171,7 @@ fn location(origin: &Origin) -> Option<Location> {
     origin.line.map(|line| Location {
         file: origin.file.clone(),
         line,
+        column: None,
     })
 }
 
@@ -825,19 +826,15 @@ pub(crate) fn compare_access(
             push(f);
         }
     }
-    for (i, s) in snapshots.iter().enumerate() {
-        let other = &snapshots[if i == reference { 0 } else { reference }].environment;
-        for error in &s.access_errors {
-            findings.push(crate::compare::unreadable_finding(
-                Facet::Access,
-                error,
-                &s.environment,
-                other,
-                rules,
-            ));
-            compared += 1;
-        }
-    }
+    let unreadable = crate::compare::unreadable_findings(
+        Facet::Access,
+        snapshots,
+        reference,
+        |s| &s.access_errors,
+        rules,
+    );
+    compared += unreadable.len() as u64;
+    findings.extend(unreadable);
     (findings, compared)
 }
 
@@ -863,6 +860,7 @@ pub fn audit_report(
             error,
             env,
             env,
+            false,
             rules,
         ));
     }

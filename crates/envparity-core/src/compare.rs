@@ -311,17 +311,13 @@ impl TreeComparison<'_> {
                 });
             }
         }
-        for (i, snapshot) in snapshots.iter().enumerate() {
-            for error in &tree(snapshot).errors {
-                findings.push(unreadable_finding(
-                    self.facet,
-                    error,
-                    &snapshot.environment,
-                    &snapshots[if i == reference { 0 } else { reference }].environment,
-                    self.rules,
-                ));
-            }
-        }
+        findings.extend(unreadable_findings(
+            self.facet,
+            snapshots,
+            reference,
+            |s| &tree(s).errors,
+            self.rules,
+        ));
         let rows = if snapshots.len() > 2 {
             build_matrix(&findings, &indexes)
         } else {
@@ -331,14 +327,49 @@ impl TreeComparison<'_> {
     }
 }
 
-/// A source of `env` that could not be read.
+/// The sources of every snapshot that could not be read, one finding each, with its
+/// sides in report order: `a` a compared environment, `b` the reference, whichever of the
+/// two could not be read (a report's sides, JUnit's test names and Markdown's columns
+/// follow `a` and `b`, and must not turn round because Production has a bad file).
+pub(crate) fn unreadable_findings<'s>(
+    facet: Facet,
+    snapshots: &'s [Snapshot],
+    reference: usize,
+    errors: impl Fn(&'s Snapshot) -> &'s [SourceError],
+    rules: &Rules,
+) -> Vec<Finding> {
+    let reference_env = &snapshots[reference].environment;
+    // Against the reference's own errors, the first environment compared with it.
+    let first_compared = &snapshots[usize::from(reference == 0).min(snapshots.len() - 1)];
+    let mut findings = Vec::new();
+    for (i, snapshot) in snapshots.iter().enumerate() {
+        let (a, b, on_reference) = if i == reference {
+            (&first_compared.environment, reference_env, true)
+        } else {
+            (&snapshot.environment, reference_env, false)
+        };
+        for error in errors(snapshot) {
+            findings.push(unreadable_finding(facet, error, a, b, on_reference, rules));
+        }
+    }
+    findings
+}
+
+/// A source that could not be read: of `a_env`, or of `b_env` when `on_b`.
 pub(crate) fn unreadable_finding(
     facet: Facet,
     error: &SourceError,
-    env: &str,
-    other_env: &str,
+    a_env: &str,
+    b_env: &str,
+    on_b: bool,
     rules: &Rules,
 ) -> Finding {
+    let location = Some(Location {
+        file: error.source.clone(),
+        line: error.line.unwrap_or(0),
+        column: error.column,
+    });
+    let env = if on_b { b_env } else { a_env };
     Finding {
         facet,
         class: Class::Unreadable,
@@ -349,14 +380,14 @@ pub(crate) fn unreadable_finding(
         group: error.source.clone(),
         resource: None,
         a: Side {
-            env: env.to_string(),
+            env: a_env.to_string(),
             value: None,
-            location: None,
+            location: if on_b { None } else { location.clone() },
         },
         b: Side {
-            env: other_env.to_string(),
+            env: b_env.to_string(),
             value: None,
-            location: None,
+            location: if on_b { location } else { None },
         },
         message: format!("{error} (collecting {env})"),
         reason: None,
@@ -439,6 +470,7 @@ impl Leaf<'_> {
         Location {
             file: self.ctx.source.to_string(),
             line: self.entry.line,
+            column: None,
         }
     }
 }
@@ -1105,6 +1137,7 @@ impl Pair<'_, '_> {
             location: Some(Location {
                 file: ctx.source.to_string(),
                 line: unit.line,
+                column: None,
             }),
         };
         let absent_side = Side {

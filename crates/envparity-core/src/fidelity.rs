@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 
-use crate::compare::{apply_rules, unreadable_finding};
+use crate::compare::{apply_rules, unreadable_findings};
 use crate::date::Date;
 use crate::finding::{Class, Facet, Finding, Side};
 use crate::profile::{ColumnKind, ColumnProfile, DatabaseProfile, TableProfile, ratio};
@@ -121,19 +121,10 @@ pub(crate) fn compare_data(
         }
         out.pair_snapshots(a, b);
     }
-    for (i, s) in snapshots.iter().enumerate() {
-        let other = &snapshots[if i == reference { 0 } else { reference }].environment;
-        for error in &s.data.errors {
-            out.findings.push(unreadable_finding(
-                Facet::Data,
-                error,
-                &s.environment,
-                other,
-                rules,
-            ));
-            out.compared += 1;
-        }
-    }
+    let unreadable =
+        unreadable_findings(Facet::Data, snapshots, reference, |s| &s.data.errors, rules);
+    out.compared += unreadable.len() as u64;
+    out.findings.extend(unreadable);
     (out.findings, out.compared)
 }
 

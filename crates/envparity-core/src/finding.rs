@@ -130,7 +130,11 @@ impl Severity {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Location {
     pub file: String,
+    /// 0 when the line is not known (a file that could not be opened).
     pub line: u32,
+    /// Where in the line, when known (an unreadable source's parse error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
 }
 
 /// One environment's side of a finding.

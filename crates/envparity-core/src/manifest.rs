@@ -185,7 +185,8 @@ pub struct RulesDecl {
     #[serde(default)]
     pub env_tokens: BTreeMap<String, Vec<String>>,
     /// Key-name globs (case-insensitive) whose values are secrets: hashed, never shown.
-    /// Replaces the built-in list when given.
+    /// Added to the built-in list (`*password*`, `*passwd*`, `*secret*`, `*token*`, `*_key`,
+    /// `*credential*`, …); `not_secrets` turns a name off.
     #[serde(default)]
     #[schemars(with = "Option<Vec<String>>")]
     pub secrets: Option<Vec<Spanned<String>>>,
@@ -434,10 +435,21 @@ fn validate(text: &str, file: ManifestFile) -> Result<Manifest, ManifestError> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         {
+            let at = [
+                format!("environments.{name}"),
+                format!("environments.\"{name}\""),
+                format!("environments.'{name}'"),
+            ]
+            .iter()
+            .find_map(|header| text.find(header.as_str()))
+            .map_or(0, |at| at + "environments.".len());
             return Err(error_at(
                 text,
-                text.find(&format!("environments.{name}")).unwrap_or(0),
-                format!("environment name `{name}` may use only letters, digits, `-` and `_`"),
+                at,
+                format!(
+                    "environment name `{name}` may use only ASCII letters, digits, `-` and `_` \
+                     (it is written in commands, file names and reports)"
+                ),
             ));
         }
         let mut config = Vec::new();
@@ -569,11 +581,18 @@ fn validate(text: &str, file: ManifestFile) -> Result<Manifest, ManifestError> {
             ));
         }
     }
-    if let Some(secrets) = &decl.secrets {
-        rules.secrets = secrets
+    // Added to the built-in list, never replacing it: a team listing the names it knows
+    // of must not unhide the `*passwd*` and `*credential*` it did not think to list (a
+    // built-in that is wrong for them is turned off by name with `not_secrets`).
+    for glob in decl.secrets.iter().flatten() {
+        let added = pattern(text, glob, "secret pattern")?;
+        if !rules
+            .secrets
             .iter()
-            .map(|s| pattern(text, s, "secret pattern"))
-            .collect::<Result<_, _>>()?;
+            .any(|p| p.as_str().eq_ignore_ascii_case(added.as_str()))
+        {
+            rules.secrets.push(added);
+        }
     }
     for glob in &decl.not_secrets {
         rules

@@ -356,20 +356,26 @@ impl Rules {
         }) {
             return false;
         }
-        !self.is_reference_name_lower(&name.lower)
+        !self.is_reference_spelled(&name.lower, &name.camel)
     }
 
     /// Whether a name refers to a secret (or a setting about one) rather than holding one:
     /// `secretKeyRef`, `secretName`, `DB_PASSWORD_FILE`, `existingSecret`, `rules.not_secrets`.
     /// Such a name also stops a secret subtree: `secret: {secretName: tls}` holds no secret.
     pub fn is_reference_name(&self, name: &str) -> bool {
-        self.is_reference_name_lower(&name.to_lowercase())
+        self.is_reference_spelled(&name.to_lowercase(), &snake_case(name))
     }
 
-    fn is_reference_name_lower(&self, lower: &str) -> bool {
+    /// `lower`: the name lower-cased; `words`: in snake case (camelCase split). The
+    /// suffixes are whole words (`tlsSecretName`, `DB_PASSWORD_FILE`), not letters: a
+    /// squashed `secretprofile` ends in `file` but names a secret.
+    fn is_reference_spelled(&self, lower: &str, words: &str) -> bool {
+        let mut parts = words.split('_').filter(|w| !w.is_empty());
+        let first = parts.next().unwrap_or("");
+        let last = parts.next_back().unwrap_or(first);
         let squashed: String = lower.chars().filter(|c| *c != '_' && *c != '-').collect();
-        NOT_SECRET_SUFFIXES.iter().any(|s| squashed.ends_with(s))
-            || squashed.starts_with("existing")
+        NOT_SECRET_SUFFIXES.contains(&last)
+            || first == "existing"
             || NOT_SECRET_NAMES.contains(&squashed.as_str())
             || self
                 .not_secrets
@@ -450,8 +456,12 @@ fn snake_case_chars(name: &str) -> String {
     out
 }
 
+/// The version of the baseline file this build writes and reads.
+pub const BASELINE_VERSION: u32 = 1;
+
 /// The baseline file: drift a team has accepted for now, value by value.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct Baseline {
     #[serde(default)]
     pub version: u32,
@@ -460,6 +470,7 @@ pub struct Baseline {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct BaselineEntry {
     pub key: String,
     /// The two environments, in report order.

@@ -349,18 +349,16 @@ pub(crate) fn compare_traffic(
             }
         }
     }
-    for (i, s) in snapshots.iter().enumerate() {
-        let other = &snapshots[if i == reference { 0 } else { reference }].environment;
-        for error in &s.traffic_errors {
-            findings.push(crate::compare::unreadable_finding(
-                crate::finding::Facet::Traffic,
-                error,
-                &s.environment,
-                other,
-                rules,
-            ));
-            compared += 1;
-        }
+    {
+        let unreadable = crate::compare::unreadable_findings(
+            crate::finding::Facet::Traffic,
+            snapshots,
+            reference,
+            |s| &s.traffic_errors,
+            rules,
+        );
+        compared += unreadable.len() as u64;
+        findings.extend(unreadable);
     }
     (findings, compared)
 }

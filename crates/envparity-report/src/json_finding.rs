@@ -105,12 +105,16 @@ impl Writer<'_> {
         }
         self.field(2, "location", false);
         match location {
-            Some(Location { file, line }) => {
+            Some(Location { file, line, column }) => {
                 self.out.push(b'{');
                 self.field(3, "file", true);
                 self.string(file);
                 self.field(3, "line", false);
                 self.number(*line);
+                if let Some(column) = column {
+                    self.field(3, "column", false);
+                    self.number(*column);
+                }
                 self.close(2);
             }
             None => self.out.extend_from_slice(b"null"),
@@ -193,6 +197,7 @@ mod tests {
             location: some.then(|| Location {
                 file: format!("{env}/{text}.yaml"),
                 line: n,
+                column: None,
             }),
         };
         Finding {

@@ -155,14 +155,20 @@ pub fn uri_path(path: &str) -> String {
     out
 }
 
-fn physical(file: &str, line: Option<u32>) -> Value {
+fn physical(file: &str, line: Option<u32>, column: Option<u32>) -> Value {
     let artifact = if file.starts_with('/') {
         json!({ "uri": format!("file://{}", uri_path(file)) })
     } else {
         json!({ "uri": uri_path(file), "uriBaseId": "%SRCROOT%" })
     };
     match line.filter(|l| *l >= 1) {
-        Some(line) => json!({ "artifactLocation": artifact, "region": { "startLine": line } }),
+        Some(line) => {
+            let mut region = json!({ "startLine": line });
+            if let Some(column) = column.filter(|c| *c >= 1) {
+                region["startColumn"] = json!(column);
+            }
+            json!({ "artifactLocation": artifact, "region": region })
+        }
         None => json!({ "artifactLocation": artifact }),
     }
 }
@@ -182,13 +188,19 @@ fn result(f: &Finding) -> Value {
     };
     let mut location = match &primary.location {
         Some(loc) => {
-            json!({ "physicalLocation": physical(&loc.file, (loc.line > 0).then_some(loc.line)) })
+            json!({ "physicalLocation": physical(&loc.file, (loc.line > 0).then_some(loc.line), loc.column) })
         }
         // No side has a location (an unreadable source): point at the source itself.
-        None => json!({ "physicalLocation": physical(&f.group, None) }),
+        None => json!({ "physicalLocation": physical(&f.group, None, None) }),
     };
     location["logicalLocations"] = json!([{ "fullyQualifiedName": f.key, "kind": "property" }]);
-    location["message"] = json!({ "text": side_text(primary) });
+    location["message"] = json!({
+        "text": if f.class == Class::Unreadable {
+            format!("{}: could not be read", primary.env)
+        } else {
+            side_text(primary)
+        }
+    });
 
     let related: Vec<Value> = other
         .location
@@ -196,7 +208,7 @@ fn result(f: &Finding) -> Value {
         .map(|loc| {
             json!({
                 "id": 1,
-                "physicalLocation": physical(&loc.file, (loc.line > 0).then_some(loc.line)),
+                "physicalLocation": physical(&loc.file, (loc.line > 0).then_some(loc.line), loc.column),
                 "message": { "text": side_text(other) },
             })
         })

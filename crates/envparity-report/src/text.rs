@@ -22,6 +22,10 @@ use crate::common::{
 
 /// Longest value shown for one side of a finding.
 const VALUE_CHARS: usize = 48;
+
+/// At most this many characters of an unreadable source's message (a database driver's
+/// can run long; ours stay well below).
+const MESSAGE_CHARS: usize = 600;
 /// Longest value shown in a matrix cell.
 const CELL_CHARS: usize = 24;
 /// Widest key column that values are aligned after; longer keys just push their line.
@@ -241,7 +245,8 @@ fn tag_width(findings: &[&Finding]) -> usize {
 /// The middle column: both values, or what stands in for them.
 fn values(f: &Finding) -> String {
     if f.class == Class::Unreadable {
-        return shown(&f.message, VALUE_CHARS * 4);
+        // What was wrong and what to do about it, whole: the advice is at the end.
+        return shown(&f.message, MESSAGE_CHARS);
     }
     if common::is_whole_unit(f) {
         let present = if f.a.location.is_some() { &f.a } else { &f.b };

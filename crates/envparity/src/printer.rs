@@ -176,6 +176,29 @@ pub fn write_atomic_with(
     path: &std::path::Path,
     produce: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
+    // A symlink is written through: its target is replaced, the link stays.
+    let resolved;
+    let path = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            let target = std::fs::read_link(path)?;
+            resolved = match path.parent() {
+                Some(parent) if target.is_relative() => parent.join(target),
+                _ => target,
+            };
+            resolved.as_path()
+        }
+        _ => path,
+    };
+    // A device or a pipe (`-o /dev/null`, `-o /dev/stdout`) is written to as it is:
+    // renaming over it would leave a regular file where /dev/null was.
+    if let Ok(m) = std::fs::metadata(path)
+        && !m.is_file()
+        && !m.is_dir()
+    {
+        let mut out = std::io::BufWriter::new(std::fs::OpenOptions::new().write(true).open(path)?);
+        produce(&mut out)?;
+        return out.into_inner().map_err(|e| e.into_error()).map(drop);
+    }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

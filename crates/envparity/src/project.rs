@@ -30,6 +30,13 @@ pub fn nearest(config: Option<&Path>) -> anyhow::Result<Option<Project>> {
 /// The nearest envparity.toml: `--config`, else this folder and its parents.
 pub fn find(config: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
     if let Some(path) = config {
+        if path.is_dir() {
+            bail!(
+                "{}: is a folder; --config names the file, e.g. {}",
+                path.display(),
+                path.join(MANIFEST_NAME).display()
+            );
+        }
         if !path.is_file() {
             bail!("{}: no such file", path.display());
         }
@@ -45,8 +52,13 @@ pub fn find(config: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
 pub fn load(path: &Path) -> anyhow::Result<Project> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let manifest =
-        manifest::parse(&text).map_err(|e| anyhow!("{}", e.render(&path.display().to_string())))?;
+    let manifest = manifest::parse(&text).map_err(|mut e| {
+        // The line shown under the error may hold a database URL's password, and the
+        // TOML parser's message may quote a value: both go out with credentials hashed out.
+        e.source_line = without_credentials(&e.source_line);
+        e.message = without_credentials(&e.message);
+        anyhow!("{}", e.render(&path.display().to_string()))
+    })?;
     let root = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -61,6 +73,24 @@ pub fn load(path: &Path) -> anyhow::Result<Project> {
     Ok(project)
 }
 
+/// `text` with every credential envparity recognizes (by the built-in secret names and by
+/// shape) starred out, a `*` a character so that a caret under the line still points
+/// at the column it names.
+fn without_credentials(text: &str) -> String {
+    let rules = envparity_core::rules::Rules::default();
+    let spans =
+        envparity_config::secrets::find_credentials(text, &|name| rules.is_secret_name(name));
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    for (start, end) in spans {
+        out.push_str(&text[from..start]);
+        out.extend(std::iter::repeat_n('*', text[start..end].chars().count()));
+        from = end;
+    }
+    out.push_str(&text[from..]);
+    out
+}
+
 pub fn require(config: Option<&Path>) -> anyhow::Result<Project> {
     match find(config)? {
         Some(path) => load(&path),
@@ -71,6 +101,15 @@ pub fn require(config: Option<&Path>) -> anyhow::Result<Project> {
 }
 
 impl Project {
+    /// The manifest's file name, as errors about it name it (relative to `root`, which is
+    /// its folder): `--config my.toml` is `my.toml`, not envparity.toml.
+    pub fn manifest_name(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| MANIFEST_NAME.to_string())
+    }
+
     pub fn baseline_path(&self) -> PathBuf {
         self.root.join(&self.manifest.baseline_path)
     }
@@ -112,6 +151,7 @@ impl Project {
         let (config, switches) = envparity_config::collect(
             &CollectOptions {
                 root: &self.root,
+                manifest_name: &self.manifest_name(),
                 environment,
                 rules: &self.manifest.rules,
                 hasher,
@@ -249,11 +289,7 @@ impl Project {
 
     fn manifest_error(&self, at: &SourceGlob, message: String) -> SourceError {
         SourceError {
-            source: self
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| MANIFEST_NAME.to_string()),
+            source: self.manifest_name(),
             line: Some(at.line),
             column: Some(at.column),
             message,
@@ -381,11 +417,7 @@ impl Project {
         use envparity_traffic::templates::RouteTemplates;
         let settings = &self.manifest.traffic;
         let at = |item: &SourceGlob, message: String| SourceError {
-            source: self
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| MANIFEST_NAME.to_string()),
+            source: self.manifest_name(),
             line: Some(item.line),
             column: Some(item.column),
             message,
@@ -406,7 +438,7 @@ impl Project {
             match place {
                 Some(place) => at(place, format!("[traffic] routes: {e}")),
                 None => SourceError {
-                    source: MANIFEST_NAME.to_string(),
+                    source: self.manifest_name(),
                     line: None,
                     column: None,
                     message: e,
@@ -481,11 +513,7 @@ impl Project {
             schema: data.schema,
             data: data.data,
         };
-        let manifest_name = self
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| MANIFEST_NAME.to_string());
+        let manifest_name = self.manifest_name();
         for decl in &environment.databases {
             let source = match DatabaseSource::new(decl.name.as_deref(), &decl.url, &self.root) {
                 Ok(source) => source,
@@ -526,20 +554,44 @@ impl Project {
 }
 
 fn load_baseline(path: &Path) -> anyhow::Result<Baseline> {
-    if !path.is_file() {
+    use envparity_core::rules::BASELINE_VERSION;
+    if !path.exists() {
         return Ok(Baseline::default());
+    }
+    if !path.is_file() {
+        // A baseline that cannot be read must not quietly accept nothing: every baselined
+        // finding would come back as drift with no word why.
+        bail!("cannot read baseline {}: not a file", path.display());
     }
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read baseline {}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| {
+    let baseline: Baseline = serde_json::from_str(&text).map_err(|e| {
+        let message = e.to_string();
+        // serde_json ends its message with the position, which is already in front.
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(m, _)| m);
         anyhow!(
-            "{}:{}:{}: invalid baseline: {}",
+            "{}:{}:{}: invalid baseline: {message}",
             path.display(),
             e.line(),
-            e.column(),
-            e
+            e.column().max(1),
         )
-    })
+    })?;
+    if baseline.version != BASELINE_VERSION {
+        bail!(
+            "{}: baseline version {} is not one this envparity reads (it reads version \
+             {BASELINE_VERSION}){}",
+            path.display(),
+            baseline.version,
+            if baseline.version == 0 {
+                "; the file has no `version`"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(baseline)
 }
 
 /// Files below `root` matching `glob` (relative to `root`), with their shown paths.

@@ -22,6 +22,7 @@ pub fn finding(class: Class, key: &str, qa: Option<&str>, prod: Option<&str>) ->
         location: value.map(|_| Location {
             file: format!("{env}/{group}"),
             line: 10 + key.len() as u32 % 7,
+            column: None,
         }),
     };
     Finding {
@@ -67,6 +68,7 @@ pub fn missing_unit(key: &str, keys: u32) -> Finding {
     f.b.location = Some(Location {
         file: format!("prod/{}", f.group),
         line: 1,
+        column: None,
     });
     f.covers = keys;
     f.message = format!("{key} exists in prod but not in qa ({keys} keys)");

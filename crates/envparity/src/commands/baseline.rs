@@ -47,7 +47,7 @@ pub fn run(
         );
     }
     let mut baseline = project.manifest.rules.baseline.clone();
-    baseline.version = 1;
+    baseline.version = envparity_core::rules::BASELINE_VERSION;
     let mut added = 0;
     for finding in report
         .findings

@@ -169,9 +169,34 @@ fn template(found: &[Found]) -> String {
     t
 }
 
-pub fn run(force: bool, printer: &Printer) -> anyhow::Result<u8> {
-    let root = std::env::current_dir().context("cannot read the current folder")?;
-    let manifest = root.join(MANIFEST_NAME);
+/// Writes the template to `config` (`--config FILE`), else to envparity.toml here; the
+/// environment folders are looked for beside it, and the key file goes there too.
+pub fn run(force: bool, config: Option<&Path>, printer: &Printer) -> anyhow::Result<u8> {
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    let manifest = match config {
+        Some(path) => cwd.join(path),
+        None => cwd.join(MANIFEST_NAME),
+    };
+    if manifest.is_dir() {
+        bail!(
+            "{} is a folder; --config names the file to write, e.g. {}",
+            manifest.display(),
+            manifest.join(MANIFEST_NAME).display()
+        );
+    }
+    let root = manifest
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| cwd.clone());
+    if !root.is_dir() {
+        bail!(
+            "no folder {} to write {} in",
+            root.display(),
+            manifest
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        );
+    }
     if manifest.exists() && !force {
         bail!(
             "{} already exists (use --force to overwrite it)",

@@ -15,7 +15,7 @@ use crate::printer::Printer;
 pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<u8> {
     let config = cli.global.config.as_deref();
     match cli.command {
-        Command::Init { force } => init::run(force, printer),
+        Command::Init { force } => init::run(force, config, printer),
         Command::Schema => {
             let schema = serde_json::to_string_pretty(&envparity_core::manifest::json_schema())?;
             printer.data(&schema)?;

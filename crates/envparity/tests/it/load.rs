@@ -70,7 +70,10 @@ fn a_constant_rate_run_writes_its_result() {
     assert_eq!(result["completed"], 200);
     assert_eq!(result["status"]["2xx"], 200);
     let achieved = result["achieved_rate"].as_f64().unwrap();
-    assert!((achieved - 100.0).abs() < 1.0, "{achieved}");
+    // Sends per second over the sending window. 5 %, not 1 %: with a build sharing the two
+    // cores a starved sender once finished 55 ms late (97.3/s). An open loop gone wrong is
+    // far outside it (4 connections closed-loop on loopback send thousands a second).
+    assert!((achieved - 100.0).abs() < 5.0, "{achieved}");
     assert!(result["latency_histogram"].as_str().unwrap().len() > 20);
 }
 

@@ -312,3 +312,91 @@ fn passwords_on_command_lines_are_hashed() {
         "{report:#}"
     );
 }
+
+/// The shapes a blind review (2026-12-04) got a canary through: numbers under a secret's
+/// name, `kubectl apply`'s copy of the object, a list keyed by the secret itself, an
+/// exec-form command line, JSON and `Password = X;` inside a value, a name whose last
+/// word only looks like a reference's, a rules list that leaves out the built-ins.
+#[test]
+fn the_shapes_a_blind_review_leaked_through_stay_hidden() {
+    let p = Project::new();
+    let app = |env: &str| {
+        format!(
+            "db_password: 9876543{n}1\nSECRET_PROFILE: CANARY-profile-{env}\napi_keys:\n  - key: CANARY-listkey-shared\nsettings_json: '{{\"db\": {{\"password\": \"CANARY-json-{env}\"}}}}'\nconn: \"Server=db; User Id=app; Password = CANARY-conn-{env};\"\nDB_PASSWD: CANARY-builtin-{env}\n",
+            n = if env == "qa" { 1 } else { 2 }
+        )
+    };
+    let k8s = |env: &str| {
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: '{{\"kind\":\"Secret\",\"stringData\":{{\"password\":\"CANARY-applied-{env}\"}}}}'\nstringData:\n  password: CANARY-applied-{env}\n---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: dump\nspec:\n  template:\n    spec:\n      containers:\n        - name: dump\n          command: [\"mysql\", \"-h\", \"db\", \"-uroot\", \"-pCANARY-exec-{env}\"]\n"
+        )
+    };
+    // The team lists only `*token*`: the built-ins (`*passwd*`, `*password*`) still hold.
+    p.file(
+        "envparity.toml",
+        "[environments.qa]\nconfig = [\"qa/**\"]\n[environments.prod]\nconfig = [\"prod/**\"]\nproduction = true\n[rules]\nsecrets = [\"*token*\"]\n",
+    )
+    .file("qa/app.yaml", &app("qa"))
+    .file("prod/app.yaml", &app("prod"))
+    .file("qa/k8s.yaml", &k8s("qa"))
+    .file("prod/k8s.yaml", &k8s("prod"));
+    for format in ["text", "json", "markdown", "junit", "sarif", "html"] {
+        let run = p.run(&["diff", "qa", "prod", "--format", format, "--verbose"]);
+        assert_eq!(run.code, 1, "{format}: {}", run.stderr);
+        assert_clean(&format!("the {format} report"), &run.stdout);
+        assert!(!run.stdout.contains("98765431"), "{}", run.stdout);
+    }
+    for env in ["qa", "prod"] {
+        let run = p.run(&["snapshot", env]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_clean("the snapshot", &run.stdout);
+        assert!(
+            !run.stdout.contains("9876543"),
+            "a numeric password: {}",
+            run.stdout
+        );
+    }
+    // Each differs between the environments, so each is `expected`, but for the list's
+    // key, which both hold: a shared secret, found though it names its list element.
+    let report = p.run(&["diff", "qa", "prod", "--format", "json"]).json();
+    let classes = crate::support::classes(&report);
+    for key in [
+        "app.yaml:db_password",
+        "app.yaml:SECRET_PROFILE",
+        "app.yaml:settings_json",
+        "app.yaml:conn",
+        "app.yaml:DB_PASSWD",
+        "k8s.yaml:Secret/creds:data.password",
+        "k8s.yaml:Job/dump:spec.template.spec.containers[name=dump].command",
+    ] {
+        assert_eq!(
+            class_of(&report, key).as_deref(),
+            Some("expected"),
+            "{key}: {report:#}"
+        );
+    }
+    let shared: Vec<&(String, String)> = classes
+        .iter()
+        .filter(|(c, _)| c == "shared-secret")
+        .collect();
+    assert_eq!(shared.len(), 1, "{report:#}");
+    assert!(
+        shared[0].1.starts_with("app.yaml:api_keys[key=#"),
+        "{shared:?}"
+    );
+}
+
+#[test]
+fn a_bad_manifest_line_is_shown_without_its_password() {
+    let p = Project::new();
+    p.file(
+        "envparity.toml",
+        "[environments.qa]\nconfig = [\"qa/**\"]\ndatabase = \"postgres://app:CANARY-manifest@db/shop\"  ,\n",
+    )
+    .file("qa/a.env", "A=1\n");
+    let run = p.run(&["diff", "qa", "qa"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("envparity.toml:3:"), "{}", run.stderr);
+    assert!(run.stderr.contains("postgres://app:***"), "{}", run.stderr);
+    assert_clean("the error", &run.stderr);
+}
