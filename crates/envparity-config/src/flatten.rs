@@ -426,21 +426,22 @@ impl Flattener<'_> {
                 // …}]`): the element is named by the identity's hash, and the identity
                 // is hashed whatever its field is called.
                 Some(field) if secret != Secrecy::No => {
-                    let id = item.get(field).and_then(scalar_str).unwrap_or_default();
+                    let id = identity_of(item, field).unwrap_or_default();
                     let hash = self.hasher.hash(id);
                     path.push('[');
-                    path.push_str(field);
+                    path.push_str(shown_identity(field));
                     path.push_str("=#");
                     path.push_str(&hash[..SECRET_ID_HEX.min(hash.len())]);
                     path.push(']');
+                    let field = field.split('.').next().unwrap_or(field);
                     self.walk_secret_element(item, field, path, secret, out);
                     path.truncate(len);
                     continue;
                 }
                 Some(field) => {
-                    let id = item.get(field).and_then(scalar_str).unwrap_or_default();
+                    let id = identity_of(item, field).unwrap_or_default();
                     path.push('[');
-                    path.push_str(field);
+                    path.push_str(shown_identity(field));
                     path.push('=');
                     path.push_str(id);
                     path.push(']');
@@ -598,6 +599,27 @@ fn push_segment(path: &mut String, key: &str, raw: bool) {
     }
 }
 
+/// The identity of list elements that are objects themselves (a StatefulSet's
+/// `volumeClaimTemplates`), tried after every `identity_keys` field; shown as `[name=…]`.
+const METADATA_NAME: &str = "metadata.name";
+
+/// An element's identity value: `field` of it, or its `metadata.name`.
+fn identity_of<'n>(item: &'n Node, field: &str) -> Option<&'n str> {
+    if field == METADATA_NAME {
+        return item.get("metadata")?.get("name").and_then(scalar_str);
+    }
+    item.get(field).and_then(scalar_str)
+}
+
+/// How an identity field is written in a key.
+fn shown_identity(field: &str) -> &str {
+    if field == METADATA_NAME {
+        "name"
+    } else {
+        field
+    }
+}
+
 /// The first identity field that every element has as a scalar, with no two equal.
 fn identity_key<'r>(items: &[Node], candidates: &'r [String]) -> Option<&'r str> {
     if items.is_empty() || !items.iter().all(|i| matches!(i.kind, NodeKind::Map(_))) {
@@ -606,19 +628,30 @@ fn identity_key<'r>(items: &[Node], candidates: &'r [String]) -> Option<&'r str>
     // Borrowed texts, checked for repeats pairwise in short lists and through foldhash in
     // long ones: every list of objects of an estate comes through here (containers, env
     // vars, ports), and a `String` and a SipHash per item were 1.6 % of a diff.
-    candidates.iter().map(String::as_str).find(|field| {
-        let mut ids: Vec<&str> = Vec::with_capacity(items.len());
-        let all_scalars = items.iter().all(|item| {
-            match item
-                .get(field)
-                .and_then(|v| (!matches!(v.kind, NodeKind::Null)).then_some(v))
-            {
-                Some(v) => scalar_str(v).map(|id| ids.push(id)).is_some(),
-                None => false,
-            }
-        });
-        all_scalars && !crate::tree::has_duplicate(&ids)
-    })
+    candidates
+        .iter()
+        .map(String::as_str)
+        .find(|field| {
+            let mut ids: Vec<&str> = Vec::with_capacity(items.len());
+            let all_scalars = items.iter().all(|item| {
+                match item
+                    .get(field)
+                    .and_then(|v| (!matches!(v.kind, NodeKind::Null)).then_some(v))
+                {
+                    Some(v) => scalar_str(v).map(|id| ids.push(id)).is_some(),
+                    None => false,
+                }
+            });
+            all_scalars && !crate::tree::has_duplicate(&ids)
+        })
+        .or_else(|| {
+            let ids: Option<Vec<&str>> = items
+                .iter()
+                .map(|item| identity_of(item, METADATA_NAME))
+                .collect();
+            ids.filter(|ids| !crate::tree::has_duplicate(ids))
+                .map(|_| METADATA_NAME)
+        })
 }
 
 /// A scalar's text (`null`, `true`, the number's canonical text), borrowed; `None` for

@@ -582,7 +582,7 @@ pub(crate) fn compare_access(
                             push(finding(
                                 sys,
                                 Class::Drift,
-                                format!("access:{sys}:{}.{attr}", y.name),
+                                format!("access:{sys}:{}.{attr}", key.1),
                                 side(ea, va.cloned(), Some(&x.origin)),
                                 side(eb, vb.cloned(), Some(&y.origin)),
                                 format!(
@@ -604,7 +604,7 @@ pub(crate) fn compare_access(
                         push(finding(
                             sys,
                             if in_b { Class::Missing } else { Class::Extra },
-                            format!("access:{sys}:{} member of {role}", y.name),
+                            format!("access:{sys}:{} member of {role}", key.1),
                             side(ea, (!in_b).then(|| role.clone()), Some(&x.origin)),
                             side(eb, in_b.then(|| role.clone()), Some(&y.origin)),
                             if in_b {
@@ -622,7 +622,7 @@ pub(crate) fn compare_access(
                     push(finding(
                         sys,
                         if in_b { Class::Missing } else { Class::Extra },
-                        format!("access:{sys}:{}", p.name),
+                        format!("access:{sys}:{}", key.1),
                         side(ea, x.map(|p| p.kind.clone()), x.map(|p| &p.origin)),
                         side(eb, y.map(|p| p.kind.clone()), y.map(|p| &p.origin)),
                         format!(

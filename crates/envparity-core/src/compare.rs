@@ -319,7 +319,8 @@ impl TreeComparison<'_> {
             self.rules,
         ));
         let rows = if snapshots.len() > 2 {
-            build_matrix(&findings, &indexes)
+            let envs: Vec<&str> = snapshots.iter().map(|s| s.environment.as_str()).collect();
+            build_matrix(&findings, &indexes, self.tokens, &envs)
         } else {
             Vec::new()
         };
@@ -1168,9 +1169,14 @@ impl Pair<'_, '_> {
         }
     }
 
-    fn display_key(leaf: &Leaf) -> String {
+    /// The key a finding shows: file, object and list identities with `env`'s tokens as
+    /// `{env}`, so a rule written once matches in every environment.
+    fn display_key(leaf: &Leaf, tokens: &EnvTokens, env: &str) -> String {
         // Written piece by piece: one per finding of an estate.
-        let (file, path) = (&leaf.ctx.file, leaf.entry.path);
+        let (file, path) = (
+            &leaf.ctx.file,
+            normalized_path(tokens, env, leaf.entry.path),
+        );
         let object = leaf.ctx.resource.as_ref().map(|(norm, _)| norm.as_str());
         let mut key =
             String::with_capacity(file.len() + object.map_or(0, |o| o.len() + 1) + path.len() + 1);
@@ -1180,13 +1186,14 @@ impl Pair<'_, '_> {
             key.push_str(object);
             key.push(leaf.ctx.object_separator());
         }
-        key.push_str(path);
+        key.push_str(&path);
         key
     }
 
     fn leaf_finding(&self, a: Option<&Leaf>, b: Option<&Leaf>, class: Class) -> Finding {
         let shown = b.or(a).expect("one side present");
-        let key = Self::display_key(shown);
+        let shown_env = if b.is_some() { self.b } else { self.a };
+        let key = Self::display_key(shown, self.tokens, &shown_env.environment);
         let present = if class == Class::Missing {
             self.b
         } else {
@@ -1223,8 +1230,10 @@ impl Pair<'_, '_> {
             return None;
         }
         let (ea, eb) = (self.a.environment.as_str(), self.b.environment.as_str());
-        let ordered =
-            matches!(va, Value::List(_)) && self.rules.is_ordered_list(&Self::display_key(lb));
+        let ordered = matches!(va, Value::List(_))
+            && self
+                .rules
+                .is_ordered_list(&Self::display_key(lb, self.tokens, &self.b.environment));
         let (class, message) = match (va, vb) {
             (Value::Secret(sa), Value::Secret(sb)) => {
                 let around_a = sa.around.as_deref().map(|s| self.tokens.normalize(ea, s));
@@ -1358,7 +1367,7 @@ impl Pair<'_, '_> {
             facet: self.facet,
             class,
             severity: class.default_severity(),
-            key: Self::display_key(lb),
+            key: Self::display_key(lb, self.tokens, &self.b.environment),
             group: lb.ctx.file.clone(),
             resource: lb.ctx.resource.as_ref().map(|r| r.0.clone()),
             a: self.side_shown(self.a, la, shown_a),
@@ -1641,7 +1650,12 @@ fn clip(text: &str) -> String {
     out
 }
 
-fn build_matrix(findings: &[Finding], indexes: &[EnvIndex]) -> Vec<MatrixRow> {
+fn build_matrix(
+    findings: &[Finding],
+    indexes: &[EnvIndex],
+    tokens: &EnvTokens,
+    envs: &[&str],
+) -> Vec<MatrixRow> {
     let mut seen = BTreeSet::new();
     let mut keys = Vec::new();
     for f in findings
@@ -1655,7 +1669,8 @@ fn build_matrix(findings: &[Finding], indexes: &[EnvIndex]) -> Vec<MatrixRow> {
     // One pass over each environment's leaves, not one per row.
     let per_env: Vec<hashbrown::HashMap<String, String>> = indexes
         .iter()
-        .map(|index| {
+        .zip(envs)
+        .map(|(index, env)| {
             index
                 .order
                 .iter()
@@ -1664,7 +1679,7 @@ fn build_matrix(findings: &[Finding], indexes: &[EnvIndex]) -> Vec<MatrixRow> {
                     unit.parts.iter().flat_map(|part| part.leaves(unit.ctx))
                 })
                 .filter_map(|(_, leaf)| {
-                    let key = Pair::display_key(&leaf);
+                    let key = Pair::display_key(&leaf, tokens, env);
                     seen.contains(key.as_str())
                         .then(|| (key, leaf.entry.value.display()))
                 })
@@ -1735,8 +1750,9 @@ mod tests {
             let [finding] = report.findings.as_slice() else {
                 panic!("{:?}", report.findings);
             };
-            // The reference's spelling: qa's is only among the raw keys.
-            assert_eq!(finding.key, "app.yaml:hosts[name=db-prod].port");
+            // Shown with `{env}`, as file paths and object names are; each environment's
+            // spelling is among the raw keys rules are also tried on.
+            assert_eq!(finding.key, "app.yaml:hosts[name=db-{env}].port");
             (finding.class, finding.severity)
         };
         assert_eq!(judged(&Rules::default()), (Class::Drift, Severity::Warning));
@@ -1759,6 +1775,17 @@ mod tests {
             ..Rules::default()
         };
         assert_eq!(judged(&severity), (Class::Drift, Severity::Error));
+        // And a rule written against the key as shown matches it.
+        let shown = Rules {
+            expect: vec![ExpectRule {
+                key: KeyPattern::new("app.yaml:hosts[name=db-{env}].port").unwrap(),
+                reason: "pooler in prod".into(),
+                owner: None,
+                expires: None,
+            }],
+            ..Rules::default()
+        };
+        assert_eq!(judged(&shown).0, Class::Expected);
     }
 
     #[test]

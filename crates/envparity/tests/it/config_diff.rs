@@ -537,3 +537,55 @@ fn two_production_environments_are_pointed_out() {
         "{report:#}"
     );
 }
+
+/// From a blind review (2026-12-04): list elements keyed by an identity holding an env
+/// token show it as `{env}` (and a rule written so matches), and a StatefulSet's
+/// `volumeClaimTemplates` pair by `metadata.name`, not by position.
+#[test]
+fn identities_show_env_tokens_and_claim_templates_pair_by_name() {
+    let p = Project::new();
+    p.file(
+        "envparity.toml",
+        &format!(
+            "{}\n[[rules.expect]]\nkey = \"q.json:queues[name=orders-{{env}}].retries\"\nreason = \"prod retries more\"\n",
+            crate::support::MANIFEST
+        ),
+    )
+    .file(
+        "qa/q.json",
+        r#"{"queues":[{"name":"orders-qa","retries":3},{"name":"audit","retries":1}]}"#,
+    )
+    .file(
+        "prod/q.json",
+        r#"{"queues":[{"name":"audit","retries":1},{"name":"orders-prod","retries":5}]}"#,
+    )
+    .file(
+        "qa/sts.yaml",
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n  volumeClaimTemplates:\n    - metadata: {name: data}\n      spec: {resources: {requests: {storage: 10Gi}}}\n    - metadata: {name: wal}\n      spec: {resources: {requests: {storage: 2Gi}}}\n",
+    )
+    .file(
+        "prod/sts.yaml",
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n  volumeClaimTemplates:\n    - metadata: {name: wal}\n      spec: {resources: {requests: {storage: 2Gi}}}\n    - metadata: {name: data}\n      spec: {resources: {requests: {storage: 50Gi}}}\n",
+    );
+    let run = p.run(&["diff", "qa", "prod", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(
+        class_of(&report, "q.json:queues[name=orders-{env}].retries").as_deref(),
+        Some("expected"),
+        "{report:#}"
+    );
+    let actionable: Vec<(String, String)> = crate::support::classes(&report)
+        .into_iter()
+        .filter(|(c, _)| !matches!(c.as_str(), "expected" | "env-equivalent"))
+        .collect();
+    assert_eq!(
+        actionable,
+        vec![(
+            "drift".to_string(),
+            "sts.yaml:StatefulSet/db:spec.volumeClaimTemplates[name=data].spec.resources.requests.storage"
+                .to_string()
+        )],
+        "{report:#}"
+    );
+}
