@@ -696,8 +696,39 @@ fn contexts_of<'s>(
         key.push_str(id);
         key
     };
+    // A name holding no token of its own environment is normalized with the others'
+    // (`ledger-prod` in QA as in Production, where manifests were copied unchanged), unless
+    // that would make it one with a name of this environment that did hold its own
+    // (`values-qa.yaml` and `values-prod.yaml` side by side stay two files).
+    let own_files: hashbrown::HashSet<Cow<str>> = tree
+        .files
+        .iter()
+        .map(|f| tokens.normalize(env, &f.path))
+        .collect();
+    let raw_ids = |file: &'s crate::snapshot::ConfigFile| {
+        file.resources.iter().map(move |r| {
+            if facet == Facet::Schema {
+                r.name.clone()
+            } else {
+                r.id()
+            }
+        })
+    };
+    let own_ids: hashbrown::HashSet<String> = tree
+        .files
+        .iter()
+        .flat_map(raw_ids)
+        .map(|id| tokens.normalize(env, &id).into_owned())
+        .collect();
+    let unit_name = |raw: &str, is_own: &dyn Fn(&str) -> bool| match tokens.normalize(env, raw) {
+        Cow::Owned(normalized) => normalized,
+        Cow::Borrowed(_) => match tokens.normalize_others(env, raw) {
+            Cow::Owned(normalized) if !is_own(&normalized) => normalized,
+            _ => raw.to_string(),
+        },
+    };
     for file in &tree.files {
-        let norm_file = tokens.normalize(env, &file.path).into_owned();
+        let norm_file = unit_name(&file.path, &|n| own_files.contains(n));
         contexts.push(Context {
             file: norm_file.clone(),
             raw_file: &file.path,
@@ -707,14 +738,9 @@ fn contexts_of<'s>(
             kind: "file",
             facet,
         });
-        for resource in &file.resources {
+        for (resource, raw_id) in file.resources.iter().zip(raw_ids(file)) {
             // Schema objects are named `schema.table`; their kind goes in messages.
-            let raw_id = if facet == Facet::Schema {
-                resource.name.clone()
-            } else {
-                resource.id()
-            };
-            let norm_id = tokens.normalize(env, &raw_id).into_owned();
+            let norm_id = unit_name(&raw_id, &|n| own_ids.contains(n));
             contexts.push(Context {
                 file: norm_file.clone(),
                 raw_file: &file.path,

@@ -128,6 +128,18 @@ impl EnvTokens {
         self.set(env).map_or(&[], |set| set.tokens.as_slice())
     }
 
+    /// [`normalize`](Self::normalize) with every environment's tokens but `env`'s: a QA
+    /// object named `{prod token}-tools` (a manifest copied from Production unchanged).
+    pub fn normalize_others<'a>(&self, env: &str, text: &'a str) -> Cow<'a, str> {
+        let mut out = Cow::Borrowed(text);
+        for (other, _) in self.by_env.iter().filter(|(name, _)| name != env) {
+            if let Cow::Owned(changed) = self.normalize(other, &out) {
+                out = Cow::Owned(changed);
+            }
+        }
+        out
+    }
+
     /// Replaces every whole-word occurrence (case-insensitive) of one of `env`'s tokens
     /// with `{env}`. A word boundary is the text's edge or a character that is not a
     /// letter or digit, so `qa-db` and `shop_qa` normalize but `quality` does not.

@@ -589,3 +589,46 @@ fn identities_show_env_tokens_and_claim_templates_pair_by_name() {
         "{report:#}"
     );
 }
+
+/// Manifests copied from Production into QA unchanged keep Production's token in their
+/// names: they pair with Production's (a blind review found them missing and extra),
+/// unless QA also has the object under its own token, which then is the pair.
+#[test]
+fn objects_named_with_the_other_environments_token_pair_up() {
+    let p = Project::new();
+    let cm = |namespace: &str, name: &str, value: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {namespace}\ndata:\n  A: \"{value}\"\n"
+        )
+    };
+    p.file("envparity.toml", MANIFEST)
+        .file("qa/tools.yaml", &cm("ops", "qa-tools", "1"))
+        .file("prod/tools.yaml", &cm("ops", "qa-tools", "1"))
+        .file("qa/ledger.yaml", &cm("ledger-prod", "api", "1"))
+        .file("prod/ledger.yaml", &cm("ledger-prod", "api", "2"));
+    let run = p.run(&["diff", "qa", "prod", "--format", "json"]);
+    let report = run.json();
+    assert_eq!(
+        classes(&report),
+        vec![(
+            "drift".to_string(),
+            "ledger.yaml:ConfigMap/ledger-{env}/api:data.A".to_string()
+        )],
+        "{report:#}"
+    );
+    // Both spellings in QA: its own token's object is the pair, the copy is extra.
+    p.file("qa/ledger-own.yaml", &cm("ledger-qa", "api", "2"));
+    let report = p.run(&["diff", "qa", "prod", "--format", "json"]).json();
+    let found = classes(&report);
+    assert!(
+        found.contains(&(
+            "extra".to_string(),
+            "ledger.yaml:ConfigMap/ledger-prod/api".to_string()
+        )),
+        "{report:#}"
+    );
+    assert!(
+        !found.iter().any(|(c, _)| c == "drift"),
+        "ledger-qa/api pairs with prod's and holds the same value: {report:#}"
+    );
+}
