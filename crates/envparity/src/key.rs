@@ -7,12 +7,32 @@ use anyhow::{Context, bail};
 use envparity_config::collect::KEY_FILE_NAME;
 use envparity_config::{KeySource, SecretHasher};
 
+/// The shortest `ENVPARITY_KEY` taken (other than as 64 hex digits).
+const MIN_KEY_CHARS: usize = 16;
+
 pub fn load(root: Option<&Path>) -> anyhow::Result<SecretHasher> {
     if let Some(key) = std::env::var_os("ENVPARITY_KEY").filter(|k| !k.is_empty()) {
         let key = key
             .into_string()
             .map_err(|_| anyhow::anyhow!("ENVPARITY_KEY is not valid UTF-8"))?;
-        return Ok(SecretHasher::new(key.into_bytes(), KeySource::Environment));
+        let key = key.trim();
+        // The key file's form (64 hex digits) means the same key here, so that CI's
+        // `ENVPARITY_KEY=$(cat .envparity.key)` and a laptop's key file compare secrets.
+        if let Ok(bytes) = parse_hex(key) {
+            return Ok(SecretHasher::new(bytes, KeySource::Environment));
+        }
+        // A short key can be guessed offline from any snapshot's key id.
+        if key.chars().count() < MIN_KEY_CHARS {
+            bail!(
+                "ENVPARITY_KEY has {} characters: use at least {MIN_KEY_CHARS} (the 64 hex digits \
+                 of the key file `envparity init` writes are best)",
+                key.chars().count()
+            );
+        }
+        return Ok(SecretHasher::new(
+            key.as_bytes().to_vec(),
+            KeySource::Environment,
+        ));
     }
     if let Some(root) = root {
         let path = root.join(KEY_FILE_NAME);

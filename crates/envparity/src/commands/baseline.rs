@@ -26,6 +26,13 @@ pub fn run(
             project.env_names().join(", ")
         ),
     };
+    if crate::key::load(Some(&project.root))?.source() == envparity_config::KeySource::Ephemeral {
+        printer.warn(
+            "no ENVPARITY_KEY and no key file: secrets are hashed with a key for this run only, \
+             so the entries of findings that show a secret's hash will not match on the next run \
+             (run `envparity init`)",
+        );
+    }
     let today = clock::today()?;
     let expires = match &args.expires {
         Some(text) => Date::parse(text).context("--expires")?,

@@ -141,7 +141,7 @@ fn a_malformed_file_holding_a_secret_does_not_echo_it() {
 fn secrets_from_different_keys_are_not_compared() {
     let mut p = project_with_canaries();
     assert_eq!(p.run(&["snapshot", "qa", "-o", "qa.json"]).code, 0);
-    p.set_env("ENVPARITY_KEY", "another-key");
+    p.set_env("ENVPARITY_KEY", "another-project-key");
     assert_eq!(p.run(&["snapshot", "prod", "-o", "prod.json"]).code, 0);
     let run = p.run(&["diff", "qa.json", "prod.json", "--format", "json"]);
     assert_eq!(
@@ -399,4 +399,30 @@ fn a_bad_manifest_line_is_shown_without_its_password() {
     assert!(run.stderr.contains("envparity.toml:3:"), "{}", run.stderr);
     assert!(run.stderr.contains("postgres://app:***"), "{}", run.stderr);
     assert_clean("the error", &run.stderr);
+}
+
+/// `ENVPARITY_KEY=$(cat .envparity.key)` in CI is the key file's key, so CI's snapshots
+/// compare secrets with a laptop's; a key short enough to guess offline is refused.
+#[test]
+fn the_key_file_and_its_text_in_envparity_key_are_one_key() {
+    let mut p = project_with_canaries();
+    p.unset_env("ENVPARITY_KEY");
+    assert_eq!(p.run(&["init", "--force"]).code, 0);
+    let from_file = p.run(&["snapshot", "qa"]);
+    assert_eq!(from_file.code, 0, "{}", from_file.stderr);
+    let key_text = p.read(".envparity.key");
+    p.set_env("ENVPARITY_KEY", key_text.trim());
+    let from_env = p.run(&["snapshot", "qa"]);
+    assert_eq!(from_env.code, 0, "{}", from_env.stderr);
+    let key_id = |run: &crate::support::Run| run.json()["secret_key_id"].clone();
+    assert_eq!(key_id(&from_file), key_id(&from_env));
+    assert!(key_id(&from_env).is_string());
+    p.set_env("ENVPARITY_KEY", "k1");
+    let run = p.run(&["snapshot", "qa"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("ENVPARITY_KEY has 2 characters"),
+        "{}",
+        run.stderr
+    );
 }
