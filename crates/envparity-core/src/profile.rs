@@ -275,10 +275,11 @@ enum Lookalike {
     IpAddress,
     NationalId,
     FreeText,
+    Credential,
 }
 
 impl Lookalike {
-    const ALL: [Lookalike; 7] = [
+    const ALL: [Lookalike; 8] = [
         Lookalike::Email,
         Lookalike::Phone,
         Lookalike::CardNumber,
@@ -286,6 +287,7 @@ impl Lookalike {
         Lookalike::IpAddress,
         Lookalike::NationalId,
         Lookalike::FreeText,
+        Lookalike::Credential,
     ];
 
     fn name(self) -> &'static str {
@@ -297,6 +299,9 @@ impl Lookalike {
             Lookalike::IpAddress => "IP addresses",
             Lookalike::NationalId => "national id numbers",
             Lookalike::FreeText => "free text",
+            Lookalike::Credential => {
+                "credentials (a URL's password, `password=`, a bearer token, a key)"
+            }
         }
     }
 
@@ -349,8 +354,50 @@ impl Lookalike {
                         && b[8].is_ascii_uppercase())
             }
             Lookalike::FreeText => v.split_whitespace().count() >= 6,
+            Lookalike::Credential => looks_like_credential(v),
         }
     }
+}
+
+/// A value holding a credential by its look: `scheme://user:password@host`,
+/// `password=…` in a connection string, an `Authorization` value, a private key, a
+/// token with a vendor's prefix. (The config facet's finder is finer; this decides
+/// whether a column's values may be shown at all.)
+fn looks_like_credential(v: &str) -> bool {
+    if let Some(at) = v.find("://") {
+        let authority = v[at + 3..].split(['/', '?', '#']).next().unwrap_or("");
+        if let Some((userinfo, _)) = authority.rsplit_once('@')
+            && userinfo
+                .split_once(':')
+                .is_some_and(|(_, pw)| !pw.is_empty())
+        {
+            return true;
+        }
+    }
+    let lower = v.to_ascii_lowercase();
+    const NAMED: [&str; 8] = [
+        "password=",
+        "passwd=",
+        "pwd=",
+        "secret=",
+        "token=",
+        "api_key=",
+        "apikey=",
+        "password =",
+    ];
+    NAMED.iter().any(|n| lower.contains(n))
+        || lower.starts_with("bearer ")
+        || lower.starts_with("basic ")
+        || v.contains("-----BEGIN")
+        || ["ghp_", "gho_", "sk_live_", "xoxb-", "xoxp-", "glpat-"]
+            .iter()
+            .any(|p| v.contains(p))
+        || v.as_bytes().windows(20).any(|w| {
+            w.starts_with(b"AKIA")
+                && w[4..]
+                    .iter()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        })
 }
 
 /// `2024-10-04`, `04/10/2024`, `04.10.2024`: dates, whose digits and dashes would
@@ -580,12 +627,15 @@ impl SensitivityProbe {
     }
 
     /// Why the sampled values look personal: at least a fifth of them (and 3) look like
-    /// one kind of personal data.
+    /// one kind of personal data, or any one holds a credential.
     pub fn verdict(&self) -> Option<String> {
         Lookalike::ALL
             .iter()
             .zip(self.hits)
-            .filter(|(_, hits)| *hits >= 3 && *hits * 5 >= self.sampled)
+            .filter(|(kind, hits)| {
+                (**kind == Lookalike::Credential && *hits >= 1)
+                    || (*hits >= 3 && *hits * 5 >= self.sampled)
+            })
             .max_by_key(|(_, hits)| *hits)
             .map(|(kind, hits)| {
                 format!(

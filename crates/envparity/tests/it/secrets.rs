@@ -426,3 +426,38 @@ fn the_key_file_and_its_text_in_envparity_key_are_one_key() {
         run.stderr
     );
 }
+
+/// A data column holding credentials (a DSN, a connection string, an Authorization
+/// value) is hidden like a personal one: its values never reach a snapshot or report.
+#[test]
+fn credential_columns_of_data_are_never_shown() {
+    let p = Project::new();
+    let rows = |env: &str| {
+        let mut csv = String::from("id,dsn,settings,auth_header\n");
+        for i in 0..40 {
+            csv.push_str(&format!(
+                "{i},postgres://app:CANARY-dsn-{env}-{i}@db{i}/shop,password=CANARY-set-{env};ssl=1,Bearer CANARYtoken{env}{i}\n"
+            ));
+        }
+        csv
+    };
+    p.file(
+        "envparity.toml",
+        "[environments.qa]\ndatabase = \"data/qa\"\n[environments.prod]\ndatabase = \"data/prod\"\nproduction = true\n",
+    )
+    .file("data/qa/orders.csv", &rows("qa"))
+    .file("data/prod/orders.csv", &rows("prod"));
+    for format in ["text", "json", "markdown", "junit", "sarif", "html"] {
+        let run = p.run(&["diff", "qa", "prod", "--format", format, "--verbose"]);
+        assert!(run.code <= 1, "{format}: {} {}", run.code, run.stderr);
+        assert_clean(&format!("the {format} report"), &run.stdout);
+        assert_clean(&format!("{format} stderr"), &run.stderr);
+    }
+    let run = p.run(&["snapshot", "prod"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_clean("the snapshot", &run.stdout);
+    assert!(
+        run.stdout.contains("credentials"),
+        "says why the column is hidden"
+    );
+}
