@@ -302,8 +302,9 @@ impl TreeComparison<'_> {
                     a: Side { env: ea.clone(), value: None, location: None },
                     b: Side { env: eb.clone(), value: None, location: None },
                     message: format!(
-                        "{uncomparable} secrets of {ea} and {eb} cannot be compared: the snapshots were hashed with \
+                        "{uncomparable} secret{} of {ea} and {eb} cannot be compared: the snapshots were hashed with \
                          different keys{}; set ENVPARITY_KEY (or share the key file `envparity init` wrote) for both",
+                        if uncomparable == 1 { "" } else { "s" },
                         if ephemeral { " (one made up for a single run)" } else { "" }
                     ),
                     reason: None,

@@ -19,6 +19,7 @@ use std::str::FromStr;
 use envparity_core::Report;
 
 mod common;
+pub use common::plural;
 mod html;
 mod json_finding;
 mod junit;

@@ -93,12 +93,14 @@ pub fn run(
     write_atomic(&path, json.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     printer.info(&format!(
-        "baselined {added} differences until {expires} → {}",
+        "baselined {} until {expires} → {}",
+        envparity_report::plural(added as u64, "difference", "differences"),
         path.display()
     ));
     if shared > 0 {
         printer.warn(&format!(
-            "{shared} shared secrets were not baselined: QA must not hold Production's credentials"
+            "{} not baselined: QA must not hold Production's credentials",
+            envparity_report::plural(shared as u64, "shared secret was", "shared secrets were")
         ));
     }
     Ok(exit::OK)

@@ -92,9 +92,9 @@ pub fn render_and_exit(
             };
             written.with_context(|| format!("cannot write {}", path.display()))?;
             printer.info(&format!(
-                "score {:.1} · {} findings → {}",
+                "score {:.1} · {} → {}",
                 report.score,
-                report.actionable().count(),
+                envparity_report::plural(report.actionable().count() as u64, "finding", "findings"),
                 path.display()
             ));
         }

@@ -46,8 +46,8 @@ pub fn run(
                 })
                 .sum();
             printer.info(&format!(
-                "snapshot of {env}: {} files, {keys} keys, {} unreadable → {}",
-                snapshot.config.files.len(),
+                "snapshot of {env}: {}, {keys} keys, {} unreadable → {}",
+                envparity_report::plural(snapshot.config.files.len() as u64, "file", "files"),
                 snapshot.config.errors.len(),
                 path.display()
             ));
