@@ -104,6 +104,18 @@ thread_local! {
 /// Texts remembered at most, per thread, before the set starts over.
 const CLEAN_TEXTS_LIMIT: usize = 200_000;
 
+thread_local! {
+    /// Per thread, for the file being flattened: the secrets hashed in it. The same text
+    /// elsewhere in the file under a name that is no secret's (a YAML alias of an
+    /// anchored password, a copy in a comment-free `plain_copy:`) is hashed too.
+    static FILE_SECRETS: std::cell::RefCell<hashbrown::HashSet<Box<str>>> =
+        std::cell::RefCell::new(hashbrown::HashSet::new());
+}
+
+/// Secrets shorter than this are not looked for elsewhere in their file: `admin` or
+/// `1234` as a password would hash every user name and port that happens to equal it.
+const FILE_SECRET_MIN_CHARS: usize = 8;
+
 /// The lengths of text worth remembering: shorter ones are turned away at once by the
 /// credential search, longer ones repeat less and cost more to hold.
 const CLEAN_TEXT_LENGTHS: std::ops::RangeInclusive<usize> = 8..=96;
@@ -152,6 +164,7 @@ impl Flattener<'_> {
             scratch: SCRATCH.take(),
             ..Flat::default()
         };
+        FILE_SECRETS.with_borrow_mut(hashbrown::HashSet::clear);
         // .env, properties and INI keys are already flat names: keep them whole.
         let raw_keys = matches!(format, Format::Dotenv | Format::Properties | Format::Ini);
         let mut plain_docs = Vec::new();
@@ -184,7 +197,46 @@ impl Flattener<'_> {
         if flat.scratch.capacity() <= SCRATCH_KEPT {
             SCRATCH.set(std::mem::take(&mut flat.scratch));
         }
+        self.hash_copies_of_secrets(&mut flat);
         flat
+    }
+
+    /// Hashes every plain value of the file that is the text of a secret hashed in it.
+    fn hash_copies_of_secrets(&self, flat: &mut Flat) {
+        FILE_SECRETS.with_borrow(|secrets| {
+            if secrets.is_empty() {
+                return;
+            }
+            let copy = |value: &mut Value| {
+                if let Value::String(text) = value
+                    && secrets.contains(text.as_str())
+                {
+                    *value = self.hasher.secret(text);
+                }
+            };
+            let lists = std::iter::once(&mut flat.entries)
+                .chain(flat.resources.iter_mut().map(|r| &mut r.entries));
+            for entries in lists {
+                for value in entries.values_mut() {
+                    match value {
+                        Value::List(items) => items.iter_mut().for_each(copy),
+                        other => copy(other),
+                    }
+                }
+            }
+        });
+    }
+
+    /// A secret's text, hashed, and remembered for [`hash_copies_of_secrets`].
+    fn secret_text(&self, text: &str) -> Value {
+        if text.chars().count() >= FILE_SECRET_MIN_CHARS {
+            FILE_SECRETS.with_borrow_mut(|secrets| {
+                if !secrets.contains(text) {
+                    secrets.insert(text.into());
+                }
+            });
+        }
+        self.hasher.secret(text)
     }
 
     fn push_resource_or_plain<'n>(
@@ -491,9 +543,9 @@ impl Flattener<'_> {
             NodeKind::Bool(b) => Value::Bool(*b),
             // A PIN or a numeric password is a secret too (`db_password: 12345678`);
             // booleans are not (`require_password: true` says nothing of one).
-            NodeKind::Number(n) if secret => self.hasher.secret(n),
+            NodeKind::Number(n) if secret => self.secret_text(n),
             NodeKind::Number(n) => Value::Number(std::mem::take(n)),
-            NodeKind::String(s) if secret && !s.is_empty() => self.hasher.secret(s),
+            NodeKind::String(s) if secret && !s.is_empty() => self.secret_text(s),
             NodeKind::String(s) => {
                 let remember = CLEAN_TEXT_LENGTHS.contains(&s.len());
                 if remember && self.known_clean(s) {

@@ -277,6 +277,11 @@ impl Entries {
         }
     }
 
+    /// Every entry's value, to change in place (paths stay as they are).
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
+        self.list.iter_mut().map(|entry| &mut entry.value)
+    }
+
     /// These entries moved to lists of exactly their size, `self` left empty with its
     /// room: a snapshot keeps millions of entries, and spare room is fresh memory the
     /// kernel zeroes for nothing.

@@ -316,13 +316,14 @@ fn passwords_on_command_lines_are_hashed() {
 /// The shapes a blind review (2026-12-04) got a canary through: numbers under a secret's
 /// name, `kubectl apply`'s copy of the object, a list keyed by the secret itself, an
 /// exec-form command line, JSON and `Password = X;` inside a value, a name whose last
-/// word only looks like a reference's, a rules list that leaves out the built-ins.
+/// word only looks like a reference's, a rules list that leaves out the built-ins, a YAML
+/// alias of an anchored password under a plain name.
 #[test]
 fn the_shapes_a_blind_review_leaked_through_stay_hidden() {
     let p = Project::new();
     let app = |env: &str| {
         format!(
-            "db_password: 9876543{n}1\nSECRET_PROFILE: CANARY-profile-{env}\napi_keys:\n  - key: CANARY-listkey-shared\nsettings_json: '{{\"db\": {{\"password\": \"CANARY-json-{env}\"}}}}'\nconn: \"Server=db; User Id=app; Password = CANARY-conn-{env};\"\nDB_PASSWD: CANARY-builtin-{env}\n",
+            "db_password: 9876543{n}1\nSECRET_PROFILE: CANARY-profile-{env}\napi_keys:\n  - key: CANARY-listkey-shared\nsettings_json: '{{\"db\": {{\"password\": \"CANARY-json-{env}\"}}}}'\nconn: \"Server=db; User Id=app; Password = CANARY-conn-{env};\"\nDB_PASSWD: CANARY-builtin-{env}\nanchor_password: &pw CANARY-alias-{env}\nplain_copy: *pw\n",
             n = if env == "qa" { 1 } else { 2 }
         )
     };
@@ -366,6 +367,7 @@ fn the_shapes_a_blind_review_leaked_through_stay_hidden() {
         "app.yaml:settings_json",
         "app.yaml:conn",
         "app.yaml:DB_PASSWD",
+        "app.yaml:plain_copy",
         "k8s.yaml:Secret/creds:data.password",
         "k8s.yaml:Job/dump:spec.template.spec.containers[name=dump].command",
     ] {
