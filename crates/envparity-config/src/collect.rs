@@ -63,6 +63,9 @@ struct Candidate {
     /// Relative to the glob's fixed prefix: what pairs files across environments.
     paired: String,
     format: Format,
+    /// What it is when it is no regular file (a symlink followed): then it is never
+    /// opened, as opening a named pipe blocks the run until someone writes to it.
+    not_a_file: Option<&'static str>,
 }
 
 /// Reads every config file of one environment, and runs `inspect` on each file as soon
@@ -97,8 +100,8 @@ pub fn collect<T: Send>(
         std::collections::HashMap::with_capacity(candidates.len());
     let mut shadowed = vec![false; candidates.len()];
     for (i, c) in candidates.iter().enumerate() {
-        if let Some(first) = first_with_path.insert(&c.paired, &c.source) {
-            first_with_path.insert(&c.paired, first);
+        let first = *first_with_path.entry(&c.paired).or_insert(&c.source);
+        if first != c.source {
             shadowed[i] = true;
             errors.push(SourceError {
                 source: c.source.clone(),
@@ -160,16 +163,8 @@ fn read_one(candidate: &Candidate, flattener: &Flattener) -> Result<ConfigFile, 
         message,
         path: Some(candidate.paired.clone()),
     };
-    // Only regular files (a symlink is followed): opening a named pipe would block the
-    // run until someone writes to it, and a device has no end.
-    let metadata = std::fs::metadata(&candidate.absolute)
-        .map_err(|e| error(None, None, format!("cannot read: {}", io_reason(&e))))?;
-    if !metadata.is_file() {
-        return Err(error(
-            None,
-            None,
-            format!("cannot read: {}", not_a_file(&metadata)),
-        ));
+    if let Some(what) = candidate.not_a_file {
+        return Err(error(None, None, format!("cannot read: {what}")));
     }
     let bytes = std::fs::read(&candidate.absolute)
         .map_err(|e| error(None, None, format!("cannot read: {}", io_reason(&e))))?;
@@ -307,6 +302,7 @@ fn expand(
             source: pattern.to_string(),
             paired,
             format,
+            not_a_file: None,
         });
         return Ok(found);
     }
@@ -358,11 +354,22 @@ fn expand(
                 .skip(prefix.len())
                 .collect::<Vec<_>>()
                 .join("/");
+            // The listing tells a regular file's type for free; only a symlink costs a
+            // look at what it points to (a dangling one fails when read, and says so).
+            let not_a_file = if file_type.is_file() {
+                None
+            } else {
+                std::fs::metadata(&path)
+                    .ok()
+                    .filter(|m| !m.is_file())
+                    .map(|m| not_a_file(&m))
+            };
             found.push(Candidate {
                 absolute: path,
                 source,
                 paired,
                 format,
+                not_a_file,
             });
         }
     }
@@ -396,6 +403,7 @@ mod tests {
             source: "l.properties".into(),
             paired: "l.properties".into(),
             format: Format::Properties,
+            not_a_file: None,
         };
         let rules = Rules::default();
         let hasher = SecretHasher::new(b"k".to_vec(), crate::KeySource::Ephemeral);

@@ -826,15 +826,14 @@ pub(crate) fn compare_access(
             push(f);
         }
     }
-    let unreadable = crate::compare::unreadable_findings(
+    compared += crate::compare::push_unreadable(
+        &mut findings,
         Facet::Access,
         snapshots,
         reference,
         |s| &s.access_errors,
         rules,
     );
-    compared += unreadable.len() as u64;
-    findings.extend(unreadable);
     (findings, compared)
 }
 

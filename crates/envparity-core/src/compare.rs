@@ -312,13 +312,14 @@ impl TreeComparison<'_> {
                 });
             }
         }
-        findings.extend(unreadable_findings(
+        push_unreadable(
+            &mut findings,
             self.facet,
             snapshots,
             reference,
             |s| &tree(s).errors,
             self.rules,
-        ));
+        );
         let rows = if snapshots.len() > 2 {
             let envs: Vec<&str> = snapshots.iter().map(|s| s.environment.as_str()).collect();
             build_matrix(&findings, &indexes, self.tokens, &envs)
@@ -329,21 +330,23 @@ impl TreeComparison<'_> {
     }
 }
 
-/// The sources of every snapshot that could not be read, one finding each, with its
-/// sides in report order: `a` a compared environment, `b` the reference, whichever of the
-/// two could not be read (a report's sides, JUnit's test names and Markdown's columns
+/// Pushes the sources of every snapshot that could not be read, one finding each, with
+/// its sides in report order: `a` a compared environment, `b` the reference, whichever of
+/// the two could not be read (a report's sides, JUnit's test names and Markdown's columns
 /// follow `a` and `b`, and must not turn round because Production has a bad file).
-pub(crate) fn unreadable_findings<'s>(
+/// Returns how many.
+pub(crate) fn push_unreadable<'s>(
+    findings: &mut Vec<Finding>,
     facet: Facet,
     snapshots: &'s [Snapshot],
     reference: usize,
     errors: impl Fn(&'s Snapshot) -> &'s [SourceError],
     rules: &Rules,
-) -> Vec<Finding> {
+) -> u64 {
     let reference_env = &snapshots[reference].environment;
     // Against the reference's own errors, the first environment compared with it.
     let first_compared = &snapshots[usize::from(reference == 0).min(snapshots.len() - 1)];
-    let mut findings = Vec::new();
+    let before = findings.len();
     for (i, snapshot) in snapshots.iter().enumerate() {
         let (a, b, on_reference) = if i == reference {
             (&first_compared.environment, reference_env, true)
@@ -354,7 +357,7 @@ pub(crate) fn unreadable_findings<'s>(
             findings.push(unreadable_finding(facet, error, a, b, on_reference, rules));
         }
     }
-    findings
+    (findings.len() - before) as u64
 }
 
 /// A source that could not be read: of `a_env`, or of `b_env` when `on_b`.

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 
-use crate::compare::{apply_rules, unreadable_findings};
+use crate::compare::{apply_rules, push_unreadable};
 use crate::date::Date;
 use crate::finding::{Class, Facet, Finding, Side};
 use crate::profile::{ColumnKind, ColumnProfile, DatabaseProfile, TableProfile, ratio};
@@ -121,10 +121,14 @@ pub(crate) fn compare_data(
         }
         out.pair_snapshots(a, b);
     }
-    let unreadable =
-        unreadable_findings(Facet::Data, snapshots, reference, |s| &s.data.errors, rules);
-    out.compared += unreadable.len() as u64;
-    out.findings.extend(unreadable);
+    out.compared += push_unreadable(
+        &mut out.findings,
+        Facet::Data,
+        snapshots,
+        reference,
+        |s| &s.data.errors,
+        rules,
+    );
     (out.findings, out.compared)
 }
 

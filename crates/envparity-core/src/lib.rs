@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod compare;
+pub mod credentials;
 pub mod date;
 pub mod fidelity;
 pub mod finding;

@@ -359,45 +359,12 @@ impl Lookalike {
     }
 }
 
-/// A value holding a credential by its look: `scheme://user:password@host`,
-/// `password=…` in a connection string, an `Authorization` value, a private key, a
-/// token with a vendor's prefix. (The config facet's finder is finer; this decides
-/// whether a column's values may be shown at all.)
+/// A value holding a credential, by the same finder the config facet hashes them with,
+/// under the built-in secret names (`password=…`, `token=…`).
 fn looks_like_credential(v: &str) -> bool {
-    if let Some(at) = v.find("://") {
-        let authority = v[at + 3..].split(['/', '?', '#']).next().unwrap_or("");
-        if let Some((userinfo, _)) = authority.rsplit_once('@')
-            && userinfo
-                .split_once(':')
-                .is_some_and(|(_, pw)| !pw.is_empty())
-        {
-            return true;
-        }
-    }
-    let lower = v.to_ascii_lowercase();
-    const NAMED: [&str; 8] = [
-        "password=",
-        "passwd=",
-        "pwd=",
-        "secret=",
-        "token=",
-        "api_key=",
-        "apikey=",
-        "password =",
-    ];
-    NAMED.iter().any(|n| lower.contains(n))
-        || lower.starts_with("bearer ")
-        || lower.starts_with("basic ")
-        || v.contains("-----BEGIN")
-        || ["ghp_", "gho_", "sk_live_", "xoxb-", "xoxp-", "glpat-"]
-            .iter()
-            .any(|p| v.contains(p))
-        || v.as_bytes().windows(20).any(|w| {
-            w.starts_with(b"AKIA")
-                && w[4..]
-                    .iter()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-        })
+    static DEFAULT_RULES: std::sync::LazyLock<crate::rules::Rules> =
+        std::sync::LazyLock::new(crate::rules::Rules::default);
+    !crate::credentials::find_credentials(v, &|name| DEFAULT_RULES.is_secret_name(name)).is_empty()
 }
 
 /// `2024-10-04`, `04/10/2024`, `04.10.2024`: dates, whose digits and dashes would

@@ -349,16 +349,13 @@ pub(crate) fn compare_traffic(
             }
         }
     }
-    {
-        let unreadable = crate::compare::unreadable_findings(
-            crate::finding::Facet::Traffic,
-            snapshots,
-            reference,
-            |s| &s.traffic_errors,
-            rules,
-        );
-        compared += unreadable.len() as u64;
-        findings.extend(unreadable);
-    }
+    compared += crate::compare::push_unreadable(
+        &mut findings,
+        crate::finding::Facet::Traffic,
+        snapshots,
+        reference,
+        |s| &s.traffic_errors,
+        rules,
+    );
     (findings, compared)
 }

@@ -10,41 +10,57 @@ use envparity_config::{KeySource, SecretHasher};
 /// The shortest `ENVPARITY_KEY` taken (other than as 64 hex digits).
 const MIN_KEY_CHARS: usize = 16;
 
-pub fn load(root: Option<&Path>) -> anyhow::Result<SecretHasher> {
-    if let Some(key) = std::env::var_os("ENVPARITY_KEY").filter(|k| !k.is_empty()) {
-        let key = key
-            .into_string()
-            .map_err(|_| anyhow::anyhow!("ENVPARITY_KEY is not valid UTF-8"))?;
-        let key = key.trim();
-        // The key file's form (64 hex digits) means the same key here, so that CI's
-        // `ENVPARITY_KEY=$(cat .envparity.key)` and a laptop's key file compare secrets.
-        if let Ok(bytes) = parse_hex(key) {
-            return Ok(SecretHasher::new(bytes, KeySource::Environment));
-        }
-        // A short key can be guessed offline from any snapshot's key id.
-        if key.chars().count() < MIN_KEY_CHARS {
-            bail!(
-                "ENVPARITY_KEY has {} characters: use at least {MIN_KEY_CHARS} (the 64 hex digits \
-                 of the key file `envparity init` writes are best)",
-                key.chars().count()
-            );
-        }
-        return Ok(SecretHasher::new(
-            key.as_bytes().to_vec(),
-            KeySource::Environment,
-        ));
+/// Where [`load`] will take the key from, without reading it.
+pub fn source(root: Option<&Path>) -> KeySource {
+    if std::env::var_os("ENVPARITY_KEY").is_some_and(|k| !k.is_empty()) {
+        KeySource::Environment
+    } else if root.is_some_and(|root| root.join(KEY_FILE_NAME).is_file()) {
+        KeySource::File
+    } else {
+        KeySource::Ephemeral
     }
-    if let Some(root) = root {
-        let path = root.join(KEY_FILE_NAME);
-        if path.is_file() {
+}
+
+pub fn load(root: Option<&Path>) -> anyhow::Result<SecretHasher> {
+    match source(root) {
+        KeySource::Environment => from_environment(),
+        KeySource::File => {
+            let path = root
+                .expect("a key file is found beside a root")
+                .join(KEY_FILE_NAME);
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read key file {}", path.display()))?;
             let key = parse_hex(text.trim())
                 .with_context(|| format!("key file {} is not 64 hex digits", path.display()))?;
-            return Ok(SecretHasher::new(key, KeySource::File));
+            Ok(SecretHasher::new(key, KeySource::File))
         }
+        KeySource::Ephemeral => Ok(SecretHasher::new(random_key()?, KeySource::Ephemeral)),
     }
-    Ok(SecretHasher::new(random_key()?, KeySource::Ephemeral))
+}
+
+fn from_environment() -> anyhow::Result<SecretHasher> {
+    let key = std::env::var_os("ENVPARITY_KEY")
+        .unwrap_or_default()
+        .into_string()
+        .map_err(|_| anyhow::anyhow!("ENVPARITY_KEY is not valid UTF-8"))?;
+    let key = key.trim();
+    // The key file's form (64 hex digits) means the same key here, so that CI's
+    // `ENVPARITY_KEY=$(cat .envparity.key)` and a laptop's key file compare secrets.
+    if let Ok(bytes) = parse_hex(key) {
+        return Ok(SecretHasher::new(bytes, KeySource::Environment));
+    }
+    // A short key can be guessed offline from any snapshot's key id.
+    if key.chars().count() < MIN_KEY_CHARS {
+        bail!(
+            "ENVPARITY_KEY has {} characters: use at least {MIN_KEY_CHARS} (the 64 hex digits \
+             of the key file `envparity init` writes are best)",
+            key.chars().count()
+        );
+    }
+    Ok(SecretHasher::new(
+        key.as_bytes().to_vec(),
+        KeySource::Environment,
+    ))
 }
 
 pub fn random_key() -> anyhow::Result<Vec<u8>> {

@@ -26,7 +26,7 @@ pub fn run(
             project.env_names().join(", ")
         ),
     };
-    if crate::key::load(Some(&project.root))?.source() == envparity_config::KeySource::Ephemeral {
+    if crate::key::source(Some(&project.root)) == envparity_config::KeySource::Ephemeral {
         printer.warn(
             "no ENVPARITY_KEY and no key file: secrets are hashed with a key for this run only, \
              so the entries of findings that show a secret's hash will not match on the next run \
